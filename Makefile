@@ -1,0 +1,43 @@
+# The two commands: `make run` and `make test`. Both install missing Debian
+# packages first (deploy/install-deps.sh), then configure and build.
+BUILD_DIR ?= build
+LINT_DIR ?= build-lint
+JOBS ?= 2
+DATA_DIR ?= ./missionlog-data
+
+.PHONY: all deps configure build run test lint format bench clean
+
+all: build
+
+deps:
+	@bash deploy/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Until missionlogd lands (issue 3), the main job is the engine benchmark on
+# a store under $(DATA_DIR).
+run: build
+	./$(BUILD_DIR)/bench/eventstore_bench --db=$(DATA_DIR)/bench --workloads=append_single,append_batch,read_all,read_stream
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	./$(BUILD_DIR)/bench/eventstore_bench
+
+# Formatting, then a clang build with -Wthread-safety -Werror.
+lint: deps
+	clang-format --dry-run -Werror $$(git ls-files '*.cc' '*.h')
+	@CXX=clang++ cmake -S . -B $(LINT_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DMISSIONLOG_WERROR=ON -DMISSIONLOG_THREAD_SAFETY=ON >/dev/null
+	cmake --build $(LINT_DIR) -j $(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR) $(LINT_DIR)

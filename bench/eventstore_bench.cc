@@ -1,0 +1,226 @@
+// Engine benchmark (leveldb's db_bench is the model): named workloads over a
+// real RocksDB store on disk, one parseable line per workload:
+//
+//   workload=append_single threads=64 ... events_per_s=... p50_us=...
+//   p99_us=...
+//
+// Latencies are per operation: one append, or one read call.
+//
+//   append_single  --threads appenders, one event per append
+//   append_batch   --batch_threads appenders, --batch events per append
+//   read_all       the whole log in reads of --read_limit events
+//   read_stream    every stream written above, in reads of --read_limit
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "eventstore/event_store.h"
+
+ABSL_FLAG(std::string, db, "/tmp/missionlog-bench",
+          "Store directory; wiped at start unless --use_existing.");
+ABSL_FLAG(bool, use_existing, false, "Keep what is already in --db.");
+ABSL_FLAG(std::string, workloads,
+          "append_single,append_batch,read_all,read_stream",
+          "Comma-separated workloads, run in order.");
+ABSL_FLAG(bool, sync, true, "Sync the WAL before acknowledging appends.");
+ABSL_FLAG(int, threads, 64, "Appender threads for append_single.");
+ABSL_FLAG(int, single_events, 200000, "Events written by append_single.");
+ABSL_FLAG(int, batch_threads, 8, "Appender threads for append_batch.");
+ABSL_FLAG(int, batch, 100, "Events per append in append_batch.");
+ABSL_FLAG(int, batch_events, 1000000, "Events written by append_batch.");
+ABSL_FLAG(int, payload_bytes, 300, "Payload size of each event.");
+ABSL_FLAG(int, read_limit, 1000, "Events per read call.");
+ABSL_FLAG(bool, verify_reads, true, "Check leaf hashes and digests on read.");
+
+namespace missionlog {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MicrosSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start)
+      .count();
+}
+
+struct Latencies {
+  std::vector<double> micros;
+  double Percentile(double p) {
+    if (micros.empty()) return 0;
+    std::sort(micros.begin(), micros.end());
+    size_t index = static_cast<size_t>(p * (micros.size() - 1));
+    return micros[index];
+  }
+};
+
+void Report(const std::string& workload, const std::string& params,
+            uint64_t events, double seconds, Latencies* latencies) {
+  std::printf(
+      "workload=%s %s events=%llu seconds=%.3f events_per_s=%.0f p50_us=%.0f "
+      "p99_us=%.0f\n",
+      workload.c_str(), params.c_str(), static_cast<unsigned long long>(events),
+      seconds, events / seconds, latencies->Percentile(0.50),
+      latencies->Percentile(0.99));
+  std::fflush(stdout);
+}
+
+std::string StreamName(const std::string& workload, int thread) {
+  return absl::StrCat("bench/", workload, "/", thread);
+}
+
+// `threads` appenders each write `appends` appends of `per_append` events.
+void RunAppends(EventStore* store, const std::string& workload, int threads,
+                int appends, int per_append) {
+  const std::string payload(absl::GetFlag(FLAGS_payload_bytes), 'x');
+  std::vector<Latencies> per_thread(threads);
+  std::vector<std::thread> workers;
+  auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < appends; ++i) {
+        AppendRequest request;
+        request.stream = StreamName(workload, t);
+        request.recorded_by = "bench";
+        for (int e = 0; e < per_append; ++e) {
+          EventData event;
+          event.type = "bench.event.v1";
+          event.source = "urn:missionlog:bench";
+          event.content_type = "application/octet-stream";
+          event.payload = payload;
+          request.events.push_back(std::move(event));
+        }
+        auto op_start = Clock::now();
+        absl::StatusOr<AppendResult> result = store->Append(std::move(request));
+        per_thread[t].micros.push_back(MicrosSince(op_start));
+        if (!result.ok()) {
+          std::fprintf(stderr, "append failed: %s\n",
+                       result.status().ToString().c_str());
+          std::exit(1);
+        }
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  double seconds = MicrosSince(start) / 1e6;
+  Latencies all;
+  for (auto& latencies : per_thread) {
+    all.micros.insert(all.micros.end(), latencies.micros.begin(),
+                      latencies.micros.end());
+  }
+  uint64_t events = static_cast<uint64_t>(threads) * appends * per_append;
+  Report(workload,
+         absl::StrCat("threads=", threads, " per_append=", per_append,
+                      " sync=", absl::GetFlag(FLAGS_sync) ? 1 : 0),
+         events, seconds, &all);
+}
+
+void RunReadAll(EventStore* store) {
+  Latencies latencies;
+  uint64_t events = 0;
+  ReadAllRequest request;
+  request.limit = absl::GetFlag(FLAGS_read_limit);
+  auto start = Clock::now();
+  while (true) {
+    auto op_start = Clock::now();
+    absl::StatusOr<ReadAllResult> result = store->ReadAll(request);
+    latencies.micros.push_back(MicrosSince(op_start));
+    if (!result.ok()) {
+      std::fprintf(stderr, "read failed: %s\n",
+                   result.status().ToString().c_str());
+      std::exit(1);
+    }
+    events += result->events.size();
+    request.from_position = result->next_position;
+    if (result->end_of_log) break;
+  }
+  Report("read_all", absl::StrCat("read_limit=", request.limit), events,
+         MicrosSince(start) / 1e6, &latencies);
+}
+
+void RunReadStream(EventStore* store) {
+  Latencies latencies;
+  uint64_t events = 0;
+  auto start = Clock::now();
+  for (const char* workload : {"append_single", "append_batch"}) {
+    for (int t = 0;; ++t) {
+      ReadStreamRequest request;
+      request.stream = StreamName(workload, t);
+      request.limit = absl::GetFlag(FLAGS_read_limit);
+      bool empty = true;
+      while (true) {
+        auto op_start = Clock::now();
+        absl::StatusOr<ReadStreamResult> result = store->ReadStream(request);
+        latencies.micros.push_back(MicrosSince(op_start));
+        if (!result.ok()) {
+          std::fprintf(stderr, "read failed: %s\n",
+                       result.status().ToString().c_str());
+          std::exit(1);
+        }
+        if (!result->events.empty()) empty = false;
+        events += result->events.size();
+        if (result->end_of_stream) break;
+        request.from_version = result->events.back().stream_version + 1;
+      }
+      if (empty) break;
+    }
+  }
+  Report("read_stream",
+         absl::StrCat("read_limit=", absl::GetFlag(FLAGS_read_limit)), events,
+         MicrosSince(start) / 1e6, &latencies);
+}
+
+int Main() {
+  const std::string path = absl::GetFlag(FLAGS_db);
+  if (!absl::GetFlag(FLAGS_use_existing)) {
+    std::filesystem::remove_all(path);
+  }
+  std::filesystem::create_directories(path);
+  Options options;
+  options.sync = absl::GetFlag(FLAGS_sync);
+  options.verify_reads = absl::GetFlag(FLAGS_verify_reads);
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      EventStore::Open(options, path);
+  if (!store.ok()) {
+    std::fprintf(stderr, "open %s: %s\n", path.c_str(),
+                 store.status().ToString().c_str());
+    return 1;
+  }
+  for (absl::string_view workload :
+       absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
+    if (workload == "append_single") {
+      int threads = absl::GetFlag(FLAGS_threads);
+      RunAppends(store->get(), "append_single", threads,
+                 absl::GetFlag(FLAGS_single_events) / threads, 1);
+    } else if (workload == "append_batch") {
+      int threads = absl::GetFlag(FLAGS_batch_threads);
+      int batch = absl::GetFlag(FLAGS_batch);
+      RunAppends(store->get(), "append_batch", threads,
+                 absl::GetFlag(FLAGS_batch_events) / (threads * batch), batch);
+    } else if (workload == "read_all") {
+      RunReadAll(store->get());
+    } else if (workload == "read_stream") {
+      RunReadStream(store->get());
+    } else {
+      std::fprintf(stderr, "unknown workload '%s'\n",
+                   std::string(workload).c_str());
+      return 2;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace missionlog
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return missionlog::Main();
+}

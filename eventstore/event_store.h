@@ -1,0 +1,244 @@
+// The Missionlog event store: an append-only log of immutable events on
+// RocksDB, with a global gap-free order, per-stream versions, optimistic
+// concurrency and idempotent appends. This header is the engine's whole
+// contract; everything else under eventstore/ is internal.
+//
+// Thread safety: an EventStore is safe for concurrent use by any number of
+// threads. Appends from all threads are queued to one writer thread, which
+// commits everything queued as one RocksDB WriteBatch and one WAL sync (group
+// commit). An append is acknowledged only once it is durable.
+//
+// Errors (absl::Status codes):
+//   INVALID_ARGUMENT   a request breaks a limit or a format rule; nothing
+//   written ABORTED            expected version mismatch; see
+//   ActualVersionFromStatus() ALREADY_EXISTS     an event id was appended
+//   before with different content,
+//                      or a request mixes new ids with ids already appended
+//   RESOURCE_EXHAUSTED the append queue is full; retry later
+//   DATA_LOSS          a stored record is corrupt or fails its hash check
+//   UNAVAILABLE        the store is closed, or stopped after a write failure
+#ifndef MISSIONLOG_EVENTSTORE_EVENT_STORE_H_
+#define MISSIONLOG_EVENTSTORE_EVENT_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventstore/clock.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace missionlog {
+
+// What the appender believes about the stream before its append.
+class ExpectedVersion {
+ public:
+  enum class Kind { kAny, kNoStream, kStreamExists, kExact };
+
+  // No check at all.
+  static ExpectedVersion Any() { return ExpectedVersion(Kind::kAny, 0); }
+  // The stream must have no events yet.
+  static ExpectedVersion NoStream() {
+    return ExpectedVersion(Kind::kNoStream, 0);
+  }
+  // The stream must have at least one event.
+  static ExpectedVersion StreamExists() {
+    return ExpectedVersion(Kind::kStreamExists, 0);
+  }
+  // The stream's last event must have exactly this version.
+  static ExpectedVersion Exact(uint64_t version) {
+    return ExpectedVersion(Kind::kExact, version);
+  }
+
+  Kind kind() const { return kind_; }
+  uint64_t version() const { return version_; }
+
+ private:
+  ExpectedVersion(Kind kind, uint64_t version)
+      : kind_(kind), version_(version) {}
+
+  Kind kind_;
+  uint64_t version_;
+};
+
+// An event as a client proposes it (CloudEvents-shaped).
+struct EventData {
+  std::string id;  // canonical UUID text; empty: the store generates a v7
+  std::string type;
+  std::string source;
+  std::optional<int64_t> occurred_at_us;  // sender's clock, µs since epoch
+  std::string correlation_id;
+  std::string causation_id;
+  std::string content_type;
+  std::string payload;
+};
+
+struct AppendRequest {
+  std::string stream;  // `<organisation>/<kind>/<id>`
+  ExpectedVersion expected_version = ExpectedVersion::Any();
+  std::vector<EventData> events;
+  // The authenticated principal. Stamped into every event's header by the
+  // caller on the server side; never taken from a client's event.
+  std::string recorded_by;
+};
+
+struct AppendResult {
+  uint64_t first_position = 0;  // position of the request's first event
+  uint64_t last_position = 0;   // position of the request's last event
+  uint64_t stream_version = 0;  // the stream's version after the append
+  bool deduplicated = false;    // every event had been appended before
+};
+
+// An event as stored. `header` holds the exact bytes the Merkle leaf covers;
+// the other metadata fields are decoded from it.
+struct RecordedEvent {
+  uint64_t position = 0;
+  uint64_t stream_version = 0;
+  std::string stream;
+  std::string id;  // canonical UUID text
+  std::string type;
+  std::string source;
+  int64_t recorded_at_us = 0;
+  std::optional<int64_t> occurred_at_us;
+  std::string recorded_by;
+  std::string correlation_id;
+  std::string causation_id;
+  std::string content_type;
+  std::string payload_sha256;  // 32 raw bytes
+  std::string leaf_hash;       // 32 raw bytes: SHA-256(0x00 || header)
+  std::string header;          // verbatim stored header bytes
+  std::string payload;
+};
+
+// Reads the whole log ($all) in position order.
+struct ReadAllRequest {
+  uint64_t from_position = 0;
+  size_t limit = 1000;        // maximum number of events returned
+  std::string stream_prefix;  // only events whose stream starts with this
+  std::string type_prefix;    // only events whose type starts with this
+};
+
+struct ReadAllResult {
+  std::vector<RecordedEvent> events;
+  // Where the next read should start: one past the last position examined,
+  // which may be past the last event returned when a filter skipped events.
+  uint64_t next_position = 0;
+  // True when the read reached the committed head.
+  bool end_of_log = false;
+};
+
+enum class Direction { kForward, kBackward };
+
+struct ReadStreamRequest {
+  std::string stream;
+  // First version to return. Backward reads start at min(from_version, last
+  // version), so kEndOfStream reads the newest events first.
+  uint64_t from_version = 0;
+  Direction direction = Direction::kForward;
+  size_t limit = 1000;
+};
+
+inline constexpr uint64_t kEndOfStream = UINT64_MAX;
+
+struct ReadStreamResult {
+  std::vector<RecordedEvent> events;
+  // True when no event remains in the read's direction.
+  bool end_of_stream = false;
+};
+
+struct StreamInfo {
+  bool exists = false;
+  uint64_t last_version = 0;   // meaningful only if exists
+  uint64_t last_position = 0;  // meaningful only if exists
+};
+
+struct Head {
+  uint64_t next_position = 0;  // number of committed events
+  int64_t last_recorded_at_us = 0;
+};
+
+struct Options {
+  // Sync the WAL before acknowledging. Turn off for tests and benchmarks
+  // only: without it an acknowledged append can be lost on power failure.
+  bool sync = true;
+  bool create_if_missing = true;
+
+  // Limits. A request beyond any of them is INVALID_ARGUMENT.
+  size_t max_payload_bytes = 1 << 20;
+  size_t max_events_per_append = 10000;
+  size_t max_append_bytes = 16 << 20;
+  // Appends queued for the writer beyond this many bytes are refused with
+  // RESOURCE_EXHAUSTED instead of growing memory without bound.
+  size_t max_queued_bytes = 256 << 20;
+  // Bytes one commit group may carry (it always carries at least one append).
+  size_t max_group_bytes = 4 << 20;
+
+  // Check each read record's leaf hash and payload digest (DATA_LOSS on
+  // mismatch). RocksDB's own block checksums are verified regardless.
+  bool verify_reads = true;
+
+  // Not owned; must outlive the store. nullptr means the system clock.
+  Clock* clock = nullptr;
+  // Not owned; must outlive the store. nullptr means rocksdb::Env::Default().
+  // Tests pass a fault-injecting or in-memory Env here.
+  rocksdb::Env* env = nullptr;
+};
+
+class EventStore {
+ public:
+  using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
+
+  // Opens (or creates) the store in directory `path`. Stream heads, the next
+  // position and the id index are recovered from disk.
+  static absl::StatusOr<std::unique_ptr<EventStore>> Open(
+      const Options& options, const std::string& path);
+
+  EventStore() = default;
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Finishes queued appends, then closes the database.
+  virtual ~EventStore() = default;
+
+  // Appends all of `request`'s events to its stream atomically, or none.
+  // Returns once the append is durable (if Options::sync).
+  virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
+
+  // Like Append, but returns at once; `done` runs exactly once, on an
+  // internal thread, when the append is durable or has failed. `done` must
+  // not block and must not call Append.
+  virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
+
+  // Reads see only fully committed appends.
+  virtual absl::StatusOr<ReadAllResult> ReadAll(
+      const ReadAllRequest& request) = 0;
+  virtual absl::StatusOr<ReadStreamResult> ReadStream(
+      const ReadStreamRequest& request) = 0;
+  virtual absl::StatusOr<StreamInfo> GetStreamInfo(
+      absl::string_view stream) = 0;
+  virtual Head GetHead() = 0;
+};
+
+// A stream's version as reported with an ABORTED append.
+struct ActualVersion {
+  bool stream_exists = false;
+  uint64_t version = 0;  // the last event's version; meaningful if it exists
+};
+
+// For an ABORTED status from Append: the stream's actual version, carried as
+// a status payload. std::nullopt if `status` carries none.
+std::optional<ActualVersion> ActualVersionFromStatus(
+    const absl::Status& status);
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_EVENT_STORE_H_

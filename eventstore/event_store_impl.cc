@@ -1,0 +1,77 @@
+#include "eventstore/event_store_impl.h"
+
+#include <utility>
+
+#include "absl/synchronization/notification.h"
+#include "eventstore/prepared_append.h"
+#include "eventstore/status_util.h"
+
+namespace missionlog {
+
+absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
+    const Options& options, const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<EventStoreImpl> store,
+                   EventStoreImpl::Open(options, path));
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::Open(
+    const Options& options, const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                   Storage::Open(options, path));
+  ASSIGN_OR_RETURN(Head recovered, storage->RecoverHead());
+  return std::unique_ptr<EventStoreImpl>(
+      new EventStoreImpl(options, std::move(storage), recovered));
+}
+
+EventStoreImpl::EventStoreImpl(const Options& options,
+                               std::unique_ptr<Storage> storage, Head recovered)
+    : options_(options),
+      clock_(options.clock != nullptr ? options.clock : Clock::System()),
+      storage_(std::move(storage)),
+      head_(recovered),
+      reader_(options_, storage_.get(), &head_),
+      writer_(options_, clock_, storage_.get(), &head_, recovered) {}
+
+EventStoreImpl::~EventStoreImpl() = default;
+
+absl::StatusOr<AppendResult> EventStoreImpl::Append(AppendRequest request) {
+  absl::Notification done;
+  absl::StatusOr<AppendResult> result;
+  AppendAsync(std::move(request),
+              [&done, &result](absl::StatusOr<AppendResult> outcome) {
+                result = std::move(outcome);
+                done.Notify();
+              });
+  done.WaitForNotification();
+  return result;
+}
+
+void EventStoreImpl::AppendAsync(AppendRequest request, AppendCallback done) {
+  absl::StatusOr<PreparedAppend> prepared =
+      PrepareAppend(options_, clock_, std::move(request));
+  if (!prepared.ok()) {
+    done(prepared.status());
+    return;
+  }
+  writer_.Submit(std::move(prepared).value(), std::move(done));
+}
+
+absl::StatusOr<ReadAllResult> EventStoreImpl::ReadAll(
+    const ReadAllRequest& request) {
+  return reader_.ReadAll(request);
+}
+
+absl::StatusOr<ReadStreamResult> EventStoreImpl::ReadStream(
+    const ReadStreamRequest& request) {
+  return reader_.ReadStream(request);
+}
+
+absl::StatusOr<StreamInfo> EventStoreImpl::GetStreamInfo(
+    absl::string_view stream) {
+  return reader_.GetStreamInfo(stream);
+}
+
+Head EventStoreImpl::GetHead() { return head_.Get(); }
+
+}  // namespace missionlog

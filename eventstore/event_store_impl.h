@@ -1,0 +1,47 @@
+// The EventStore behind event_store.h: RocksDB storage, one group-commit
+// writer, and readers capped at the committed head.
+#ifndef MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
+#define MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
+
+#include <memory>
+#include <string>
+
+#include "eventstore/committed_head.h"
+#include "eventstore/event_store.h"
+#include "eventstore/reader.h"
+#include "eventstore/storage.h"
+#include "eventstore/writer.h"
+
+namespace missionlog {
+
+class EventStoreImpl : public EventStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<EventStoreImpl>> Open(
+      const Options& options, const std::string& path);
+  ~EventStoreImpl() override;
+
+  absl::StatusOr<AppendResult> Append(AppendRequest request) override;
+  void AppendAsync(AppendRequest request, AppendCallback done) override;
+  absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
+  absl::StatusOr<ReadStreamResult> ReadStream(
+      const ReadStreamRequest& request) override;
+  absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) override;
+  Head GetHead() override;
+
+ private:
+  EventStoreImpl(const Options& options, std::unique_ptr<Storage> storage,
+                 Head recovered);
+
+  // Constant after construction. Declaration order is destruction order in
+  // reverse: the writer stops before the storage closes.
+  const Options options_;
+  Clock* const clock_;
+  const std::unique_ptr<Storage> storage_;
+  CommittedHead head_;
+  const Reader reader_;
+  Writer writer_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_

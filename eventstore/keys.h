@@ -1,0 +1,63 @@
+// RocksDB column families and key layouts of the event store.
+//
+//   column family "log"      -- one entry per event, in position order
+//     key   := position: fixed64
+//     value := record (grammar in record.cc)
+//
+//   column family "streams"  -- stream index
+//     key   := stream: byte[] 0x00 stream_version: fixed64
+//     value := position: fixed64
+//
+//   column family "ids"      -- event id index, kept forever
+//     key   := event_id: byte[16]
+//     value := position: fixed64
+//
+//   fixed64 := 64-bit unsigned integer, big-endian (byte order = numeric order)
+//
+// Stream names never contain 0x00 (validation rejects control characters),
+// so 0x00 ends a stream name unambiguously and "a" sorts before "a/b".
+// Every event adds exactly one key to each family, all in one WriteBatch.
+// The next position is one past the last "log" key, a stream's head is its
+// last "streams" key, and the id index is "ids": reopening recovers all three
+// from disk.
+#ifndef MISSIONLOG_EVENTSTORE_KEYS_H_
+#define MISSIONLOG_EVENTSTORE_KEYS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "eventstore/coding.h"
+
+namespace missionlog {
+
+inline constexpr char kLogColumnFamily[] = "log";
+inline constexpr char kStreamsColumnFamily[] = "streams";
+inline constexpr char kIdsColumnFamily[] = "ids";
+
+inline std::string LogKey(uint64_t position) {
+  std::string key;
+  PutFixed64(&key, position);
+  return key;
+}
+
+inline std::string StreamKeyPrefix(absl::string_view stream) {
+  std::string key(stream);
+  key.push_back('\0');
+  return key;
+}
+
+inline std::string StreamKey(absl::string_view stream, uint64_t version) {
+  std::string key = StreamKeyPrefix(stream);
+  PutFixed64(&key, version);
+  return key;
+}
+
+// The version in a "streams" key. REQUIRES: key.size() >= 8.
+inline uint64_t StreamKeyVersion(absl::string_view key) {
+  return DecodeFixed64(key.data() + key.size() - 8);
+}
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_KEYS_H_

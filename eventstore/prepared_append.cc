@@ -1,0 +1,176 @@
+#include "eventstore/prepared_append.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace missionlog {
+namespace {
+
+constexpr size_t kMaxStreamBytes = 256;
+constexpr size_t kMaxTypeBytes = 256;
+constexpr size_t kMaxSourceBytes = 1024;
+constexpr size_t kMaxShortFieldBytes = 256;
+
+absl::Status Invalid(absl::string_view field, absl::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
+}
+
+// Checks a text field: valid UTF-8, no control characters, size bounds.
+absl::Status CheckText(absl::string_view field, absl::string_view value,
+                       bool required, size_t max_bytes) {
+  if (required && value.empty()) return Invalid(field, "must not be empty");
+  if (value.size() > max_bytes) {
+    return Invalid(field, absl::StrCat("is ", value.size(),
+                                       " bytes; the limit is ", max_bytes));
+  }
+  if (!IsPrintableUtf8(value)) {
+    return Invalid(field, "must be valid UTF-8 without control characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEvent(const Options& options, size_t index,
+                        const EventData& event) {
+  std::string prefix = absl::StrCat("events[", index, "].");
+  absl::Status status;
+  if (!(status = CheckText(prefix + "type", event.type, true, kMaxTypeBytes))
+           .ok() ||
+      !(status =
+            CheckText(prefix + "source", event.source, false, kMaxSourceBytes))
+           .ok() ||
+      !(status = CheckText(prefix + "correlation_id", event.correlation_id,
+                           false, kMaxShortFieldBytes))
+           .ok() ||
+      !(status = CheckText(prefix + "causation_id", event.causation_id, false,
+                           kMaxShortFieldBytes))
+           .ok() ||
+      !(status = CheckText(prefix + "content_type", event.content_type, false,
+                           kMaxShortFieldBytes))
+           .ok()) {
+    return status;
+  }
+  if (event.payload.size() > options.max_payload_bytes) {
+    return Invalid(prefix + "payload", absl::StrCat("is ", event.payload.size(),
+                                                    " bytes; the limit is ",
+                                                    options.max_payload_bytes));
+  }
+  return absl::OkStatus();
+}
+
+size_t EventBytes(const EventData& event) {
+  return event.id.size() + event.type.size() + event.source.size() +
+         event.correlation_id.size() + event.causation_id.size() +
+         event.content_type.size() + event.payload.size();
+}
+
+}  // namespace
+
+bool IsPrintableUtf8(absl::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++p;
+      continue;
+    }
+    size_t length;
+    uint32_t code_point;
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+      code_point = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      code_point = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      code_point = c & 0x07;
+    } else {
+      return false;
+    }
+    if (static_cast<size_t>(end - p) < length) return false;
+    for (size_t i = 1; i < length; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      code_point = code_point << 6 | (p[i] & 0x3f);
+    }
+    // Overlong forms, surrogates, beyond U+10FFFF, and C1 controls.
+    if ((length == 3 && code_point < 0x800) ||
+        (length == 4 && (code_point < 0x10000 || code_point > 0x10ffff)) ||
+        (code_point >= 0xd800 && code_point <= 0xdfff) ||
+        (code_point >= 0x80 && code_point <= 0x9f)) {
+      return false;
+    }
+    p += length;
+  }
+  return true;
+}
+
+absl::StatusOr<PreparedAppend> PrepareAppend(const Options& options,
+                                             Clock* clock,
+                                             AppendRequest request) {
+  absl::Status status =
+      CheckText("stream", request.stream, true, kMaxStreamBytes);
+  if (!status.ok()) return status;
+  status =
+      CheckText("recorded_by", request.recorded_by, false, kMaxShortFieldBytes);
+  if (!status.ok()) return status;
+  if (request.events.empty()) {
+    return Invalid("events", "an append needs at least one event");
+  }
+  if (request.events.size() > options.max_events_per_append) {
+    return Invalid("events", absl::StrCat(request.events.size(),
+                                          " events; the limit per append is ",
+                                          options.max_events_per_append));
+  }
+
+  PreparedAppend prepared;
+  prepared.bytes = request.stream.size() + request.recorded_by.size();
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    status = CheckEvent(options, i, request.events[i]);
+    if (!status.ok()) return status;
+    prepared.bytes += EventBytes(request.events[i]);
+  }
+  if (prepared.bytes > options.max_append_bytes) {
+    return Invalid("events", absl::StrCat("the append is ", prepared.bytes,
+                                          " bytes; the limit is ",
+                                          options.max_append_bytes));
+  }
+
+  prepared.events.resize(request.events.size());
+  absl::flat_hash_set<absl::string_view> seen_ids;
+  int64_t now_millis = -1;
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    EventData& source = request.events[i];
+    PreparedEvent& event = prepared.events[i];
+    if (source.id.empty()) {
+      if (now_millis < 0) now_millis = clock->NowMicros() / 1000;
+      event.id = Uuid::NewV7(now_millis);
+      event.id_generated = true;
+    } else {
+      std::optional<Uuid> id = Uuid::Parse(source.id);
+      if (!id) {
+        return Invalid(absl::StrCat("events[", i, "].id"),
+                       "must be a UUID in canonical 8-4-4-4-12 hex form");
+      }
+      event.id = *id;
+    }
+    event.payload_sha256 = Sha256(source.payload);
+    event.data = std::move(source);
+  }
+  for (size_t i = 0; i < prepared.events.size(); ++i) {
+    if (!seen_ids.insert(prepared.events[i].id.bytes()).second) {
+      return Invalid(absl::StrCat("events[", i, "].id"),
+                     "repeats an earlier event id in the same append");
+    }
+  }
+  prepared.stream = std::move(request.stream);
+  prepared.expected_version = request.expected_version;
+  prepared.recorded_by = std::move(request.recorded_by);
+  prepared.bytes += prepared.events.size() * sizeof(PreparedEvent);
+  return prepared;
+}
+
+}  // namespace missionlog

@@ -1,0 +1,46 @@
+// Validation of an append request against the store's limits, done on the
+// caller's thread before the request reaches the writer: ids are parsed (or
+// generated), payload digests computed, every rule checked. A request that
+// fails here never reaches the writer and nothing is written.
+#ifndef MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_
+#define MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eventstore/clock.h"
+#include "eventstore/event_store.h"
+#include "eventstore/sha256.h"
+#include "eventstore/uuid.h"
+
+namespace missionlog {
+
+struct PreparedEvent {
+  Uuid id;
+  bool id_generated = false;  // the store made the id; it cannot repeat
+  Digest payload_sha256{};
+  EventData data;  // moved from the request; data.id is unused
+};
+
+struct PreparedAppend {
+  std::string stream;
+  ExpectedVersion expected_version = ExpectedVersion::Any();
+  std::string recorded_by;
+  std::vector<PreparedEvent> events;
+  size_t bytes = 0;  // approximate memory held, for queue accounting
+};
+
+// Validates `request` and moves its contents into a PreparedAppend.
+// INVALID_ARGUMENT naming the field and the rule on any violation.
+absl::StatusOr<PreparedAppend> PrepareAppend(const Options& options,
+                                             Clock* clock,
+                                             AppendRequest request);
+
+// True if `text` is valid UTF-8 without control characters (C0, DEL, C1).
+bool IsPrintableUtf8(absl::string_view text);
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_

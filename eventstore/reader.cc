@@ -1,0 +1,163 @@
+#include "eventstore/reader.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "eventstore/coding.h"
+#include "eventstore/keys.h"
+#include "eventstore/record.h"
+#include "eventstore/status_util.h"
+
+namespace missionlog {
+namespace {
+
+absl::string_view View(const rocksdb::Slice& slice) {
+  return absl::string_view(slice.data(), slice.size());
+}
+
+}  // namespace
+
+absl::StatusOr<ReadAllResult> Reader::ReadAll(
+    const ReadAllRequest& request) const {
+  ReadAllResult result;
+  const uint64_t committed = head_->next_position();
+  result.next_position = request.from_position;
+  if (request.from_position >= committed) {
+    result.next_position = std::max(request.from_position, committed);
+    result.end_of_log = true;
+    return result;
+  }
+  const bool filtered =
+      !request.stream_prefix.empty() || !request.type_prefix.empty();
+  std::string upper = LogKey(committed);
+  rocksdb::Slice upper_bound(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(read_options, storage_->log()));
+  uint64_t expected = request.from_position;
+  for (it->Seek(LogKey(request.from_position));
+       it->Valid() && result.events.size() < request.limit; it->Next()) {
+    if (it->key().size() != 8 || DecodeFixed64(it->key().data()) != expected) {
+      return absl::DataLossError(
+          absl::StrCat("the log has no event at position ", expected));
+    }
+    const uint64_t position = expected++;
+    absl::string_view value = View(it->value());
+    if (filtered) {
+      RecordParts parts;
+      absl::string_view stream, type;
+      RETURN_IF_ERROR(SplitRecordValue(position, value, &parts));
+      RETURN_IF_ERROR(
+          PeekStreamAndType(position, parts.header, &stream, &type));
+      if (!absl::StartsWith(stream, request.stream_prefix) ||
+          !absl::StartsWith(type, request.type_prefix)) {
+        continue;
+      }
+    }
+    result.events.emplace_back();
+    RETURN_IF_ERROR(
+        DecodeRecord(position, value, verify_, &result.events.back()));
+  }
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log"));
+  if (expected < committed && !it->Valid()) {
+    return absl::DataLossError(
+        absl::StrCat("the log has no event at position ", expected));
+  }
+  result.next_position = expected;
+  result.end_of_log = expected >= committed;
+  return result;
+}
+
+absl::StatusOr<ReadStreamResult> Reader::ReadStream(
+    const ReadStreamRequest& request) const {
+  ReadStreamResult result;
+  std::vector<uint64_t> positions;
+  RETURN_IF_ERROR(StreamPositions(request, head_->next_position(), &positions,
+                                  &result.end_of_stream));
+  RETURN_IF_ERROR(FetchEvents(positions, &result.events));
+  return result;
+}
+
+absl::Status Reader::StreamPositions(const ReadStreamRequest& request,
+                                     uint64_t committed,
+                                     std::vector<uint64_t>* positions,
+                                     bool* end_of_stream) const {
+  const std::string prefix = StreamKeyPrefix(request.stream);
+  const bool forward = request.direction == Direction::kForward;
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(rocksdb::ReadOptions(), storage_->streams()));
+  if (forward) {
+    it->Seek(StreamKey(request.stream, request.from_version));
+  } else {
+    it->SeekForPrev(StreamKey(request.stream, request.from_version));
+  }
+  *end_of_stream = true;
+  for (; it->Valid() && it->key().starts_with(prefix);
+       forward ? it->Next() : it->Prev()) {
+    if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
+      return absl::DataLossError(absl::StrCat(
+          "stream index entry of '", request.stream, "' is malformed"));
+    }
+    uint64_t position = DecodeFixed64(it->value().data());
+    if (position >= committed) {
+      if (forward) break;  // the rest is newer still
+      continue;            // backward: skip the uncommitted newest entries
+    }
+    if (positions->size() == request.limit) {
+      *end_of_stream = false;
+      break;
+    }
+    positions->push_back(position);
+  }
+  return FromRocksDb(it->status(), "reading a stream");
+}
+
+absl::Status Reader::FetchEvents(const std::vector<uint64_t>& positions,
+                                 std::vector<RecordedEvent>* events) const {
+  if (positions.empty()) return absl::OkStatus();
+  std::vector<std::string> key_bytes;
+  key_bytes.reserve(positions.size());
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(positions.size());
+  for (uint64_t position : positions) {
+    key_bytes.push_back(LogKey(position));
+    keys.emplace_back(key_bytes.back());
+  }
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  storage_->db()->MultiGet(rocksdb::ReadOptions(), storage_->log(), keys.size(),
+                           keys.data(), values.data(), statuses.data());
+  events->resize(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      return absl::DataLossError(
+          absl::StrCat("the stream index names position ", positions[i],
+                       " but the log has no event there"));
+    }
+    RETURN_IF_ERROR(FromRocksDb(
+        statuses[i],
+        absl::StrCat("reading the event at position ", positions[i])));
+    RETURN_IF_ERROR(
+        DecodeRecord(positions[i], View(values[i]), verify_, &(*events)[i]));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StreamInfo> Reader::GetStreamInfo(
+    absl::string_view stream) const {
+  ASSIGN_OR_RETURN(std::optional<Storage::StreamHead> last,
+                   storage_->LastInStream(stream, head_->next_position()));
+  StreamInfo info;
+  if (last) {
+    info.exists = true;
+    info.last_version = last->version;
+    info.last_position = last->position;
+  }
+  return info;
+}
+
+}  // namespace missionlog

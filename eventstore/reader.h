@@ -1,0 +1,47 @@
+// Reads of the committed log: by global position ($all, with filters) and by
+// stream. Every read is capped at the published committed head, so it never
+// sees the writer's unsynced tail or a partially committed append.
+#ifndef MISSIONLOG_EVENTSTORE_READER_H_
+#define MISSIONLOG_EVENTSTORE_READER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eventstore/committed_head.h"
+#include "eventstore/event_store.h"
+#include "eventstore/storage.h"
+
+namespace missionlog {
+
+// Safe for concurrent use; holds no mutable state.
+class Reader {
+ public:
+  // `storage` and `head` must outlive the reader.
+  Reader(const Options& options, const Storage* storage,
+         const CommittedHead* head)
+      : verify_(options.verify_reads), storage_(storage), head_(head) {}
+
+  absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) const;
+  absl::StatusOr<ReadStreamResult> ReadStream(
+      const ReadStreamRequest& request) const;
+  absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) const;
+
+ private:
+  // Collects the positions of a stream read from the stream index.
+  absl::Status StreamPositions(const ReadStreamRequest& request,
+                               uint64_t committed,
+                               std::vector<uint64_t>* positions,
+                               bool* end_of_stream) const;
+  // Fetches and decodes the events at `positions`, in that order.
+  absl::Status FetchEvents(const std::vector<uint64_t>& positions,
+                           std::vector<RecordedEvent>* events) const;
+
+  const bool verify_;
+  const Storage* const storage_;
+  const CommittedHead* const head_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_READER_H_

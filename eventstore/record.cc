@@ -1,0 +1,181 @@
+// Log record layout (the value stored under a position in the "log" column
+// family; the key is in keys.h):
+//
+//   value  := header_length: varint32
+//             header: byte[header_length]   -- the Merkle leaf, verbatim
+//             leaf_hash: byte[32]           -- SHA-256(0x00 || header)
+//             payload: byte[rest]
+//
+//   header := format: byte                  -- kHeaderFormatV1 = 0x01
+//             position: fixed64             -- global position = leaf index
+//             stream_version: fixed64
+//             recorded_at_us: fixed64       -- int64, µs since epoch, UTC
+//             flags: byte                   -- bit 0: occurred_at present
+//             occurred_at_us: fixed64       -- int64; 0 when absent
+//             event_id: byte[16]            -- UUID, raw
+//             payload_size: fixed32
+//             payload_sha256: byte[32]
+//             stream: string
+//             type: string
+//             source: string
+//             recorded_by: string
+//             correlation_id: string
+//             causation_id: string
+//             content_type: string
+//
+//   string := length: varint32, bytes: byte[length]
+//   fixedN := N-bit unsigned integer, big-endian
+//
+// The header is written once and then only ever read back as bytes: its leaf
+// hash is recomputed from exactly these bytes, never from a re-encoding.
+// Because the header commits to the payload's digest rather than the payload,
+// a payload can later be sealed without breaking any proof.
+#include "eventstore/record.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/coding.h"
+#include "eventstore/uuid.h"
+
+namespace missionlog {
+namespace {
+
+constexpr char kHeaderFormatV1 = 0x01;
+constexpr uint8_t kFlagOccurredAt = 0x01;
+constexpr size_t kDigestSize = 32;
+
+absl::Status Corrupt(uint64_t position, absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat("event at position ", position, " is corrupt: ", what));
+}
+
+// The header's fixed-size prefix, up to and including payload_sha256.
+constexpr size_t kFixedHeaderSize = 1 + 8 + 8 + 8 + 1 + 8 + 16 + 4 + 32;
+constexpr size_t kStreamOffset = kFixedHeaderSize;
+
+}  // namespace
+
+void EncodeRecordHeader(const RecordHeader& h, std::string* out) {
+  out->push_back(kHeaderFormatV1);
+  PutFixed64(out, h.position);
+  PutFixed64(out, h.stream_version);
+  PutFixed64(out, static_cast<uint64_t>(h.recorded_at_us));
+  out->push_back(static_cast<char>(h.occurred_at_us ? kFlagOccurredAt : 0));
+  PutFixed64(out, static_cast<uint64_t>(h.occurred_at_us.value_or(0)));
+  out->append(h.event_id.data(), h.event_id.size());
+  PutFixed32(out, h.payload_size);
+  out->append(reinterpret_cast<const char*>(h.payload_sha256->data()),
+              kDigestSize);
+  PutLengthPrefixed(out, h.stream);
+  PutLengthPrefixed(out, h.type);
+  PutLengthPrefixed(out, h.source);
+  PutLengthPrefixed(out, h.recorded_by);
+  PutLengthPrefixed(out, h.correlation_id);
+  PutLengthPrefixed(out, h.causation_id);
+  PutLengthPrefixed(out, h.content_type);
+}
+
+void EncodeRecordValue(absl::string_view header, const Digest& leaf_hash,
+                       absl::string_view payload, std::string* out) {
+  PutVarint32(out, static_cast<uint32_t>(header.size()));
+  out->append(header.data(), header.size());
+  out->append(DigestView(leaf_hash).data(), kDigestSize);
+  out->append(payload.data(), payload.size());
+}
+
+absl::Status SplitRecordValue(uint64_t position, absl::string_view value,
+                              RecordParts* parts) {
+  uint32_t header_length;
+  if (!GetVarint32(&value, &header_length) ||
+      !GetBytes(&value, header_length, &parts->header) ||
+      !GetBytes(&value, kDigestSize, &parts->leaf_hash)) {
+    return Corrupt(position, "truncated record");
+  }
+  parts->payload = value;
+  return absl::OkStatus();
+}
+
+absl::Status PeekStreamAndType(uint64_t position, absl::string_view header,
+                               absl::string_view* stream,
+                               absl::string_view* type) {
+  if (header.size() < kStreamOffset || header[0] != kHeaderFormatV1) {
+    return Corrupt(position, "bad header");
+  }
+  header.remove_prefix(kStreamOffset);
+  if (!GetLengthPrefixed(&header, stream) ||
+      !GetLengthPrefixed(&header, type)) {
+    return Corrupt(position, "truncated header");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeRecord(uint64_t position, absl::string_view value,
+                          bool verify, RecordedEvent* event) {
+  RecordParts parts;
+  absl::Status status = SplitRecordValue(position, value, &parts);
+  if (!status.ok()) return status;
+
+  absl::string_view in = parts.header;
+  if (in.size() < kFixedHeaderSize || in[0] != kHeaderFormatV1) {
+    return Corrupt(position, "bad header");
+  }
+  in.remove_prefix(1);
+  uint64_t stored_position, recorded_at, occurred_at;
+  uint32_t payload_size;
+  absl::string_view flags, id, payload_sha;
+  GetFixed64(&in, &stored_position);
+  GetFixed64(&in, &event->stream_version);
+  GetFixed64(&in, &recorded_at);
+  GetBytes(&in, 1, &flags);
+  GetFixed64(&in, &occurred_at);
+  GetBytes(&in, Uuid::kSize, &id);
+  GetFixed32(&in, &payload_size);
+  GetBytes(&in, kDigestSize, &payload_sha);
+  absl::string_view stream, type, source, recorded_by, correlation, causation,
+      content_type;
+  if (!GetLengthPrefixed(&in, &stream) || !GetLengthPrefixed(&in, &type) ||
+      !GetLengthPrefixed(&in, &source) ||
+      !GetLengthPrefixed(&in, &recorded_by) ||
+      !GetLengthPrefixed(&in, &correlation) ||
+      !GetLengthPrefixed(&in, &causation) ||
+      !GetLengthPrefixed(&in, &content_type) || !in.empty()) {
+    return Corrupt(position, "malformed header");
+  }
+  if (stored_position != position) {
+    return Corrupt(position,
+                   absl::StrCat("header names position ", stored_position));
+  }
+  if (verify) {
+    if (DigestView(LeafHash(parts.header)) != parts.leaf_hash) {
+      return Corrupt(position, "leaf hash does not match header");
+    }
+    if (parts.payload.size() != payload_size ||
+        DigestView(Sha256(parts.payload)) != payload_sha) {
+      return Corrupt(position, "payload does not match its digest");
+    }
+  }
+
+  event->position = position;
+  event->stream.assign(stream.data(), stream.size());
+  event->id = Uuid::FromBytes(id).ToString();
+  event->type.assign(type.data(), type.size());
+  event->source.assign(source.data(), source.size());
+  event->recorded_at_us = static_cast<int64_t>(recorded_at);
+  if (static_cast<uint8_t>(flags[0]) & kFlagOccurredAt) {
+    event->occurred_at_us = static_cast<int64_t>(occurred_at);
+  } else {
+    event->occurred_at_us.reset();
+  }
+  event->recorded_by.assign(recorded_by.data(), recorded_by.size());
+  event->correlation_id.assign(correlation.data(), correlation.size());
+  event->causation_id.assign(causation.data(), causation.size());
+  event->content_type.assign(content_type.data(), content_type.size());
+  event->payload_sha256.assign(payload_sha.data(), payload_sha.size());
+  event->leaf_hash.assign(parts.leaf_hash.data(), parts.leaf_hash.size());
+  event->header.assign(parts.header.data(), parts.header.size());
+  event->payload.assign(parts.payload.data(), parts.payload.size());
+  return absl::OkStatus();
+}
+
+}  // namespace missionlog

@@ -1,0 +1,28 @@
+// SHA-256 through OpenSSL 3, and the RFC 6962 leaf hash built on it.
+#ifndef MISSIONLOG_EVENTSTORE_SHA256_H_
+#define MISSIONLOG_EVENTSTORE_SHA256_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace missionlog {
+
+using Digest = std::array<uint8_t, 32>;
+
+// SHA-256(data).
+Digest Sha256(absl::string_view data);
+
+// RFC 6962 leaf hash: SHA-256(0x00 || leaf).
+Digest LeafHash(absl::string_view leaf);
+
+inline absl::string_view DigestView(const Digest& digest) {
+  return absl::string_view(reinterpret_cast<const char*>(digest.data()),
+                           digest.size());
+}
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_SHA256_H_

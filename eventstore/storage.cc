@@ -1,0 +1,126 @@
+#include "eventstore/storage.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/coding.h"
+#include "eventstore/keys.h"
+#include "eventstore/record.h"
+#include "eventstore/status_util.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+
+namespace missionlog {
+namespace {
+
+rocksdb::ColumnFamilyOptions LogFamilyOptions() {
+  rocksdb::ColumnFamilyOptions options;
+  // Keys arrive in increasing order and are read in ranges.
+  options.write_buffer_size = 64 << 20;
+  return options;
+}
+
+rocksdb::ColumnFamilyOptions IndexFamilyOptions(bool point_lookups) {
+  rocksdb::ColumnFamilyOptions options;
+  options.write_buffer_size = 32 << 20;
+  rocksdb::BlockBasedTableOptions table;
+  if (point_lookups) {
+    // The id index is probed for every client-supplied id, and almost every
+    // probe misses: bloom filters answer those without reading a block.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    options.memtable_whole_key_filtering = true;
+    options.memtable_prefix_bloom_size_ratio = 0.05;
+  }
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
+    const Options& options, const std::string& path) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.max_background_jobs = 2;
+  db_options.paranoid_checks = true;
+  if (options.env != nullptr) db_options.env = options.env;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kLogColumnFamily, LogFamilyOptions()},
+      {kStreamsColumnFamily, IndexFamilyOptions(false)},
+      {kIdsColumnFamily, IndexFamilyOptions(true)},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status status =
+      rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
+  if (!status.ok()) {
+    return FromRocksDb(status, absl::StrCat("opening the store at ", path));
+  }
+  std::unique_ptr<Storage> storage(new Storage());
+  storage->db_.reset(raw_db);
+  storage->default_ = handles[0];
+  storage->log_ = handles[1];
+  storage->streams_ = handles[2];
+  storage->ids_ = handles[3];
+  return storage;
+}
+
+Storage::~Storage() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : {log_, streams_, ids_, default_}) {
+    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<Head> Storage::RecoverHead() const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), log_));
+  it->SeekToLast();
+  Head head;
+  if (it->Valid()) {
+    if (it->key().size() != 8) {
+      return absl::DataLossError("log key of unexpected size");
+    }
+    uint64_t position = DecodeFixed64(it->key().data());
+    RecordedEvent last;
+    absl::Status decoded = DecodeRecord(
+        position, absl::string_view(it->value().data(), it->value().size()),
+        /*verify=*/true, &last);
+    if (!decoded.ok()) return decoded;
+    head.next_position = position + 1;
+    head.last_recorded_at_us = last.recorded_at_us;
+  }
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log's last event"));
+  return head;
+}
+
+absl::StatusOr<std::optional<Storage::StreamHead>> Storage::LastInStream(
+    absl::string_view stream, uint64_t position_limit) const {
+  std::string prefix = StreamKeyPrefix(stream);
+  std::string last_key = StreamKey(stream, UINT64_MAX);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  std::optional<StreamHead> head;
+  for (it->SeekForPrev(last_key); it->Valid() && it->key().starts_with(prefix);
+       it->Prev()) {
+    if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
+      return absl::DataLossError(absl::StrCat("stream index entry of stream '",
+                                              stream, "' is malformed"));
+    }
+    uint64_t position = DecodeFixed64(it->value().data());
+    if (position < position_limit) {
+      head = StreamHead{StreamKeyVersion(absl::string_view(it->key().data(),
+                                                           it->key().size())),
+                        position};
+      break;
+    }
+  }
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "reading a stream's head"));
+  return head;
+}
+
+}  // namespace missionlog

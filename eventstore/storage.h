@@ -1,0 +1,61 @@
+// The RocksDB database under the event store: opening it with its column
+// families (layouts in keys.h), owning the handles, and the few lookups both
+// the writer and the readers need.
+#ifndef MISSIONLOG_EVENTSTORE_STORAGE_H_
+#define MISSIONLOG_EVENTSTORE_STORAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventstore/event_store.h"
+#include "rocksdb/db.h"
+
+namespace missionlog {
+
+// Thread safety: safe for concurrent use (RocksDB is).
+class Storage {
+ public:
+  static absl::StatusOr<std::unique_ptr<Storage>> Open(const Options& options,
+                                                       const std::string& path);
+
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  // Closes the database; the column family handles go first.
+  ~Storage();
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* log() const { return log_; }
+  rocksdb::ColumnFamilyHandle* streams() const { return streams_; }
+  rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
+
+  // The head as stored: one past the last "log" key, and that event's
+  // recorded_at. An empty log gives {0, 0}.
+  absl::StatusOr<Head> RecoverHead() const;
+
+  // The stream's last event whose position is below `position_limit`, or
+  // std::nullopt if there is none. Versions and positions grow together, so
+  // this is the stream's head as of that position.
+  struct StreamHead {
+    uint64_t version;
+    uint64_t position;
+  };
+  absl::StatusOr<std::optional<StreamHead>> LastInStream(
+      absl::string_view stream, uint64_t position_limit) const;
+
+ private:
+  Storage() = default;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* log_ = nullptr;      // owned, freed in ~Storage
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;  // owned, freed in ~Storage
+  rocksdb::ColumnFamilyHandle* ids_ = nullptr;      // owned, freed in ~Storage
+  rocksdb::ColumnFamilyHandle* default_ = nullptr;  // owned, freed in ~Storage
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_STORAGE_H_

@@ -1,0 +1,424 @@
+#include "eventstore/writer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/coding.h"
+#include "eventstore/keys.h"
+#include "eventstore/record.h"
+#include "eventstore/sha256.h"
+#include "eventstore/status_util.h"
+
+namespace missionlog {
+namespace {
+
+constexpr uint64_t kAbsent = UINT64_MAX;
+// Beyond this many cached stream heads the cache is dropped between groups.
+constexpr size_t kMaxCachedStreams = 1 << 20;
+// Payload carried by an ABORTED status: the stream's actual version.
+constexpr char kActualVersionUrl[] = "type.missionlog.dev/ActualVersion";
+
+absl::Status WrongExpectedVersion(const PreparedAppend& append,
+                                  uint64_t next_version) {
+  std::string expected;
+  switch (append.expected_version.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      expected = "any";
+      break;
+    case ExpectedVersion::Kind::kNoStream:
+      expected = "no stream";
+      break;
+    case ExpectedVersion::Kind::kStreamExists:
+      expected = "stream exists";
+      break;
+    case ExpectedVersion::Kind::kExact:
+      expected = absl::StrCat(append.expected_version.version());
+      break;
+  }
+  std::string actual = next_version == 0 ? std::string("no stream")
+                                         : absl::StrCat(next_version - 1);
+  absl::Status status = absl::AbortedError(
+      absl::StrCat("wrong expected version for stream '", append.stream,
+                   "': expected ", expected, ", actual ", actual));
+  status.SetPayload(
+      kActualVersionUrl,
+      absl::Cord(next_version == 0 ? std::string("none") : actual));
+  return status;
+}
+
+bool VersionMatches(const ExpectedVersion& expected, uint64_t next_version) {
+  switch (expected.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      return true;
+    case ExpectedVersion::Kind::kNoStream:
+      return next_version == 0;
+    case ExpectedVersion::Kind::kStreamExists:
+      return next_version > 0;
+    case ExpectedVersion::Kind::kExact:
+      return next_version > 0 && expected.version() == next_version - 1;
+  }
+  return false;
+}
+
+// True if the stored event `stored` is what `event` in `append` would have
+// recorded: everything the client controls, plus the author.
+bool SameContent(const PreparedAppend& append, const PreparedEvent& event,
+                 const RecordedEvent& stored) {
+  const EventData& data = event.data;
+  return stored.stream == append.stream && stored.type == data.type &&
+         stored.source == data.source &&
+         stored.occurred_at_us == data.occurred_at_us &&
+         stored.correlation_id == data.correlation_id &&
+         stored.causation_id == data.causation_id &&
+         stored.content_type == data.content_type &&
+         stored.recorded_by == append.recorded_by &&
+         stored.payload_sha256 == DigestView(event.payload_sha256);
+}
+
+}  // namespace
+
+std::optional<ActualVersion> ActualVersionFromStatus(
+    const absl::Status& status) {
+  auto payload = status.GetPayload(kActualVersionUrl);  // absl::optional
+  if (!payload) return std::nullopt;
+  std::string text(*payload);
+  ActualVersion actual;
+  if (text == "none") return actual;
+  uint64_t version = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    version = version * 10 + static_cast<uint64_t>(c - '0');
+  }
+  actual.stream_exists = true;
+  actual.version = version;
+  return actual;
+}
+
+Writer::Writer(const Options& options, Clock* clock, Storage* storage,
+               CommittedHead* head, Head recovered)
+    : options_(options),
+      clock_(clock),
+      storage_(storage),
+      head_(head),
+      next_position_(recovered.next_position),
+      last_recorded_at_us_(recovered.last_recorded_at_us) {
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+  sync_thread_ = std::thread([this] { SyncLoop(); });
+}
+
+Writer::~Writer() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  writer_thread_.join();
+  {
+    absl::MutexLock lock(&sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_thread_.join();
+}
+
+void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
+  auto pending = std::make_unique<Pending>();
+  pending->append = std::move(append);
+  pending->done = std::move(done);
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&mu_);
+    size_t bytes = pending->append.bytes;
+    if (stopping_) {
+      refused = absl::UnavailableError("the event store is closing");
+    } else if (!error_.ok()) {
+      refused = absl::UnavailableError(absl::StrCat(
+          "the event store stopped after a write failure; reopen it: ",
+          error_.message()));
+    } else if (queued_bytes_ > 0 &&
+               queued_bytes_ + bytes > options_.max_queued_bytes) {
+      refused = absl::ResourceExhaustedError(
+          "the append queue is full; retry with backoff");
+    } else {
+      queued_bytes_ += bytes;
+      queue_.push_back(std::move(pending));
+      return;
+    }
+  }
+  pending->done(refused);
+}
+
+std::vector<std::unique_ptr<Writer::Pending>> Writer::TakeQueued() {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || stopping_;
+  };
+  mu_.Await(absl::Condition(&ready));
+  std::vector<std::unique_ptr<Pending>> taken;
+  size_t group_bytes = 0;
+  while (!queue_.empty() &&
+         (taken.empty() || group_bytes < options_.max_group_bytes)) {
+    size_t bytes = queue_.front()->append.bytes;
+    group_bytes += bytes;
+    queued_bytes_ -= bytes;
+    taken.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return taken;
+}
+
+void Writer::WriterLoop() {
+  std::vector<std::unique_ptr<Pending>> deferred;
+  while (true) {
+    std::vector<std::unique_ptr<Pending>> appends = std::move(deferred);
+    deferred.clear();
+    if (appends.empty()) appends = TakeQueued();
+    if (appends.empty()) break;  // stopping, and nothing left
+    std::unique_ptr<Group> group = CommitGroup(std::move(appends), &deferred);
+    absl::MutexLock lock(&sync_mu_);
+    sync_queue_.push_back(std::move(group));
+  }
+}
+
+std::unique_ptr<Writer::Group> Writer::CommitGroup(
+    std::vector<std::unique_ptr<Pending>> appends,
+    std::vector<std::unique_ptr<Pending>>* deferred) {
+  if (next_versions_.size() > kMaxCachedStreams) next_versions_.clear();
+  group_ids_.clear();
+  absl::Status error;
+  {
+    absl::MutexLock lock(&mu_);
+    error = error_;
+  }
+
+  auto group = std::make_unique<Group>();
+  const Head head_before{next_position_, last_recorded_at_us_};
+  rocksdb::WriteBatch batch;
+  for (std::unique_ptr<Pending>& pending : appends) {
+    if (!error.ok()) {
+      pending->result = absl::UnavailableError(error.message());
+    } else if (Stage(pending.get(), &batch) == Staged::kDefer) {
+      deferred->push_back(std::move(pending));
+      continue;
+    }
+    group->appends.push_back(std::move(pending));
+  }
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = false;  // the sync thread syncs the whole WAL
+    absl::Status written = FromRocksDb(
+        storage_->db()->Write(write_options, &batch), "writing appends");
+    if (!written.ok()) {
+      // Nothing of this group is in the store: forget its positions and
+      // versions so the published head never covers them.
+      Fail(written);
+      next_position_ = head_before.next_position;
+      last_recorded_at_us_ = head_before.last_recorded_at_us;
+      next_versions_.clear();
+      for (auto& pending : group->appends) {
+        if (pending->result.ok()) pending->result = written;
+      }
+    }
+    group->wrote = true;
+  }
+  group->head_after = Head{next_position_, last_recorded_at_us_};
+  return group;
+}
+
+Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch) {
+  const PreparedAppend& append = pending->append;
+  std::vector<uint64_t> found;
+  absl::StatusOr<Staged> lookup = FindExistingIds(append, &found);
+  if (!lookup.ok()) {
+    pending->result = lookup.status();
+    return Staged::kDone;
+  }
+  if (*lookup == Staged::kDefer) return Staged::kDefer;
+  size_t existing = static_cast<size_t>(
+      std::count_if(found.begin(), found.end(),
+                    [](uint64_t position) { return position != kAbsent; }));
+  if (existing > 0) {
+    pending->result = Deduplicate(append, found);
+    return Staged::kDone;
+  }
+
+  absl::StatusOr<uint64_t> next_version = NextVersion(append.stream);
+  if (!next_version.ok()) {
+    pending->result = next_version.status();
+    return Staged::kDone;
+  }
+  if (!VersionMatches(append.expected_version, *next_version)) {
+    pending->result = WrongExpectedVersion(append, *next_version);
+    return Staged::kDone;
+  }
+  AppendResult result;
+  StageEvents(append, *next_version, batch, &result);
+  pending->result = result;
+  return Staged::kDone;
+}
+
+absl::StatusOr<Writer::Staged> Writer::FindExistingIds(
+    const PreparedAppend& append, std::vector<uint64_t>* found) {
+  found->assign(append.events.size(), kAbsent);
+  std::vector<rocksdb::Slice> keys;
+  std::vector<size_t> key_events;
+  for (size_t i = 0; i < append.events.size(); ++i) {
+    const PreparedEvent& event = append.events[i];
+    absl::string_view id = event.id.bytes();
+    if (group_ids_.contains(id)) return Staged::kDefer;
+    // A generated v7 id is new by construction; skip the index probe.
+    if (event.id_generated) continue;
+    keys.emplace_back(id.data(), id.size());
+    key_events.push_back(i);
+  }
+  if (keys.empty()) return Staged::kDone;
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  storage_->db()->MultiGet(rocksdb::ReadOptions(), storage_->ids(), keys.size(),
+                           keys.data(), values.data(), statuses.data());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (statuses[k].IsNotFound()) continue;
+    RETURN_IF_ERROR(FromRocksDb(statuses[k], "looking up an event id"));
+    if (values[k].size() != 8) {
+      return absl::DataLossError("id index entry is malformed");
+    }
+    (*found)[key_events[k]] = DecodeFixed64(values[k].data());
+  }
+  return Staged::kDone;
+}
+
+absl::StatusOr<AppendResult> Writer::Deduplicate(
+    const PreparedAppend& append, const std::vector<uint64_t>& found) {
+  AppendResult result;
+  result.deduplicated = true;
+  for (size_t i = 0; i < append.events.size(); ++i) {
+    std::string field = absl::StrCat("events[", i, "].id");
+    if (found[i] == kAbsent) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "the append mixes new events with events appended before; ", field,
+          " is new but others are not"));
+    }
+    std::string value;
+    RETURN_IF_ERROR(
+        FromRocksDb(storage_->db()->Get(rocksdb::ReadOptions(), storage_->log(),
+                                        LogKey(found[i]), &value),
+                    absl::StrCat("reading the event at position ", found[i])));
+    RecordedEvent stored;
+    RETURN_IF_ERROR(DecodeRecord(found[i], value, /*verify=*/true, &stored));
+    if (!SameContent(append, append.events[i], stored)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(field, ": event ", append.events[i].id.ToString(),
+                       " was appended before at position ", found[i],
+                       " with different content"));
+    }
+    if (i == 0) result.first_position = found[i];
+    result.last_position = found[i];
+    result.stream_version = stored.stream_version;
+  }
+  return result;
+}
+
+absl::StatusOr<uint64_t> Writer::NextVersion(const std::string& stream) {
+  auto it = next_versions_.find(stream);
+  if (it != next_versions_.end()) return it->second;
+  // Everything up to next_position_ has been written to RocksDB or staged in
+  // this group; a stream missing from the cache has nothing staged.
+  ASSIGN_OR_RETURN(std::optional<Storage::StreamHead> last,
+                   storage_->LastInStream(stream, UINT64_MAX));
+  uint64_t next = last ? last->version + 1 : 0;
+  next_versions_.emplace(stream, next);
+  return next;
+}
+
+void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
+                         rocksdb::WriteBatch* batch, AppendResult* result) {
+  int64_t recorded_at = std::max(clock_->NowMicros(), last_recorded_at_us_);
+  last_recorded_at_us_ = recorded_at;
+  result->first_position = next_position_;
+  uint64_t version = first_version;
+  for (const PreparedEvent& event : append.events) {
+    uint64_t position = next_position_++;
+    const EventData& data = event.data;
+    RecordHeader header;
+    header.position = position;
+    header.stream_version = version;
+    header.recorded_at_us = recorded_at;
+    header.occurred_at_us = data.occurred_at_us;
+    header.event_id = event.id.bytes();
+    header.payload_size = static_cast<uint32_t>(data.payload.size());
+    header.payload_sha256 = &event.payload_sha256;
+    header.stream = append.stream;
+    header.type = data.type;
+    header.source = data.source;
+    header.recorded_by = append.recorded_by;
+    header.correlation_id = data.correlation_id;
+    header.causation_id = data.causation_id;
+    header.content_type = data.content_type;
+    scratch_header_.clear();
+    EncodeRecordHeader(header, &scratch_header_);
+    scratch_value_.clear();
+    EncodeRecordValue(scratch_header_, LeafHash(scratch_header_), data.payload,
+                      &scratch_value_);
+
+    // The same 8 bytes are the log key and the value of both index entries.
+    char position_bytes[8];
+    EncodeFixed64(position_bytes, position);
+    rocksdb::Slice position_slice(position_bytes, 8);
+    scratch_key_.assign(append.stream);
+    scratch_key_.push_back('\0');
+    PutFixed64(&scratch_key_, version);
+    absl::string_view id = event.id.bytes();
+    // WriteBatch::Put fails only past 4 GiB; groups are far smaller.
+    batch->Put(storage_->log(), position_slice, scratch_value_)
+        .PermitUncheckedError();
+    batch->Put(storage_->streams(), scratch_key_, position_slice)
+        .PermitUncheckedError();
+    batch
+        ->Put(storage_->ids(), rocksdb::Slice(id.data(), id.size()),
+              position_slice)
+        .PermitUncheckedError();
+    group_ids_.emplace(std::string(id), position);
+    ++version;
+  }
+  next_versions_[append.stream] = version;
+  result->last_position = next_position_ - 1;
+  result->stream_version = version - 1;
+}
+
+void Writer::Fail(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  if (error_.ok()) error_ = status;
+}
+
+void Writer::SyncLoop() {
+  while (true) {
+    std::deque<std::unique_ptr<Group>> groups;
+    {
+      absl::MutexLock lock(&sync_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+        return !sync_queue_.empty() || sync_stopping_;
+      };
+      sync_mu_.Await(absl::Condition(&ready));
+      if (sync_queue_.empty()) return;
+      groups.swap(sync_queue_);
+    }
+    bool wrote = std::any_of(groups.begin(), groups.end(),
+                             [](const auto& group) { return group->wrote; });
+    absl::Status synced;
+    if (wrote && options_.sync) {
+      synced = FromRocksDb(storage_->db()->SyncWAL(), "syncing the WAL");
+    }
+    if (synced.ok()) {
+      head_->Publish(groups.back()->head_after);
+    } else {
+      Fail(synced);
+    }
+    for (auto& group : groups) {
+      for (auto& pending : group->appends) {
+        if (!synced.ok() && pending->result.ok()) pending->result = synced;
+        pending->done(std::move(pending->result));
+      }
+    }
+  }
+}
+
+}  // namespace missionlog

@@ -1,0 +1,125 @@
+// The single writer: owns positions and stream heads, and commits appends in
+// groups (leveldb's DBImpl::Write is the model).
+//
+// Two threads form a pipeline. The writer thread takes everything queued,
+// checks each append (idempotency, expected version), assigns positions and
+// versions, encodes the records into one WriteBatch and writes it without
+// syncing. It then hands the group to the sync thread and starts on the next
+// group while the sync thread makes the WAL durable with one SyncWAL() for all
+// groups waiting, publishes the new committed head, and only then runs the
+// callbacks. So one fsync acknowledges many appends, and the CPU work of the
+// next group overlaps the disk wait of the last.
+//
+// Readers cap at the published head, so the unsynced tail the writer has
+// already written to RocksDB is invisible to them. If a write or a sync
+// fails, the store stops accepting appends (every later append gets
+// UNAVAILABLE) until it is reopened: what reached the disk is then recovered,
+// and nothing unacknowledged was promised.
+#ifndef MISSIONLOG_EVENTSTORE_WRITER_H_
+#define MISSIONLOG_EVENTSTORE_WRITER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "eventstore/clock.h"
+#include "eventstore/committed_head.h"
+#include "eventstore/event_store.h"
+#include "eventstore/prepared_append.h"
+#include "eventstore/storage.h"
+#include "rocksdb/write_batch.h"
+
+namespace missionlog {
+
+// Safe for concurrent use.
+class Writer {
+ public:
+  // `storage` and `head` must outlive the writer. `recovered` is the head as
+  // stored on disk when the store was opened.
+  Writer(const Options& options, Clock* clock, Storage* storage,
+         CommittedHead* head, Head recovered);
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  // Commits everything already queued, then stops both threads.
+  ~Writer();
+
+  // Queues `append`; `done` runs once on the sync thread after the append is
+  // durable or has failed, or inline at once if the queue is full.
+  void Submit(PreparedAppend append, EventStore::AppendCallback done);
+
+ private:
+  struct Pending {
+    PreparedAppend append;
+    EventStore::AppendCallback done;
+    absl::StatusOr<AppendResult> result = absl::UnknownError("not committed");
+  };
+  struct Group {
+    std::vector<std::unique_ptr<Pending>> appends;
+    bool wrote = false;  // the group put something into RocksDB
+    Head head_after;     // the head once this group is durable
+  };
+
+  void WriterLoop();
+  void SyncLoop();
+  // Takes the next appends to commit, waiting for one; empty on shutdown.
+  std::vector<std::unique_ptr<Pending>> TakeQueued();
+  std::unique_ptr<Group> CommitGroup(
+      std::vector<std::unique_ptr<Pending>> appends,
+      std::vector<std::unique_ptr<Pending>>* deferred);
+
+  // Writer-thread helpers.
+  enum class Staged { kDone, kDefer };
+  Staged Stage(Pending* pending, rocksdb::WriteBatch* batch);
+  // Fills `found` with the position of each event id already in the store
+  // (UINT64_MAX if absent). kDefer if an id was staged earlier in this group.
+  absl::StatusOr<Staged> FindExistingIds(const PreparedAppend& append,
+                                         std::vector<uint64_t>* found);
+  absl::StatusOr<AppendResult> Deduplicate(const PreparedAppend& append,
+                                           const std::vector<uint64_t>& found);
+  // Next version of `stream` (0 if it has no events), from the cache or disk.
+  absl::StatusOr<uint64_t> NextVersion(const std::string& stream);
+  void StageEvents(const PreparedAppend& append, uint64_t first_version,
+                   rocksdb::WriteBatch* batch, AppendResult* result);
+  void Fail(const absl::Status& status);
+
+  // Constant after construction.
+  const Options options_;
+  Clock* const clock_;
+  Storage* const storage_;
+  CommittedHead* const head_;
+
+  absl::Mutex mu_;
+  std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);  // set once a write or sync fails
+
+  absl::Mutex sync_mu_;
+  std::deque<std::unique_ptr<Group>> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
+  bool sync_stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
+
+  // Owned by the writer thread alone.
+  uint64_t next_position_;
+  int64_t last_recorded_at_us_;
+  // Next version per stream, including staged but unsynced appends. Bounded:
+  // cleared between groups when it grows past a limit (disk has the truth).
+  absl::flat_hash_map<std::string, uint64_t> next_versions_;
+  // Event ids staged in the current group (not yet in RocksDB).
+  absl::flat_hash_map<std::string, uint64_t> group_ids_;
+  std::string scratch_header_;
+  std::string scratch_value_;
+  std::string scratch_key_;
+
+  std::thread writer_thread_;
+  std::thread sync_thread_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_WRITER_H_

@@ -1,0 +1,212 @@
+// Append: atomicity, dense positions and versions, expected versions,
+// idempotency, server-stamped metadata.
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "eventstore/event_store.h"
+#include "eventstore/sha256.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace missionlog {
+namespace {
+
+using testing::MakeEvent;
+using testing::TestUuid;
+
+class AppendTest : public testing::StoreTest {};
+
+TEST_F(AppendTest, PositionsAndVersionsAreDenseFromZero) {
+  auto first = Append("dhsc/decision/1", ExpectedVersion::NoStream(),
+                      {MakeEvent("a", "1"), MakeEvent("b", "2")});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->first_position, 0u);
+  EXPECT_EQ(first->last_position, 1u);
+  EXPECT_EQ(first->stream_version, 1u);
+
+  auto other =
+      Append("dft/decision/7", ExpectedVersion::Any(), {MakeEvent("c", "3")});
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->first_position, 2u);
+  EXPECT_EQ(other->stream_version, 0u);
+
+  auto third = Append("dhsc/decision/1", ExpectedVersion::Exact(1),
+                      {MakeEvent("d", "4")});
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->first_position, 3u);
+  EXPECT_EQ(third->stream_version, 2u);
+
+  std::vector<RecordedEvent> all = ReadAll();
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position, i);
+  std::vector<RecordedEvent> stream = ReadStream("dhsc/decision/1");
+  ASSERT_EQ(stream.size(), 3u);
+  EXPECT_EQ(stream[2].type, "d");
+  EXPECT_EQ(stream[2].stream_version, 2u);
+  EXPECT_EQ(store_->GetHead().next_position, 4u);
+}
+
+TEST_F(AppendTest, RecordsEverythingTheClientSentAndStampsTheRest) {
+  EventData event = MakeEvent("missionlog.test.v1", "{\"x\":1}", 7);
+  event.occurred_at_us = 1600000000000000;
+  event.correlation_id = "corr-1";
+  event.causation_id = "cause-1";
+  ASSERT_TRUE(Append("s/k/1", ExpectedVersion::Any(), {event}).ok());
+  std::vector<RecordedEvent> read = ReadStream("s/k/1");
+  ASSERT_EQ(read.size(), 1u);
+  const RecordedEvent& recorded = read[0];
+  EXPECT_EQ(recorded.id, TestUuid(7));
+  EXPECT_EQ(recorded.stream, "s/k/1");
+  EXPECT_EQ(recorded.type, "missionlog.test.v1");
+  EXPECT_EQ(recorded.source, "urn:missionlog:test");
+  EXPECT_EQ(recorded.occurred_at_us, 1600000000000000);
+  EXPECT_EQ(recorded.recorded_at_us, clock_.NowMicros());
+  EXPECT_EQ(recorded.recorded_by, "test@missionlog");
+  EXPECT_EQ(recorded.correlation_id, "corr-1");
+  EXPECT_EQ(recorded.causation_id, "cause-1");
+  EXPECT_EQ(recorded.content_type, "application/json");
+  EXPECT_EQ(recorded.payload, "{\"x\":1}");
+  EXPECT_EQ(recorded.payload_sha256,
+            std::string(DigestView(Sha256("{\"x\":1}"))));
+  EXPECT_EQ(recorded.leaf_hash,
+            std::string(DigestView(LeafHash(recorded.header))));
+}
+
+TEST_F(AppendTest, GeneratesVersion7IdsWhenAbsent) {
+  ASSERT_TRUE(Append("s/k/1", ExpectedVersion::Any(),
+                     {MakeEvent("a", "1"), MakeEvent("a", "2")})
+                  .ok());
+  std::vector<RecordedEvent> read = ReadStream("s/k/1");
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_NE(read[0].id, read[1].id);
+  EXPECT_EQ(read[0].id.size(), 36u);
+  EXPECT_EQ(read[0].id[14], '7');  // version nibble
+}
+
+TEST_F(AppendTest, ExpectedNoStream) {
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::NoStream(), {MakeEvent("a", "")}).ok());
+  auto again =
+      Append("s/k/1", ExpectedVersion::NoStream(), {MakeEvent("a", "")});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAborted);
+  std::optional<ActualVersion> actual = ActualVersionFromStatus(again.status());
+  ASSERT_TRUE(actual.has_value());
+  EXPECT_TRUE(actual->stream_exists);
+  EXPECT_EQ(actual->version, 0u);
+}
+
+TEST_F(AppendTest, ExpectedStreamExists) {
+  auto missing =
+      Append("s/k/1", ExpectedVersion::StreamExists(), {MakeEvent("a", "")});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kAborted);
+  std::optional<ActualVersion> actual =
+      ActualVersionFromStatus(missing.status());
+  ASSERT_TRUE(actual.has_value());
+  EXPECT_FALSE(actual->stream_exists);
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "")}).ok());
+  EXPECT_TRUE(
+      Append("s/k/1", ExpectedVersion::StreamExists(), {MakeEvent("a", "")})
+          .ok());
+}
+
+TEST_F(AppendTest, ExpectedExactVersion) {
+  ASSERT_TRUE(Append("s/k/1", ExpectedVersion::Any(),
+                     {MakeEvent("a", ""), MakeEvent("a", "")})
+                  .ok());
+  auto stale = Append("s/k/1", ExpectedVersion::Exact(0), {MakeEvent("a", "")});
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ActualVersionFromStatus(stale.status())->version, 1u);
+  auto ahead = Append("s/k/1", ExpectedVersion::Exact(5), {MakeEvent("a", "")});
+  EXPECT_EQ(ahead.status().code(), absl::StatusCode::kAborted);
+  auto on_missing =
+      Append("s/k/2", ExpectedVersion::Exact(0), {MakeEvent("a", "")});
+  EXPECT_EQ(on_missing.status().code(), absl::StatusCode::kAborted);
+  EXPECT_FALSE(ActualVersionFromStatus(on_missing.status())->stream_exists);
+  auto right = Append("s/k/1", ExpectedVersion::Exact(1), {MakeEvent("a", "")});
+  ASSERT_TRUE(right.ok()) << right.status();
+  EXPECT_EQ(right->stream_version, 2u);
+  // Nothing the rejected appends carried was written.
+  EXPECT_EQ(ReadAll().size(), 3u);
+}
+
+TEST_F(AppendTest, RetryWithSameIdsAndContentReturnsOriginalPositions) {
+  std::vector<EventData> events = {MakeEvent("a", "1", 1),
+                                   MakeEvent("b", "2", 2)};
+  auto original = Append("s/k/1", ExpectedVersion::NoStream(), events);
+  ASSERT_TRUE(original.ok());
+  ASSERT_TRUE(
+      Append("s/k/2", ExpectedVersion::Any(), {MakeEvent("c", "")}).ok());
+  // The retry's expected version no longer holds; idempotency wins.
+  auto retry = Append("s/k/1", ExpectedVersion::NoStream(), events);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->first_position, original->first_position);
+  EXPECT_EQ(retry->last_position, original->last_position);
+  EXPECT_EQ(retry->stream_version, original->stream_version);
+  EXPECT_EQ(ReadAll().size(), 3u);
+}
+
+TEST_F(AppendTest, SameIdWithDifferentContentIsAlreadyExists) {
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "1", 1)}).ok());
+  auto changed_payload =
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "2", 1)});
+  EXPECT_EQ(changed_payload.status().code(), absl::StatusCode::kAlreadyExists);
+  auto changed_stream =
+      Append("s/k/9", ExpectedVersion::Any(), {MakeEvent("a", "1", 1)});
+  EXPECT_EQ(changed_stream.status().code(), absl::StatusCode::kAlreadyExists);
+  auto changed_type =
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("z", "1", 1)});
+  EXPECT_EQ(changed_type.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadAll().size(), 1u);
+}
+
+TEST_F(AppendTest, BatchMixingNewAndSeenIdsWritesNothing) {
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "1", 1)}).ok());
+  auto mixed = Append("s/k/1", ExpectedVersion::Any(),
+                      {MakeEvent("b", "2", 2), MakeEvent("a", "1", 1)});
+  EXPECT_EQ(mixed.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadAll().size(), 1u);
+  EXPECT_EQ(ReadStream("s/k/1").size(), 1u);
+}
+
+TEST_F(AppendTest, RecordedAtNeverDecreasesWhenTheClockGoesBack) {
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "")}).ok());
+  const int64_t first = clock_.NowMicros();
+  clock_.Set(first - 5000000);
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "")}).ok());
+  clock_.Set(first + 10);
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "")}).ok());
+  std::vector<RecordedEvent> all = ReadAll();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].recorded_at_us, first);
+  EXPECT_EQ(all[1].recorded_at_us, first);
+  EXPECT_EQ(all[2].recorded_at_us, first + 10);
+  EXPECT_EQ(store_->GetHead().last_recorded_at_us, first + 10);
+}
+
+TEST_F(AppendTest, AsyncAppendCallsBackOnce) {
+  absl::Notification done;
+  absl::StatusOr<AppendResult> outcome;
+  int calls = 0;
+  store_->AppendAsync(testing::MakeAppend("s/k/1", ExpectedVersion::Any(),
+                                          {MakeEvent("a", "1")}),
+                      [&](absl::StatusOr<AppendResult> result) {
+                        ++calls;
+                        outcome = std::move(result);
+                        done.Notify();
+                      });
+  done.WaitForNotification();
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->first_position, 0u);
+}
+
+}  // namespace
+}  // namespace missionlog
