@@ -167,7 +167,7 @@ void RunReadStream(EventStore* store) {
         if (!result->events.empty()) empty = false;
         events += result->events.size();
         if (result->end_of_stream) break;
-        request.from_version = result->events.back().stream_version + 1;
+        request.from_version = result->events.back().stream_version() + 1;
       }
       if (empty) break;
     }

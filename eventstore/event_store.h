@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/clock.h"
+#include "eventstore/recorded_event.h"
 
 namespace rocksdb {
 class Env;
@@ -98,27 +99,6 @@ struct AppendResult {
   bool deduplicated = false;    // every event had been appended before
 };
 
-// An event as stored. `header` holds the exact bytes the Merkle leaf covers;
-// the other metadata fields are decoded from it.
-struct RecordedEvent {
-  uint64_t position = 0;
-  uint64_t stream_version = 0;
-  std::string stream;
-  std::string id;  // canonical UUID text
-  std::string type;
-  std::string source;
-  int64_t recorded_at_us = 0;
-  std::optional<int64_t> occurred_at_us;
-  std::string recorded_by;
-  std::string correlation_id;
-  std::string causation_id;
-  std::string content_type;
-  std::string payload_sha256;  // 32 raw bytes
-  std::string leaf_hash;       // 32 raw bytes: SHA-256(0x00 || header)
-  std::string header;          // verbatim stored header bytes
-  std::string payload;
-};
-
 // Reads the whole log ($all) in position order.
 struct ReadAllRequest {
   uint64_t from_position = 0;
@@ -181,6 +161,9 @@ struct Options {
   size_t max_queued_bytes = 256 << 20;
   // Bytes one commit group may carry (it always carries at least one append).
   size_t max_group_bytes = 4 << 20;
+
+  // RocksDB block cache shared by all column families.
+  size_t block_cache_bytes = 256 << 20;
 
   // Check each read record's leaf hash and payload digest (DATA_LOSS on
   // mismatch). RocksDB's own block checksums are verified regardless.

@@ -36,8 +36,11 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
   rocksdb::Slice upper_bound(upper);
   rocksdb::ReadOptions read_options;
   read_options.iterate_upper_bound = &upper_bound;
+  read_options.readahead_size = 1 << 20;
   std::unique_ptr<rocksdb::Iterator> it(
       storage_->db()->NewIterator(read_options, storage_->log()));
+  result.events.reserve(static_cast<size_t>(
+      std::min<uint64_t>(request.limit, committed - request.from_position)));
   uint64_t expected = request.from_position;
   for (it->Seek(LogKey(request.from_position));
        it->Valid() && result.events.size() < request.limit; it->Next()) {
@@ -59,8 +62,8 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
       }
     }
     result.events.emplace_back();
-    RETURN_IF_ERROR(
-        DecodeRecord(position, value, verify_, &result.events.back()));
+    RETURN_IF_ERROR(DecodeRecord(position, std::string(value), verify_,
+                                 &result.events.back()));
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log"));
   if (expected < committed && !it->Valid()) {
@@ -141,8 +144,8 @@ absl::Status Reader::FetchEvents(const std::vector<uint64_t>& positions,
     RETURN_IF_ERROR(FromRocksDb(
         statuses[i],
         absl::StrCat("reading the event at position ", positions[i])));
-    RETURN_IF_ERROR(
-        DecodeRecord(positions[i], View(values[i]), verify_, &(*events)[i]));
+    RETURN_IF_ERROR(DecodeRecord(positions[i], values[i].ToString(), verify_,
+                                 &(*events)[i]));
   }
   return absl::OkStatus();
 }

@@ -110,10 +110,14 @@ absl::Status PeekStreamAndType(uint64_t position, absl::string_view header,
   return absl::OkStatus();
 }
 
-absl::Status DecodeRecord(uint64_t position, absl::string_view value,
-                          bool verify, RecordedEvent* event) {
+std::string RecordedEvent::id() const {
+  return Uuid::FromBytes(id_bytes()).ToString();
+}
+
+absl::Status DecodeRecord(uint64_t position, std::string record, bool verify,
+                          RecordedEvent* event) {
   RecordParts parts;
-  absl::Status status = SplitRecordValue(position, value, &parts);
+  absl::Status status = SplitRecordValue(position, record, &parts);
   if (!status.ok()) return status;
 
   absl::string_view in = parts.header;
@@ -125,7 +129,7 @@ absl::Status DecodeRecord(uint64_t position, absl::string_view value,
   uint32_t payload_size;
   absl::string_view flags, id, payload_sha;
   GetFixed64(&in, &stored_position);
-  GetFixed64(&in, &event->stream_version);
+  GetFixed64(&in, &event->stream_version_);
   GetFixed64(&in, &recorded_at);
   GetBytes(&in, 1, &flags);
   GetFixed64(&in, &occurred_at);
@@ -156,25 +160,30 @@ absl::Status DecodeRecord(uint64_t position, absl::string_view value,
     }
   }
 
-  event->position = position;
-  event->stream.assign(stream.data(), stream.size());
-  event->id = Uuid::FromBytes(id).ToString();
-  event->type.assign(type.data(), type.size());
-  event->source.assign(source.data(), source.size());
-  event->recorded_at_us = static_cast<int64_t>(recorded_at);
-  if (static_cast<uint8_t>(flags[0]) & kFlagOccurredAt) {
-    event->occurred_at_us = static_cast<int64_t>(occurred_at);
-  } else {
-    event->occurred_at_us.reset();
-  }
-  event->recorded_by.assign(recorded_by.data(), recorded_by.size());
-  event->correlation_id.assign(correlation.data(), correlation.size());
-  event->causation_id.assign(causation.data(), causation.size());
-  event->content_type.assign(content_type.data(), content_type.size());
-  event->payload_sha256.assign(payload_sha.data(), payload_sha.size());
-  event->leaf_hash.assign(parts.leaf_hash.data(), parts.leaf_hash.size());
-  event->header.assign(parts.header.data(), parts.header.size());
-  event->payload.assign(parts.payload.data(), parts.payload.size());
+  const char* base = record.data();
+  auto span = [base](absl::string_view field) {
+    return RecordedEvent::Span{static_cast<uint32_t>(field.data() - base),
+                               static_cast<uint32_t>(field.size())};
+  };
+  event->position_ = position;
+  event->recorded_at_us_ = static_cast<int64_t>(recorded_at);
+  event->has_occurred_at_ = (static_cast<uint8_t>(flags[0]) & kFlagOccurredAt);
+  event->occurred_at_us_ = static_cast<int64_t>(occurred_at);
+  event->header_ = span(parts.header);
+  event->leaf_hash_ = span(parts.leaf_hash);
+  event->payload_ = span(parts.payload);
+  event->id_ = span(id);
+  event->payload_sha256_ = span(payload_sha);
+  event->stream_ = span(stream);
+  event->type_ = span(type);
+  event->source_ = span(source);
+  event->recorded_by_ = span(recorded_by);
+  event->correlation_id_ = span(correlation);
+  event->causation_id_ = span(causation);
+  event->content_type_ = span(content_type);
+  // Moving a heap string keeps its buffer, so the spans stay valid; a short
+  // record lives inline and the spans are offsets, so they do too.
+  event->record_ = std::move(record);
   return absl::OkStatus();
 }
 

@@ -50,13 +50,6 @@ struct RecordParts {
 absl::Status SplitRecordValue(uint64_t position, absl::string_view value,
                               RecordParts* parts);
 
-// Decodes the log value stored at `position` into `*event`. With `verify`,
-// also checks the stored leaf hash against the header bytes and the payload
-// against its digest. Any mismatch, and a header naming another position,
-// is DATA_LOSS naming `position`.
-absl::Status DecodeRecord(uint64_t position, absl::string_view value,
-                          bool verify, RecordedEvent* event);
-
 // Reads only the stream and type of a header, for filtering without a full
 // decode. DATA_LOSS if malformed.
 absl::Status PeekStreamAndType(uint64_t position, absl::string_view header,

@@ -66,14 +66,14 @@ bool VersionMatches(const ExpectedVersion& expected, uint64_t next_version) {
 bool SameContent(const PreparedAppend& append, const PreparedEvent& event,
                  const RecordedEvent& stored) {
   const EventData& data = event.data;
-  return stored.stream == append.stream && stored.type == data.type &&
-         stored.source == data.source &&
-         stored.occurred_at_us == data.occurred_at_us &&
-         stored.correlation_id == data.correlation_id &&
-         stored.causation_id == data.causation_id &&
-         stored.content_type == data.content_type &&
-         stored.recorded_by == append.recorded_by &&
-         stored.payload_sha256 == DigestView(event.payload_sha256);
+  return stored.stream() == append.stream && stored.type() == data.type &&
+         stored.source() == data.source &&
+         stored.occurred_at_us() == data.occurred_at_us &&
+         stored.correlation_id() == data.correlation_id &&
+         stored.causation_id() == data.causation_id &&
+         stored.content_type() == data.content_type &&
+         stored.recorded_by() == append.recorded_by &&
+         stored.payload_sha256() == DigestView(event.payload_sha256);
 }
 
 }  // namespace
@@ -303,7 +303,8 @@ absl::StatusOr<AppendResult> Writer::Deduplicate(
                                         LogKey(found[i]), &value),
                     absl::StrCat("reading the event at position ", found[i])));
     RecordedEvent stored;
-    RETURN_IF_ERROR(DecodeRecord(found[i], value, /*verify=*/true, &stored));
+    RETURN_IF_ERROR(
+        DecodeRecord(found[i], std::move(value), /*verify=*/true, &stored));
     if (!SameContent(append, append.events[i], stored)) {
       return absl::AlreadyExistsError(
           absl::StrCat(field, ": event ", append.events[i].id.ToString(),
@@ -312,7 +313,7 @@ absl::StatusOr<AppendResult> Writer::Deduplicate(
     }
     if (i == 0) result.first_position = found[i];
     result.last_position = found[i];
-    result.stream_version = stored.stream_version;
+    result.stream_version = stored.stream_version();
   }
   return result;
 }

@@ -39,11 +39,11 @@ TEST_F(AppendTest, PositionsAndVersionsAreDenseFromZero) {
 
   std::vector<RecordedEvent> all = ReadAll();
   ASSERT_EQ(all.size(), 4u);
-  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position, i);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position(), i);
   std::vector<RecordedEvent> stream = ReadStream("dhsc/decision/1");
   ASSERT_EQ(stream.size(), 3u);
-  EXPECT_EQ(stream[2].type, "d");
-  EXPECT_EQ(stream[2].stream_version, 2u);
+  EXPECT_EQ(stream[2].type(), "d");
+  EXPECT_EQ(stream[2].stream_version(), 2u);
   EXPECT_EQ(store_->GetHead().next_position, 4u);
 }
 
@@ -56,21 +56,21 @@ TEST_F(AppendTest, RecordsEverythingTheClientSentAndStampsTheRest) {
   std::vector<RecordedEvent> read = ReadStream("s/k/1");
   ASSERT_EQ(read.size(), 1u);
   const RecordedEvent& recorded = read[0];
-  EXPECT_EQ(recorded.id, TestUuid(7));
-  EXPECT_EQ(recorded.stream, "s/k/1");
-  EXPECT_EQ(recorded.type, "missionlog.test.v1");
-  EXPECT_EQ(recorded.source, "urn:missionlog:test");
-  EXPECT_EQ(recorded.occurred_at_us, 1600000000000000);
-  EXPECT_EQ(recorded.recorded_at_us, clock_.NowMicros());
-  EXPECT_EQ(recorded.recorded_by, "test@missionlog");
-  EXPECT_EQ(recorded.correlation_id, "corr-1");
-  EXPECT_EQ(recorded.causation_id, "cause-1");
-  EXPECT_EQ(recorded.content_type, "application/json");
-  EXPECT_EQ(recorded.payload, "{\"x\":1}");
-  EXPECT_EQ(recorded.payload_sha256,
+  EXPECT_EQ(recorded.id(), TestUuid(7));
+  EXPECT_EQ(recorded.stream(), "s/k/1");
+  EXPECT_EQ(recorded.type(), "missionlog.test.v1");
+  EXPECT_EQ(recorded.source(), "urn:missionlog:test");
+  EXPECT_EQ(recorded.occurred_at_us(), 1600000000000000);
+  EXPECT_EQ(recorded.recorded_at_us(), clock_.NowMicros());
+  EXPECT_EQ(recorded.recorded_by(), "test@missionlog");
+  EXPECT_EQ(recorded.correlation_id(), "corr-1");
+  EXPECT_EQ(recorded.causation_id(), "cause-1");
+  EXPECT_EQ(recorded.content_type(), "application/json");
+  EXPECT_EQ(recorded.payload(), "{\"x\":1}");
+  EXPECT_EQ(recorded.payload_sha256(),
             std::string(DigestView(Sha256("{\"x\":1}"))));
-  EXPECT_EQ(recorded.leaf_hash,
-            std::string(DigestView(LeafHash(recorded.header))));
+  EXPECT_EQ(recorded.leaf_hash(),
+            std::string(DigestView(LeafHash(recorded.header()))));
 }
 
 TEST_F(AppendTest, GeneratesVersion7IdsWhenAbsent) {
@@ -79,9 +79,9 @@ TEST_F(AppendTest, GeneratesVersion7IdsWhenAbsent) {
                   .ok());
   std::vector<RecordedEvent> read = ReadStream("s/k/1");
   ASSERT_EQ(read.size(), 2u);
-  EXPECT_NE(read[0].id, read[1].id);
-  EXPECT_EQ(read[0].id.size(), 36u);
-  EXPECT_EQ(read[0].id[14], '7');  // version nibble
+  EXPECT_NE(read[0].id(), read[1].id());
+  EXPECT_EQ(read[0].id().size(), 36u);
+  EXPECT_EQ(read[0].id()[14], '7');  // version nibble
 }
 
 TEST_F(AppendTest, ExpectedNoStream) {
@@ -185,9 +185,9 @@ TEST_F(AppendTest, RecordedAtNeverDecreasesWhenTheClockGoesBack) {
       Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "")}).ok());
   std::vector<RecordedEvent> all = ReadAll();
   ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[0].recorded_at_us, first);
-  EXPECT_EQ(all[1].recorded_at_us, first);
-  EXPECT_EQ(all[2].recorded_at_us, first + 10);
+  EXPECT_EQ(all[0].recorded_at_us(), first);
+  EXPECT_EQ(all[1].recorded_at_us(), first);
+  EXPECT_EQ(all[2].recorded_at_us(), first + 10);
   EXPECT_EQ(store_->GetHead().last_recorded_at_us, first + 10);
 }
 
