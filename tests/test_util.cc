@@ -98,6 +98,7 @@ void TamperWithRecord(const std::string& path, uint64_t position,
 }
 
 int CorruptLogTables(const std::string& path, size_t offset) {
+  std::vector<std::string> tables;
   {
     RawDb raw;
     OpenRaw(path, &raw);
@@ -105,22 +106,21 @@ int CorruptLogTables(const std::string& path, size_t offset) {
     EXPECT_TRUE(raw.db->Flush(rocksdb::FlushOptions(), raw.handles[1]).ok());
     std::vector<rocksdb::LiveFileMetaData> files;
     raw.db->GetLiveFilesMetaData(&files);
-    raw.db->Close().PermitUncheckedError();
-    int hit = 0;
     for (const auto& file : files) {
-      if (file.column_family_name != kLogColumnFamily) continue;
-      std::string name = file.db_path + "/" + file.name;
-      std::fstream stream(name,
-                          std::ios::in | std::ios::out | std::ios::binary);
-      stream.seekg(static_cast<std::streamoff>(offset));
-      char byte = 0;
-      stream.get(byte);
-      stream.seekp(static_cast<std::streamoff>(offset));
-      stream.put(static_cast<char>(byte ^ 0x5a));
-      ++hit;
+      if (file.column_family_name == kLogColumnFamily) {
+        tables.push_back(file.db_path + "/" + file.name);
+      }
     }
-    return hit;
+  }  // closed: the files are no longer in use
+  for (const std::string& name : tables) {
+    std::fstream stream(name, std::ios::in | std::ios::out | std::ios::binary);
+    stream.seekg(static_cast<std::streamoff>(offset));
+    char byte = 0;
+    stream.get(byte);
+    stream.seekp(static_cast<std::streamoff>(offset));
+    stream.put(static_cast<char>(byte ^ 0x5a));
   }
+  return static_cast<int>(tables.size());
 }
 
 StoreTest::StoreTest() {
