@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "eventstore/event_store.h"
 
 ABSL_FLAG(std::string, db, "/tmp/missionlog-bench",
@@ -122,6 +124,61 @@ void RunAppends(EventStore* store, const std::string& workload, int threads,
          events, seconds, &all);
 }
 
+// One thread keeps --threads single-event appends in flight through
+// AppendAsync, each callback submitting the next: the shape of the gRPC
+// server's append path, without an OS thread blocked per append.
+void RunAppendAsync(EventStore* store) {
+  const int in_flight = absl::GetFlag(FLAGS_threads);
+  const int total = absl::GetFlag(FLAGS_single_events);
+  const std::string payload(absl::GetFlag(FLAGS_payload_bytes), 'x');
+  absl::Mutex mu;
+  int submitted = 0;
+  int completed = 0;
+  Latencies latencies;
+  std::function<void(int)> submit = [&](int client) {
+    AppendRequest request;
+    request.stream = StreamName("append_async", client);
+    request.recorded_by = "bench";
+    EventData event;
+    event.type = "bench.event.v1";
+    event.source = "urn:missionlog:bench";
+    event.content_type = "application/octet-stream";
+    event.payload = payload;
+    request.events.push_back(std::move(event));
+    auto op_start = Clock::now();
+    store->AppendAsync(std::move(request),
+                       [&, client, op_start](absl::StatusOr<AppendResult> r) {
+                         if (!r.ok()) std::exit(1);
+                         bool again = false;
+                         {
+                           absl::MutexLock lock(&mu);
+                           latencies.micros.push_back(MicrosSince(op_start));
+                           ++completed;
+                           if (submitted < total) {
+                             ++submitted;
+                             again = true;
+                           }
+                         }
+                         if (again) submit(client);
+                       });
+  };
+  auto start = Clock::now();
+  {
+    absl::MutexLock lock(&mu);
+    submitted = in_flight;
+  }
+  for (int c = 0; c < in_flight; ++c) submit(c);
+  {
+    absl::MutexLock lock(&mu);
+    auto all_done = [&]() { return completed == total; };
+    mu.Await(absl::Condition(&all_done));
+  }
+  Report("append_async",
+         absl::StrCat("in_flight=", in_flight,
+                      " sync=", absl::GetFlag(FLAGS_sync) ? 1 : 0),
+         total, MicrosSince(start) / 1e6, &latencies);
+}
+
 void RunReadAll(EventStore* store) {
   Latencies latencies;
   uint64_t events = 0;
@@ -204,6 +261,8 @@ int Main() {
       int batch = absl::GetFlag(FLAGS_batch);
       RunAppends(store->get(), "append_batch", threads,
                  absl::GetFlag(FLAGS_batch_events) / (threads * batch), batch);
+    } else if (workload == "append_async") {
+      RunAppendAsync(store->get());
     } else if (workload == "read_all") {
       RunReadAll(store->get());
     } else if (workload == "read_stream") {

@@ -162,6 +162,9 @@ struct Options {
   // Bytes one commit group may carry (it always carries at least one append).
   size_t max_group_bytes = 4 << 20;
 
+  // Read SST files through mmap (faster scans; see storage.cc).
+  bool mmap_reads = true;
+
   // RocksDB block cache shared by all column families.
   size_t block_cache_bytes = 256 << 20;
 

@@ -1,5 +1,7 @@
 #include "eventstore/writer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -103,8 +105,18 @@ Writer::Writer(const Options& options, Clock* clock, Storage* storage,
       head_(head),
       next_position_(recovered.next_position),
       last_recorded_at_us_(recovered.last_recorded_at_us) {
-  writer_thread_ = std::thread([this] { WriterLoop(); });
-  sync_thread_ = std::thread([this] { SyncLoop(); });
+  writer_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ml-writer");
+    WriterLoop();
+  });
+  sync_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ml-sync");
+    SyncLoop();
+  });
+  completion_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ml-complete");
+    CompletionLoop();
+  });
 }
 
 Writer::~Writer() {
@@ -113,11 +125,10 @@ Writer::~Writer() {
     stopping_ = true;
   }
   writer_thread_.join();
-  {
-    absl::MutexLock lock(&sync_mu_);
-    sync_stopping_ = true;
-  }
+  to_sync_.Close();
   sync_thread_.join();
+  to_complete_.Close();
+  completion_thread_.join();
 }
 
 void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
@@ -174,8 +185,7 @@ void Writer::WriterLoop() {
     if (appends.empty()) appends = TakeQueued();
     if (appends.empty()) break;  // stopping, and nothing left
     std::unique_ptr<Group> group = CommitGroup(std::move(appends), &deferred);
-    absl::MutexLock lock(&sync_mu_);
-    sync_queue_.push_back(std::move(group));
+    to_sync_.Push(std::move(group));
   }
 }
 
@@ -392,16 +402,8 @@ void Writer::Fail(const absl::Status& status) {
 
 void Writer::SyncLoop() {
   while (true) {
-    std::deque<std::unique_ptr<Group>> groups;
-    {
-      absl::MutexLock lock(&sync_mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
-        return !sync_queue_.empty() || sync_stopping_;
-      };
-      sync_mu_.Await(absl::Condition(&ready));
-      if (sync_queue_.empty()) return;
-      groups.swap(sync_queue_);
-    }
+    std::deque<std::unique_ptr<Group>> groups = to_sync_.TakeAll();
+    if (groups.empty()) return;  // closed and drained
     bool wrote = std::any_of(groups.begin(), groups.end(),
                              [](const auto& group) { return group->wrote; });
     absl::Status synced;
@@ -414,8 +416,22 @@ void Writer::SyncLoop() {
       Fail(synced);
     }
     for (auto& group : groups) {
+      if (!synced.ok()) {
+        for (auto& pending : group->appends) {
+          if (pending->result.ok()) pending->result = synced;
+        }
+      }
+      to_complete_.Push(std::move(group));
+    }
+  }
+}
+
+void Writer::CompletionLoop() {
+  while (true) {
+    std::deque<std::unique_ptr<Group>> groups = to_complete_.TakeAll();
+    if (groups.empty()) return;  // closed and drained
+    for (auto& group : groups) {
       for (auto& pending : group->appends) {
-        if (!synced.ok() && pending->result.ok()) pending->result = synced;
         pending->done(std::move(pending->result));
       }
     }

@@ -1,14 +1,15 @@
 // The single writer: owns positions and stream heads, and commits appends in
 // groups (leveldb's DBImpl::Write is the model).
 //
-// Two threads form a pipeline. The writer thread takes everything queued,
+// Three threads form a pipeline. The writer thread takes everything queued,
 // checks each append (idempotency, expected version), assigns positions and
 // versions, encodes the records into one WriteBatch and writes it without
-// syncing. It then hands the group to the sync thread and starts on the next
-// group while the sync thread makes the WAL durable with one SyncWAL() for all
-// groups waiting, publishes the new committed head, and only then runs the
-// callbacks. So one fsync acknowledges many appends, and the CPU work of the
-// next group overlaps the disk wait of the last.
+// syncing. It hands the group to the sync thread and starts on the next group
+// while the sync thread makes the WAL durable with one SyncWAL() for all
+// groups waiting and publishes the new committed head. The completion thread
+// then runs the callbacks (waking the appenders) while the next sync is
+// already under way. So one fsync acknowledges many appends, and neither the
+// CPU work of the next group nor the wake-ups of the last wait for the disk.
 //
 // Readers cap at the published head, so the unsynced tail the writer has
 // already written to RocksDB is invisible to them. If a write or a sync
@@ -32,6 +33,7 @@
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
 #include "eventstore/prepared_append.h"
+#include "eventstore/stage_queue.h"
 #include "eventstore/storage.h"
 #include "rocksdb/write_batch.h"
 
@@ -67,6 +69,7 @@ class Writer {
 
   void WriterLoop();
   void SyncLoop();
+  void CompletionLoop();
   // Takes the next appends to commit, waiting for one; empty on shutdown.
   std::vector<std::unique_ptr<Pending>> TakeQueued();
   std::unique_ptr<Group> CommitGroup(
@@ -100,9 +103,9 @@ class Writer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);  // set once a write or sync fails
 
-  absl::Mutex sync_mu_;
-  std::deque<std::unique_ptr<Group>> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
-  bool sync_stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // Groups written but not yet durable, then durable but not yet answered.
+  StageQueue<std::unique_ptr<Group>> to_sync_;
+  StageQueue<std::unique_ptr<Group>> to_complete_;
 
   // Owned by the writer thread alone.
   uint64_t next_position_;
@@ -118,6 +121,7 @@ class Writer {
 
   std::thread writer_thread_;
   std::thread sync_thread_;
+  std::thread completion_thread_;
 };
 
 }  // namespace missionlog
