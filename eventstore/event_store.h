@@ -146,6 +146,15 @@ struct Head {
   int64_t last_recorded_at_us = 0;
 };
 
+// Counters since the store was opened. Read without stopping the writer, so
+// the fields are each exact but not a consistent snapshot together.
+struct Stats {
+  uint64_t appends_acknowledged = 0;  // appends answered OK (durable)
+  uint64_t events_written = 0;        // events written to RocksDB (new ones)
+  uint64_t commit_groups = 0;         // WriteBatches written
+  uint64_t wal_syncs = 0;             // SyncWAL calls (one per commit cycle)
+};
+
 struct Options {
   // Sync the WAL before acknowledging. Turn off for tests and benchmarks
   // only: without it an acknowledged append can be lost on power failure.
@@ -212,6 +221,7 @@ class EventStore {
   virtual absl::StatusOr<StreamInfo> GetStreamInfo(
       absl::string_view stream) = 0;
   virtual Head GetHead() = 0;
+  virtual Stats GetStats() = 0;
 };
 
 // A stream's version as reported with an ABORTED append.

@@ -27,6 +27,7 @@ class EventStoreImpl : public EventStore {
       const ReadStreamRequest& request) override;
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) override;
   Head GetHead() override;
+  Stats GetStats() override { return writer_.GetStats(); }
 
  private:
   EventStoreImpl(const Options& options, std::unique_ptr<Storage> storage,

@@ -1,5 +1,6 @@
 #include "eventstore/storage.h"
 
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,22 @@
 namespace missionlog {
 namespace {
 
+// The stream name and its 0x00 terminator: the prefix of every "streams" key
+// of one stream (keys.h). Appends add keys at the end of their stream's
+// range, so an insert hint per stream makes each insert an append.
+class StreamPrefixTransform : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "missionlog.StreamPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* end = std::memchr(key.data(), '\0', key.size());
+    return rocksdb::Slice(key.data(),
+                          static_cast<const char*>(end) - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+};
+
 rocksdb::ColumnFamilyOptions LogFamilyOptions(
     const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
@@ -22,6 +39,8 @@ rocksdb::ColumnFamilyOptions LogFamilyOptions(
   // Large uncompressed blocks read through mmap are served without copying
   // or decompressing (LZ4 decompression was 40% of a log scan).
   options.write_buffer_size = 64 << 20;
+  // Room for bursts while a flush runs, instead of stopping writes.
+  options.max_write_buffer_number = 4;
   options.compression = rocksdb::kNoCompression;
   // Positions only grow: one insert hint for the whole family turns each
   // memtable insert from a skiplist search into an append.
@@ -38,6 +57,11 @@ rocksdb::ColumnFamilyOptions IndexFamilyOptions(
     const std::shared_ptr<rocksdb::Cache>& cache, bool point_lookups) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 32 << 20;
+  options.max_write_buffer_number = 4;
+  if (!point_lookups) {
+    options.memtable_insert_with_hint_prefix_extractor =
+        std::make_shared<StreamPrefixTransform>();
+  }
   options.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;

@@ -131,6 +131,16 @@ Writer::~Writer() {
   completion_thread_.join();
 }
 
+Stats Writer::GetStats() const {
+  Stats stats;
+  stats.appends_acknowledged =
+      appends_acknowledged_.load(std::memory_order_relaxed);
+  stats.events_written = events_written_.load(std::memory_order_relaxed);
+  stats.commit_groups = commit_groups_.load(std::memory_order_relaxed);
+  stats.wal_syncs = wal_syncs_.load(std::memory_order_relaxed);
+  return stats;
+}
+
 void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
   auto pending = std::make_unique<Pending>();
   pending->append = std::move(append);
@@ -229,6 +239,11 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
       }
     }
     group->wrote = true;
+    if (written.ok()) {
+      commit_groups_.fetch_add(1, std::memory_order_relaxed);
+      events_written_.fetch_add(next_position_ - head_before.next_position,
+                                std::memory_order_relaxed);
+    }
   }
   group->head_after = Head{next_position_, last_recorded_at_us_};
   return group;
@@ -409,6 +424,7 @@ void Writer::SyncLoop() {
     absl::Status synced;
     if (wrote && options_.sync) {
       synced = FromRocksDb(storage_->db()->SyncWAL(), "syncing the WAL");
+      wal_syncs_.fetch_add(1, std::memory_order_relaxed);
     }
     if (synced.ok()) {
       head_->Publish(groups.back()->head_after);
@@ -432,6 +448,9 @@ void Writer::CompletionLoop() {
     if (groups.empty()) return;  // closed and drained
     for (auto& group : groups) {
       for (auto& pending : group->appends) {
+        if (pending->result.ok()) {
+          appends_acknowledged_.fetch_add(1, std::memory_order_relaxed);
+        }
         pending->done(std::move(pending->result));
       }
     }

@@ -19,6 +19,7 @@
 #ifndef MISSIONLOG_EVENTSTORE_WRITER_H_
 #define MISSIONLOG_EVENTSTORE_WRITER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -54,6 +55,8 @@ class Writer {
   // Queues `append`; `done` runs once on the sync thread after the append is
   // durable or has failed, or inline at once if the queue is full.
   void Submit(PreparedAppend append, EventStore::AppendCallback done);
+
+  Stats GetStats() const;
 
  private:
   struct Pending {
@@ -118,6 +121,12 @@ class Writer {
   std::string scratch_header_;
   std::string scratch_value_;
   std::string scratch_key_;
+
+  // Counters for GetStats(); relaxed, each written by one thread.
+  std::atomic<uint64_t> appends_acknowledged_{0};
+  std::atomic<uint64_t> events_written_{0};
+  std::atomic<uint64_t> commit_groups_{0};
+  std::atomic<uint64_t> wal_syncs_{0};
 
   std::thread writer_thread_;
   std::thread sync_thread_;

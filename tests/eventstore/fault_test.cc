@@ -1,0 +1,119 @@
+// Faults a real disk will not produce on demand, injected below RocksDB:
+// appends queued behind a slow WAL sync share the next sync (group commit),
+// and a failed sync is never acknowledged and stops the store.
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "eventstore/event_store.h"
+#include "gtest/gtest.h"
+#include "rocksdb/env.h"
+#include "tests/fault_injection_fs.h"
+#include "tests/test_util.h"
+
+namespace missionlog {
+namespace {
+
+using testing::MakeEvent;
+
+class FaultTest : public testing::StoreTest {
+ protected:
+  FaultTest()
+      : fs_(std::make_shared<testing::FaultInjectionFileSystem>()),
+        env_(rocksdb::NewCompositeEnv(fs_)) {
+    options_.sync = true;
+    options_.env = env_.get();
+  }
+  // The store must close before the file system it writes through goes.
+  ~FaultTest() override { store_.reset(); }
+
+  // Waits (bounded) until the writer has written `events` events.
+  void WaitForEventsWritten(uint64_t events) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (store_->GetStats().events_written < events) {
+      ASSERT_LT(absl::Now(), deadline) << "writer never wrote " << events;
+      std::this_thread::yield();
+    }
+  }
+
+  std::shared_ptr<testing::FaultInjectionFileSystem> fs_;
+  std::unique_ptr<rocksdb::Env> env_;
+};
+
+TEST_F(FaultTest, AppendsQueuedBehindASyncShareTheNextSync) {
+  constexpr int kQueued = 20;
+  const Stats before = store_->GetStats();
+  fs_->BlockWalSyncs();
+
+  absl::Notification first_done;
+  store_->AppendAsync(testing::MakeAppend("s/k/first", ExpectedVersion::Any(),
+                                          {MakeEvent("a", "")}),
+                      [&](absl::StatusOr<AppendResult> result) {
+                        EXPECT_TRUE(result.ok()) << result.status();
+                        first_done.Notify();
+                      });
+  fs_->WaitForBlockedSync();  // the first append's sync is in progress
+
+  std::vector<std::unique_ptr<absl::Notification>> done;
+  for (int i = 0; i < kQueued; ++i) {
+    done.push_back(std::make_unique<absl::Notification>());
+    absl::Notification* notification = done.back().get();
+    store_->AppendAsync(
+        testing::MakeAppend("s/k/" + std::to_string(i), ExpectedVersion::Any(),
+                            {MakeEvent("a", "")}),
+        [notification](absl::StatusOr<AppendResult> result) {
+          EXPECT_TRUE(result.ok()) << result.status();
+          notification->Notify();
+        });
+  }
+  // All of them written to RocksDB, none durable, none acknowledged.
+  WaitForEventsWritten(before.events_written + 1 + kQueued);
+  EXPECT_FALSE(first_done.HasBeenNotified());
+  EXPECT_EQ(store_->GetHead().next_position, 0u);  // readers see nothing yet
+
+  fs_->UnblockWalSyncs();
+  first_done.WaitForNotification();
+  for (auto& notification : done) notification->WaitForNotification();
+
+  const Stats after = store_->GetStats();
+  EXPECT_EQ(after.appends_acknowledged - before.appends_acknowledged,
+            1u + kQueued);
+  // One sync for the first append, one for all the queued ones.
+  EXPECT_EQ(after.wal_syncs - before.wal_syncs, 2u);
+  EXPECT_EQ(store_->GetHead().next_position, 1u + kQueued);
+}
+
+TEST_F(FaultTest, FailedSyncIsNotAcknowledgedAndStopsAppends) {
+  auto kept = Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "1")});
+  ASSERT_TRUE(kept.ok()) << kept.status();
+
+  fs_->FailWalSyncs(true);
+  auto failed = Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", "2")});
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable)
+      << failed.status();
+  // The store stops rather than acknowledging anything it cannot sync.
+  fs_->FailWalSyncs(false);
+  auto refused = Append("s/k/2", ExpectedVersion::Any(), {MakeEvent("a", "3")});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable)
+      << refused.status();
+  // Committed history stays readable, and the head never moved past it.
+  EXPECT_EQ(store_->GetHead().next_position, 1u);
+  EXPECT_EQ(ReadAll().size(), 1u);
+
+  Reopen();
+  std::vector<RecordedEvent> all = ReadAll();
+  ASSERT_GE(all.size(), 1u);
+  EXPECT_EQ(all[0].payload(), "1");
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position(), i);
+  auto after = Append("s/k/2", ExpectedVersion::Any(), {MakeEvent("a", "4")});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->first_position, all.size());
+}
+
+}  // namespace
+}  // namespace missionlog
