@@ -165,9 +165,13 @@ struct Options {
   size_t max_payload_bytes = 1 << 20;
   size_t max_events_per_append = 10000;
   size_t max_append_bytes = 16 << 20;
-  // Appends queued for the writer beyond this many bytes are refused with
-  // RESOURCE_EXHAUSTED instead of growing memory without bound.
-  size_t max_queued_bytes = 256 << 20;
+  // Appends accepted but not yet answered (queued, being written or synced)
+  // beyond this many bytes are refused with RESOURCE_EXHAUSTED instead of
+  // growing memory without bound.
+  size_t max_inflight_bytes = 256 << 20;
+  // A read returns early, with where to continue, once it holds this many
+  // bytes of events, whatever its limit.
+  size_t max_read_bytes = 32 << 20;
   // Bytes one commit group may carry (it always carries at least one append).
   size_t max_group_bytes = 4 << 20;
 

@@ -14,6 +14,11 @@
 namespace missionlog {
 namespace {
 
+// Positions gathered from the stream index per read, whatever the limit, so
+// a read of a huge stream holds bounded memory. Callers continue from the
+// last version returned.
+constexpr size_t kMaxStreamPositionsPerRead = 1 << 16;
+
 absl::string_view View(const rocksdb::Slice& slice) {
   return absl::string_view(slice.data(), slice.size());
 }
@@ -39,11 +44,14 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
   read_options.readahead_size = 1 << 20;
   std::unique_ptr<rocksdb::Iterator> it(
       storage_->db()->NewIterator(read_options, storage_->log()));
-  result.events.reserve(static_cast<size_t>(
-      std::min<uint64_t>(request.limit, committed - request.from_position)));
+  result.events.reserve(static_cast<size_t>(std::min<uint64_t>(
+      {request.limit, committed - request.from_position, 4096})));
   uint64_t expected = request.from_position;
+  size_t bytes = 0;
   for (it->Seek(LogKey(request.from_position));
-       it->Valid() && result.events.size() < request.limit; it->Next()) {
+       it->Valid() && result.events.size() < request.limit &&
+       bytes < max_read_bytes_;
+       it->Next()) {
     if (it->key().size() != 8 || DecodeFixed64(it->key().data()) != expected) {
       return absl::DataLossError(
           absl::StrCat("the log has no event at position ", expected));
@@ -64,9 +72,12 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
     result.events.emplace_back();
     RETURN_IF_ERROR(DecodeRecord(position, std::string(value), verify_,
                                  &result.events.back()));
+    bytes += value.size();
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log"));
-  if (expected < committed && !it->Valid()) {
+  const bool stopped_early =
+      result.events.size() == request.limit || bytes >= max_read_bytes_;
+  if (expected < committed && !it->Valid() && !stopped_early) {
     return absl::DataLossError(
         absl::StrCat("the log has no event at position ", expected));
   }
@@ -81,7 +92,8 @@ absl::StatusOr<ReadStreamResult> Reader::ReadStream(
   std::vector<uint64_t> positions;
   RETURN_IF_ERROR(StreamPositions(request, head_->next_position(), &positions,
                                   &result.end_of_stream));
-  RETURN_IF_ERROR(FetchEvents(positions, &result.events));
+  ASSIGN_OR_RETURN(bool complete, FetchEvents(positions, &result.events));
+  if (!complete) result.end_of_stream = false;
   return result;
 }
 
@@ -110,7 +122,8 @@ absl::Status Reader::StreamPositions(const ReadStreamRequest& request,
       if (forward) break;  // the rest is newer still
       continue;            // backward: skip the uncommitted newest entries
     }
-    if (positions->size() == request.limit) {
+    if (positions->size() ==
+        std::min(request.limit, kMaxStreamPositionsPerRead)) {
       *end_of_stream = false;
       break;
     }
@@ -119,9 +132,10 @@ absl::Status Reader::StreamPositions(const ReadStreamRequest& request,
   return FromRocksDb(it->status(), "reading a stream");
 }
 
-absl::Status Reader::FetchEvents(const std::vector<uint64_t>& positions,
-                                 std::vector<RecordedEvent>* events) const {
-  if (positions.empty()) return absl::OkStatus();
+absl::StatusOr<bool> Reader::FetchEvents(
+    const std::vector<uint64_t>& positions,
+    std::vector<RecordedEvent>* events) const {
+  if (positions.empty()) return true;
   std::vector<std::string> key_bytes;
   key_bytes.reserve(positions.size());
   std::vector<rocksdb::Slice> keys;
@@ -134,8 +148,10 @@ absl::Status Reader::FetchEvents(const std::vector<uint64_t>& positions,
   std::vector<rocksdb::Status> statuses(keys.size());
   storage_->db()->MultiGet(rocksdb::ReadOptions(), storage_->log(), keys.size(),
                            keys.data(), values.data(), statuses.data());
-  events->resize(positions.size());
+  events->reserve(positions.size());
+  size_t bytes = 0;
   for (size_t i = 0; i < positions.size(); ++i) {
+    if (bytes >= max_read_bytes_) return false;
     if (statuses[i].IsNotFound()) {
       return absl::DataLossError(
           absl::StrCat("the stream index names position ", positions[i],
@@ -144,10 +160,12 @@ absl::Status Reader::FetchEvents(const std::vector<uint64_t>& positions,
     RETURN_IF_ERROR(FromRocksDb(
         statuses[i],
         absl::StrCat("reading the event at position ", positions[i])));
+    events->emplace_back();
     RETURN_IF_ERROR(DecodeRecord(positions[i], values[i].ToString(), verify_,
-                                 &(*events)[i]));
+                                 &events->back()));
+    bytes += values[i].size();
   }
-  return absl::OkStatus();
+  return true;
 }
 
 absl::StatusOr<StreamInfo> Reader::GetStreamInfo(

@@ -20,7 +20,10 @@ class Reader {
   // `storage` and `head` must outlive the reader.
   Reader(const Options& options, const Storage* storage,
          const CommittedHead* head)
-      : verify_(options.verify_reads), storage_(storage), head_(head) {}
+      : verify_(options.verify_reads),
+        max_read_bytes_(options.max_read_bytes),
+        storage_(storage),
+        head_(head) {}
 
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) const;
   absl::StatusOr<ReadStreamResult> ReadStream(
@@ -33,11 +36,13 @@ class Reader {
                                uint64_t committed,
                                std::vector<uint64_t>* positions,
                                bool* end_of_stream) const;
-  // Fetches and decodes the events at `positions`, in that order.
-  absl::Status FetchEvents(const std::vector<uint64_t>& positions,
-                           std::vector<RecordedEvent>* events) const;
+  // Fetches and decodes the events at `positions`, in that order, stopping
+  // early once they hold max_read_bytes_ (false if it stopped early).
+  absl::StatusOr<bool> FetchEvents(const std::vector<uint64_t>& positions,
+                                   std::vector<RecordedEvent>* events) const;
 
   const bool verify_;
+  const size_t max_read_bytes_;
   const Storage* const storage_;
   const CommittedHead* const head_;
 };

@@ -1,6 +1,6 @@
 // A hand-off queue between two pipeline threads: the producer pushes items,
 // the consumer takes everything queued at once. Unbounded by itself; the
-// writer bounds what enters the pipeline (Options::max_queued_bytes).
+// writer bounds what enters the pipeline (Options::max_inflight_bytes).
 #ifndef MISSIONLOG_EVENTSTORE_STAGE_QUEUE_H_
 #define MISSIONLOG_EVENTSTORE_STAGE_QUEUE_H_
 

@@ -155,12 +155,12 @@ void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
       refused = absl::UnavailableError(absl::StrCat(
           "the event store stopped after a write failure; reopen it: ",
           error_.message()));
-    } else if (queued_bytes_ > 0 &&
-               queued_bytes_ + bytes > options_.max_queued_bytes) {
+    } else if (inflight_bytes_ > 0 &&
+               inflight_bytes_ + bytes > options_.max_inflight_bytes) {
       refused = absl::ResourceExhaustedError(
-          "the append queue is full; retry with backoff");
+          "too many appends are waiting to be committed; retry with backoff");
     } else {
-      queued_bytes_ += bytes;
+      inflight_bytes_ += bytes;
       queue_.push_back(std::move(pending));
       return;
     }
@@ -178,9 +178,7 @@ std::vector<std::unique_ptr<Writer::Pending>> Writer::TakeQueued() {
   size_t group_bytes = 0;
   while (!queue_.empty() &&
          (taken.empty() || group_bytes < options_.max_group_bytes)) {
-    size_t bytes = queue_.front()->append.bytes;
-    group_bytes += bytes;
-    queued_bytes_ -= bytes;
+    group_bytes += queue_.front()->append.bytes;
     taken.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
@@ -446,6 +444,16 @@ void Writer::CompletionLoop() {
   while (true) {
     std::deque<std::unique_ptr<Group>> groups = to_complete_.TakeAll();
     if (groups.empty()) return;  // closed and drained
+    size_t released = 0;
+    for (const auto& group : groups) {
+      for (const auto& pending : group->appends) {
+        released += pending->append.bytes;
+      }
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      inflight_bytes_ -= released;
+    }
     for (auto& group : groups) {
       for (auto& pending : group->appends) {
         if (pending->result.ok()) {

@@ -102,7 +102,9 @@ class Writer {
 
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
-  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bytes of appends accepted but not yet answered, wherever they are in
+  // the pipeline (queued, written, syncing, completing).
+  size_t inflight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);  // set once a write or sync fails
 

@@ -115,5 +115,48 @@ TEST_F(FaultTest, FailedSyncIsNotAcknowledgedAndStopsAppends) {
   EXPECT_EQ(after->first_position, all.size());
 }
 
+TEST_F(FaultTest, InflightLimitRefusesWithResourceExhausted) {
+  options_.max_inflight_bytes = 64 << 10;
+  Reopen();
+  fs_->BlockWalSyncs();
+  const std::string payload(10 << 10, 'p');
+  struct Outcome {
+    absl::Notification done;
+    absl::Status status;
+  };
+  std::vector<std::unique_ptr<Outcome>> accepted;
+  absl::Status refused;
+  // Nothing accepted can complete while syncs are blocked, so in-flight
+  // bytes only grow until the limit refuses an append, answered at once.
+  for (int i = 0; i < 100 && refused.ok(); ++i) {
+    auto outcome = std::make_unique<Outcome>();
+    Outcome* slot = outcome.get();
+    store_->AppendAsync(testing::MakeAppend("s/k/1", ExpectedVersion::Any(),
+                                            {MakeEvent("a", payload)}),
+                        [slot](absl::StatusOr<AppendResult> result) {
+                          slot->status = result.status();
+                          slot->done.Notify();
+                        });
+    if (slot->done.HasBeenNotified()) {
+      refused = slot->status;
+    } else {
+      accepted.push_back(std::move(outcome));
+    }
+  }
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_GE(accepted.size(), 5u);
+  EXPECT_LE(accepted.size(), 7u);
+
+  fs_->UnblockWalSyncs();
+  for (auto& outcome : accepted) {
+    outcome->done.WaitForNotification();
+    EXPECT_TRUE(outcome->status.ok()) << outcome->status;
+  }
+  EXPECT_EQ(store_->GetHead().next_position, accepted.size());
+  // Once they are answered there is room again.
+  EXPECT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("a", payload)}).ok());
+}
+
 }  // namespace
 }  // namespace missionlog

@@ -165,5 +165,32 @@ TEST_F(ReadTest, FilteredReadResumesPastSkippedEvents) {
   EXPECT_EQ(Positions(second->events), (std::vector<uint64_t>{4}));
 }
 
+TEST_F(ReadTest, ReadsStopAtTheByteLimitAndResume) {
+  options_.max_read_bytes = 1;  // every read returns one event
+  Reopen();
+  ReadAllRequest all;
+  all.limit = 100;
+  std::vector<uint64_t> positions;
+  while (true) {
+    auto result = store_->ReadAll(all);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_LE(result->events.size(), 1u);
+    for (const auto& event : result->events) {
+      positions.push_back(event.position());
+    }
+    all.from_position = result->next_position;
+    if (result->end_of_log) break;
+  }
+  EXPECT_EQ(positions.size(), 12u);
+
+  ReadStreamRequest stream;
+  stream.stream = "dhsc/decision/a";
+  stream.limit = 100;
+  auto first = store_->ReadStream(stream);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->events.size(), 1u);
+  EXPECT_FALSE(first->end_of_stream);
+}
+
 }  // namespace
 }  // namespace missionlog
