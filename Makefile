@@ -21,7 +21,7 @@ build: configure
 # Until missionlogd lands (issue 3), the main job is the engine benchmark on
 # a store under $(DATA_DIR).
 run: build
-	./$(BUILD_DIR)/bench/eventstore_bench --db=$(DATA_DIR)/bench --workloads=append_single,append_batch,read_all,read_stream
+	./$(BUILD_DIR)/bench/eventstore_bench --db=$(DATA_DIR)/bench --workloads=disk_sync,append_single,append_async,append_batch,read_all,read_stream
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

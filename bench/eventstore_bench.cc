@@ -10,6 +10,12 @@
 //   append_batch   --batch_threads appenders, --batch events per append
 //   read_all       the whole log in reads of --read_limit events
 //   read_stream    every stream written above, in reads of --read_limit
+//   disk_sync      the disk itself: 512-byte appends to a plain file, each
+//                  followed by fdatasync (no RocksDB), for reading the
+//                  append figures against what the disk can do today
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,7 +37,8 @@ ABSL_FLAG(std::string, db, "/tmp/missionlog-bench",
           "Store directory; wiped at start unless --use_existing.");
 ABSL_FLAG(bool, use_existing, false, "Keep what is already in --db.");
 ABSL_FLAG(std::string, workloads,
-          "append_single,append_batch,read_all,read_stream",
+          "disk_sync,append_single,append_async,append_batch,read_all,"
+          "read_stream",
           "Comma-separated workloads, run in order.");
 ABSL_FLAG(bool, sync, true, "Sync the WAL before acknowledging appends.");
 ABSL_FLAG(int, threads, 64, "Appender threads for append_single.");
@@ -78,6 +85,23 @@ std::string StreamName(const std::string& workload, int thread) {
   return absl::StrCat("bench/", workload, "/", thread);
 }
 
+// An append of `events` events to `stream`, ids left to the store.
+AppendRequest BenchAppend(const std::string& stream, int events,
+                          const std::string& payload) {
+  AppendRequest request;
+  request.stream = stream;
+  request.recorded_by = "bench";
+  for (int e = 0; e < events; ++e) {
+    EventData event;
+    event.type = "bench.event.v1";
+    event.source = "urn:missionlog:bench";
+    event.content_type = "application/octet-stream";
+    event.payload = payload;
+    request.events.push_back(std::move(event));
+  }
+  return request;
+}
+
 // `threads` appenders each write `appends` appends of `per_append` events.
 void RunAppends(EventStore* store, const std::string& workload, int threads,
                 int appends, int per_append) {
@@ -88,17 +112,8 @@ void RunAppends(EventStore* store, const std::string& workload, int threads,
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (int i = 0; i < appends; ++i) {
-        AppendRequest request;
-        request.stream = StreamName(workload, t);
-        request.recorded_by = "bench";
-        for (int e = 0; e < per_append; ++e) {
-          EventData event;
-          event.type = "bench.event.v1";
-          event.source = "urn:missionlog:bench";
-          event.content_type = "application/octet-stream";
-          event.payload = payload;
-          request.events.push_back(std::move(event));
-        }
+        AppendRequest request =
+            BenchAppend(StreamName(workload, t), per_append, payload);
         auto op_start = Clock::now();
         absl::StatusOr<AppendResult> result = store->Append(std::move(request));
         per_thread[t].micros.push_back(MicrosSince(op_start));
@@ -136,15 +151,8 @@ void RunAppendAsync(EventStore* store) {
   int completed = 0;
   Latencies latencies;
   std::function<void(int)> submit = [&](int client) {
-    AppendRequest request;
-    request.stream = StreamName("append_async", client);
-    request.recorded_by = "bench";
-    EventData event;
-    event.type = "bench.event.v1";
-    event.source = "urn:missionlog:bench";
-    event.content_type = "application/octet-stream";
-    event.payload = payload;
-    request.events.push_back(std::move(event));
+    AppendRequest request =
+        BenchAppend(StreamName("append_async", client), 1, payload);
     auto op_start = Clock::now();
     store->AppendAsync(std::move(request),
                        [&, client, op_start](absl::StatusOr<AppendResult> r) {
@@ -234,6 +242,38 @@ void RunReadStream(EventStore* store) {
          MicrosSince(start) / 1e6, &latencies);
 }
 
+void RunDiskSync(const std::string& dir) {
+  const std::string path = dir + "/disk_sync.probe";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    std::perror("open");
+    std::exit(1);
+  }
+  const std::string block(512, 'x');
+  const int syncs = 2000;
+  Latencies latencies;
+  auto start = Clock::now();
+  for (int i = 0; i < syncs; ++i) {
+    auto op_start = Clock::now();
+    if (write(fd, block.data(), block.size()) !=
+            static_cast<ssize_t>(block.size()) ||
+        fdatasync(fd) != 0) {
+      std::perror("write/fdatasync");
+      std::exit(1);
+    }
+    latencies.micros.push_back(MicrosSince(op_start));
+  }
+  double seconds = MicrosSince(start) / 1e6;
+  close(fd);
+  unlink(path.c_str());
+  std::printf(
+      "workload=disk_sync syncs=%d seconds=%.3f syncs_per_s=%.0f "
+      "p50_us=%.0f p99_us=%.0f\n",
+      syncs, seconds, syncs / seconds, latencies.Percentile(0.50),
+      latencies.Percentile(0.99));
+  std::fflush(stdout);
+}
+
 int Main() {
   const std::string path = absl::GetFlag(FLAGS_db);
   if (!absl::GetFlag(FLAGS_use_existing)) {
@@ -263,6 +303,8 @@ int Main() {
                  absl::GetFlag(FLAGS_batch_events) / (threads * batch), batch);
     } else if (workload == "append_async") {
       RunAppendAsync(store->get());
+    } else if (workload == "disk_sync") {
+      RunDiskSync(path);
     } else if (workload == "read_all") {
       RunReadAll(store->get());
     } else if (workload == "read_stream") {

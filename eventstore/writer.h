@@ -49,7 +49,7 @@ class Writer {
          CommittedHead* head, Head recovered);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
-  // Commits everything already queued, then stops both threads.
+  // Commits everything already queued, then stops the pipeline threads.
   ~Writer();
 
   // Queues `append`; `done` runs once on the sync thread after the append is
