@@ -419,8 +419,14 @@ void Writer::SyncLoop() {
     if (groups.empty()) return;  // closed and drained
     bool wrote = std::any_of(groups.begin(), groups.end(),
                              [](const auto& group) { return group->wrote; });
+    // Once a write or sync has failed, nothing after it may be acknowledged:
+    // not even an idempotent retry whose original sat in the failed group.
     absl::Status synced;
-    if (wrote && options_.sync) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!error_.ok()) synced = absl::UnavailableError(error_.message());
+    }
+    if (synced.ok() && wrote && options_.sync) {
       synced = FromRocksDb(storage_->db()->SyncWAL(), "syncing the WAL");
       wal_syncs_.fetch_add(1, std::memory_order_relaxed);
     }

@@ -115,6 +115,35 @@ TEST_F(FaultTest, FailedSyncIsNotAcknowledgedAndStopsAppends) {
   EXPECT_EQ(after->first_position, all.size());
 }
 
+TEST_F(FaultTest, RetryOfAnAppendWhoseSyncFailsIsNotAcknowledged) {
+  fs_->FailWalSyncs(true);
+  fs_->BlockWalSyncs();
+  absl::Notification original_done, retry_done;
+  absl::Status original_status, retry_status;
+  auto append = [] {
+    return testing::MakeAppend("s/k/1", ExpectedVersion::Any(),
+                               {MakeEvent("a", "x", 9)});
+  };
+  store_->AppendAsync(append(), [&](absl::StatusOr<AppendResult> result) {
+    original_status = result.status();
+    original_done.Notify();
+  });
+  fs_->WaitForBlockedSync();  // the original is written, its sync pending
+  // The retry finds the original's id in RocksDB and deduplicates to it.
+  store_->AppendAsync(append(), [&](absl::StatusOr<AppendResult> result) {
+    retry_status = result.status();
+    retry_done.Notify();
+  });
+  fs_->UnblockWalSyncs();
+  original_done.WaitForNotification();
+  retry_done.WaitForNotification();
+  EXPECT_EQ(original_status.code(), absl::StatusCode::kUnavailable)
+      << original_status;
+  EXPECT_EQ(retry_status.code(), absl::StatusCode::kUnavailable)
+      << retry_status;
+  EXPECT_EQ(store_->GetHead().next_position, 0u);
+}
+
 TEST_F(FaultTest, InflightLimitRefusesWithResourceExhausted) {
   options_.max_inflight_bytes = 64 << 10;
   Reopen();
