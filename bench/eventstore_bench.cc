@@ -29,6 +29,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "eventstore/event_store.h"
@@ -49,6 +50,8 @@ ABSL_FLAG(int, batch_events, 1000000, "Events written by append_batch.");
 ABSL_FLAG(int, payload_bytes, 300, "Payload size of each event.");
 ABSL_FLAG(int, read_limit, 1000, "Events per read call.");
 ABSL_FLAG(bool, verify_reads, true, "Check leaf hashes and digests on read.");
+ABSL_FLAG(int, group_commit_delay_us, 200,
+          "Options::max_group_commit_delay, in microseconds.");
 
 namespace missionlog {
 namespace {
@@ -70,14 +73,29 @@ struct Latencies {
   }
 };
 
+// The store's counters when the current workload started (see Main).
+Stats g_stats_at_start;
+
+// For append workloads, `store`'s commit counters since the workload began.
+std::string CommitFigures(EventStore* store) {
+  Stats now = store->GetStats();
+  uint64_t syncs = now.wal_syncs - g_stats_at_start.wal_syncs;
+  uint64_t groups = now.commit_groups - g_stats_at_start.commit_groups;
+  uint64_t appends =
+      now.appends_acknowledged - g_stats_at_start.appends_acknowledged;
+  return absl::StrFormat(" groups=%d syncs=%d appends_per_sync=%.1f", groups,
+                         syncs, syncs > 0 ? double(appends) / syncs : 0.0);
+}
+
 void Report(const std::string& workload, const std::string& params,
-            uint64_t events, double seconds, Latencies* latencies) {
+            uint64_t events, double seconds, Latencies* latencies,
+            const std::string& extra = "") {
   std::printf(
       "workload=%s %s events=%llu seconds=%.3f events_per_s=%.0f p50_us=%.0f "
-      "p99_us=%.0f\n",
+      "p99_us=%.0f%s\n",
       workload.c_str(), params.c_str(), static_cast<unsigned long long>(events),
       seconds, events / seconds, latencies->Percentile(0.50),
-      latencies->Percentile(0.99));
+      latencies->Percentile(0.99), extra.c_str());
   std::fflush(stdout);
 }
 
@@ -136,7 +154,7 @@ void RunAppends(EventStore* store, const std::string& workload, int threads,
   Report(workload,
          absl::StrCat("threads=", threads, " per_append=", per_append,
                       " sync=", absl::GetFlag(FLAGS_sync) ? 1 : 0),
-         events, seconds, &all);
+         events, seconds, &all, CommitFigures(store));
 }
 
 // One thread keeps --threads single-event appends in flight through
@@ -184,7 +202,7 @@ void RunAppendAsync(EventStore* store) {
   Report("append_async",
          absl::StrCat("in_flight=", in_flight,
                       " sync=", absl::GetFlag(FLAGS_sync) ? 1 : 0),
-         total, MicrosSince(start) / 1e6, &latencies);
+         total, MicrosSince(start) / 1e6, &latencies, CommitFigures(store));
 }
 
 void RunReadAll(EventStore* store) {
@@ -283,6 +301,8 @@ int Main() {
   Options options;
   options.sync = absl::GetFlag(FLAGS_sync);
   options.verify_reads = absl::GetFlag(FLAGS_verify_reads);
+  options.max_group_commit_delay =
+      absl::Microseconds(absl::GetFlag(FLAGS_group_commit_delay_us));
   absl::StatusOr<std::unique_ptr<EventStore>> store =
       EventStore::Open(options, path);
   if (!store.ok()) {
@@ -292,6 +312,7 @@ int Main() {
   }
   for (absl::string_view workload :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
+    g_stats_at_start = (*store)->GetStats();
     if (workload == "append_single") {
       int threads = absl::GetFlag(FLAGS_threads);
       RunAppends(store->get(), "append_single", threads,

@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "eventstore/clock.h"
 #include "eventstore/recorded_event.h"
 
@@ -172,6 +173,10 @@ struct Options {
   // A read returns early, with where to continue, once it holds this many
   // bytes of events, whatever its limit.
   size_t max_read_bytes = 32 << 20;
+  // Longest the sync stage waits for just-answered appenders to append
+  // again, so they share the next WAL sync (never more than half the last
+  // sync's duration; zero disables). See Writer::SyncLoop.
+  absl::Duration max_group_commit_delay = absl::Microseconds(200);
   // Bytes one commit group may carry (it always carries at least one append).
   size_t max_group_bytes = 4 << 20;
 
