@@ -186,6 +186,11 @@ struct Options {
   // RocksDB block cache shared by all column families.
   size_t block_cache_bytes = 256 << 20;
 
+  // The bus's ring of recently committed events, read by subscribers near
+  // the head instead of RocksDB.
+  size_t recent_events = 100000;
+  size_t recent_event_bytes = 64 << 20;
+
   // Check each read record's leaf hash and payload digest (DATA_LOSS on
   // mismatch). RocksDB's own block checksums are verified regardless.
   bool verify_reads = true;
@@ -231,6 +236,15 @@ class EventStore {
       absl::string_view stream) = 0;
   virtual Head GetHead() = 0;
   virtual Stats GetStats() = 0;
+
+  // The bus's wake-up for subscribers that have caught up: runs `callback`
+  // once, on an internal thread, as soon as the committed head passes
+  // `position` (GetHead().next_position > position). Returns false, keeping
+  // nothing, if it already has. `callback` must be quick and must not block
+  // or call into the store; schedule the work elsewhere. Callbacks still
+  // waiting when the store closes are destroyed without running.
+  virtual bool NotifyWhenBeyond(uint64_t position,
+                                std::function<void()> callback) = 0;
 };
 
 // A stream's version as reported with an ABORTED append.

@@ -30,8 +30,10 @@ EventStoreImpl::EventStoreImpl(const Options& options,
       clock_(options.clock != nullptr ? options.clock : Clock::System()),
       storage_(std::move(storage)),
       head_(recovered),
-      reader_(options_, storage_.get(), &head_),
-      writer_(options_, clock_, storage_.get(), &head_, recovered) {}
+      recent_(recovered.next_position, options.recent_events,
+              options.recent_event_bytes),
+      reader_(options_, storage_.get(), &head_, &recent_),
+      writer_(options_, clock_, storage_.get(), &head_, &recent_, recovered) {}
 
 EventStoreImpl::~EventStoreImpl() = default;
 

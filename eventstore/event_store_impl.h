@@ -5,10 +5,12 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
 #include "eventstore/reader.h"
+#include "eventstore/recent_events.h"
 #include "eventstore/storage.h"
 #include "eventstore/writer.h"
 
@@ -28,6 +30,10 @@ class EventStoreImpl : public EventStore {
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) override;
   Head GetHead() override;
   Stats GetStats() override { return writer_.GetStats(); }
+  bool NotifyWhenBeyond(uint64_t position,
+                        std::function<void()> callback) override {
+    return head_.NotifyWhenBeyond(position, std::move(callback));
+  }
 
  private:
   EventStoreImpl(const Options& options, std::unique_ptr<Storage> storage,
@@ -39,6 +45,7 @@ class EventStoreImpl : public EventStore {
   Clock* const clock_;
   const std::unique_ptr<Storage> storage_;
   CommittedHead head_;
+  RecentEvents recent_;
   const Reader reader_;
   Writer writer_;
 };

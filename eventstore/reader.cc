@@ -35,8 +35,9 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
     result.end_of_log = true;
     return result;
   }
-  const bool filtered =
-      !request.stream_prefix.empty() || !request.type_prefix.empty();
+  ASSIGN_OR_RETURN(bool served, ReadAllRecent(request, committed, &result));
+  if (served) return result;
+
   std::string upper = LogKey(committed);
   rocksdb::Slice upper_bound(upper);
   rocksdb::ReadOptions read_options;
@@ -56,23 +57,8 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
       return absl::DataLossError(
           absl::StrCat("the log has no event at position ", expected));
     }
-    const uint64_t position = expected++;
-    absl::string_view value = View(it->value());
-    if (filtered) {
-      RecordParts parts;
-      absl::string_view stream, type;
-      RETURN_IF_ERROR(SplitRecordValue(position, value, &parts));
-      RETURN_IF_ERROR(
-          PeekStreamAndType(position, parts.header, &stream, &type));
-      if (!absl::StartsWith(stream, request.stream_prefix) ||
-          !absl::StartsWith(type, request.type_prefix)) {
-        continue;
-      }
-    }
-    result.events.emplace_back();
-    RETURN_IF_ERROR(DecodeRecord(position, std::string(value), verify_,
-                                 &result.events.back()));
-    bytes += value.size();
+    RETURN_IF_ERROR(Collect(request, expected++, View(it->value()), verify_,
+                            &result, &bytes));
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log"));
   const bool stopped_early =
@@ -84,6 +70,55 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
   result.next_position = expected;
   result.end_of_log = expected >= committed;
   return result;
+}
+
+absl::StatusOr<bool> Reader::ReadAllRecent(const ReadAllRequest& request,
+                                           uint64_t committed,
+                                           ReadAllResult* result) const {
+  std::vector<SharedRecord> records;
+  uint64_t position = request.from_position;
+  size_t bytes = 0;
+  // Filtered reads may skip many events per match; fetch in slices.
+  while (position < committed && result->events.size() < request.limit &&
+         bytes < max_read_bytes_) {
+    records.clear();
+    if (!recent_->Read(position, committed, 1024, &records)) {
+      if (position == request.from_position) return false;
+      break;  // fell out of the ring mid-read: return what we have
+    }
+    for (const SharedRecord& record : records) {
+      if (result->events.size() == request.limit || bytes >= max_read_bytes_) {
+        break;
+      }
+      // The ring holds what this process just wrote: no disk in between, so
+      // no hash check is needed to trust it.
+      RETURN_IF_ERROR(Collect(request, position++, *record, /*verify=*/false,
+                              result, &bytes));
+    }
+  }
+  result->next_position = position;
+  result->end_of_log = position >= committed;
+  return true;
+}
+
+absl::Status Reader::Collect(const ReadAllRequest& request, uint64_t position,
+                             absl::string_view record, bool verify,
+                             ReadAllResult* result, size_t* bytes) const {
+  if (!request.stream_prefix.empty() || !request.type_prefix.empty()) {
+    RecordParts parts;
+    absl::string_view stream, type;
+    RETURN_IF_ERROR(SplitRecordValue(position, record, &parts));
+    RETURN_IF_ERROR(PeekStreamAndType(position, parts.header, &stream, &type));
+    if (!absl::StartsWith(stream, request.stream_prefix) ||
+        !absl::StartsWith(type, request.type_prefix)) {
+      return absl::OkStatus();
+    }
+  }
+  result->events.emplace_back();
+  RETURN_IF_ERROR(DecodeRecord(position, std::string(record), verify,
+                               &result->events.back()));
+  *bytes += record.size();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ReadStreamResult> Reader::ReadStream(

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
+#include "eventstore/recent_events.h"
 #include "eventstore/storage.h"
 
 namespace missionlog {
@@ -18,12 +19,14 @@ namespace missionlog {
 class Reader {
  public:
   // `storage` and `head` must outlive the reader.
+  // `storage`, `head` and `recent` must outlive the reader.
   Reader(const Options& options, const Storage* storage,
-         const CommittedHead* head)
+         const CommittedHead* head, const RecentEvents* recent)
       : verify_(options.verify_reads),
         max_read_bytes_(options.max_read_bytes),
         storage_(storage),
-        head_(head) {}
+        head_(head),
+        recent_(recent) {}
 
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) const;
   absl::StatusOr<ReadStreamResult> ReadStream(
@@ -31,6 +34,16 @@ class Reader {
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) const;
 
  private:
+  // ReadAll served from the ring of recent events; false if the ring no
+  // longer holds `request.from_position` (then storage serves it).
+  absl::StatusOr<bool> ReadAllRecent(const ReadAllRequest& request,
+                                     uint64_t committed,
+                                     ReadAllResult* result) const;
+  // Appends `record` (stored at `position`) to `result` if it passes the
+  // request's filters; adds its size to `*bytes` if so.
+  absl::Status Collect(const ReadAllRequest& request, uint64_t position,
+                       absl::string_view record, bool verify,
+                       ReadAllResult* result, size_t* bytes) const;
   // Collects the positions of a stream read from the stream index.
   absl::Status StreamPositions(const ReadStreamRequest& request,
                                uint64_t committed,
@@ -45,6 +58,7 @@ class Reader {
   const size_t max_read_bytes_;
   const Storage* const storage_;
   const CommittedHead* const head_;
+  const RecentEvents* const recent_;
 };
 
 }  // namespace missionlog

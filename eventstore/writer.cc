@@ -100,11 +100,12 @@ std::optional<ActualVersion> ActualVersionFromStatus(
 }
 
 Writer::Writer(const Options& options, Clock* clock, Storage* storage,
-               CommittedHead* head, Head recovered)
+               CommittedHead* head, RecentEvents* recent, Head recovered)
     : options_(options),
       clock_(clock),
       storage_(storage),
       head_(head),
+      recent_(recent),
       next_position_(recovered.next_position),
       last_recorded_at_us_(recovered.last_recorded_at_us) {
   writer_thread_ = std::thread([this] {
@@ -213,11 +214,13 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
 
   auto group = std::make_unique<Group>();
   const Head head_before{next_position_, last_recorded_at_us_};
+  group->first_position = next_position_;
   rocksdb::WriteBatch batch;
   for (std::unique_ptr<Pending>& pending : appends) {
     if (!error.ok()) {
       pending->result = absl::UnavailableError(error.message());
-    } else if (Stage(pending.get(), &batch) == Staged::kDefer) {
+    } else if (Stage(pending.get(), &batch, &group->records) ==
+               Staged::kDefer) {
       deferred->push_back(std::move(pending));
       continue;
     }
@@ -235,6 +238,7 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
       next_position_ = head_before.next_position;
       last_recorded_at_us_ = head_before.last_recorded_at_us;
       next_versions_.clear();
+      group->records.clear();
       for (auto& pending : group->appends) {
         if (pending->result.ok()) pending->result = written;
       }
@@ -250,7 +254,8 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
   return group;
 }
 
-Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch) {
+Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch,
+                             std::vector<SharedRecord>* records) {
   const PreparedAppend& append = pending->append;
   std::vector<uint64_t> found;
   absl::StatusOr<Staged> lookup = FindExistingIds(append, &found);
@@ -277,7 +282,7 @@ Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch) {
     return Staged::kDone;
   }
   AppendResult result;
-  StageEvents(append, *next_version, batch, &result);
+  StageEvents(append, *next_version, batch, &result, records);
   pending->result = result;
   return Staged::kDone;
 }
@@ -357,7 +362,8 @@ absl::StatusOr<uint64_t> Writer::NextVersion(const std::string& stream) {
 }
 
 void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
-                         rocksdb::WriteBatch* batch, AppendResult* result) {
+                         rocksdb::WriteBatch* batch, AppendResult* result,
+                         std::vector<SharedRecord>* records) {
   int64_t recorded_at = std::max(clock_->NowMicros(), last_recorded_at_us_);
   last_recorded_at_us_ = recorded_at;
   result->first_position = next_position_;
@@ -382,9 +388,11 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     header.content_type = data.content_type;
     scratch_header_.clear();
     EncodeRecordHeader(header, &scratch_header_);
-    scratch_value_.clear();
+    // Built once: the WriteBatch copies it, the bus's ring keeps it.
+    auto value = std::make_shared<std::string>();
+    value->reserve(5 + scratch_header_.size() + 32 + data.payload.size());
     EncodeRecordValue(scratch_header_, LeafHash(scratch_header_), data.payload,
-                      &scratch_value_);
+                      value.get());
 
     // The same 8 bytes are the log key and the value of both index entries.
     char position_bytes[8];
@@ -395,8 +403,7 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     PutFixed64(&scratch_key_, version);
     absl::string_view id = event.id.bytes();
     // WriteBatch::Put fails only past 4 GiB; groups are far smaller.
-    batch->Put(storage_->log(), position_slice, scratch_value_)
-        .PermitUncheckedError();
+    batch->Put(storage_->log(), position_slice, *value).PermitUncheckedError();
     batch->Put(storage_->streams(), scratch_key_, position_slice)
         .PermitUncheckedError();
     batch
@@ -404,6 +411,7 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
               position_slice)
         .PermitUncheckedError();
     group_ids_.emplace(std::string(id), position);
+    records->push_back(std::move(value));
     ++version;
   }
   next_versions_[append.stream] = version;
@@ -452,6 +460,11 @@ void Writer::SyncLoop() {
       last_acknowledged += group->appends.size();
     }
     if (synced.ok()) {
+      for (auto& group : groups) {
+        if (!group->records.empty()) {
+          recent_->Append(group->first_position, std::move(group->records));
+        }
+      }
       head_->Publish(groups.back()->head_after);
     } else {
       Fail(synced);

@@ -34,6 +34,7 @@
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
 #include "eventstore/prepared_append.h"
+#include "eventstore/recent_events.h"
 #include "eventstore/stage_queue.h"
 #include "eventstore/storage.h"
 #include "rocksdb/write_batch.h"
@@ -46,7 +47,7 @@ class Writer {
   // `storage` and `head` must outlive the writer. `recovered` is the head as
   // stored on disk when the store was opened.
   Writer(const Options& options, Clock* clock, Storage* storage,
-         CommittedHead* head, Head recovered);
+         CommittedHead* head, RecentEvents* recent, Head recovered);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   // Commits everything already queued, then stops the pipeline threads.
@@ -66,8 +67,10 @@ class Writer {
   };
   struct Group {
     std::vector<std::unique_ptr<Pending>> appends;
-    bool wrote = false;  // the group put something into RocksDB
-    Head head_after;     // the head once this group is durable
+    bool wrote = false;                 // the group put something into RocksDB
+    Head head_after;                    // the head once this group is durable
+    uint64_t first_position = 0;        // of `records`
+    std::vector<SharedRecord> records;  // what it wrote, for the bus's ring
   };
 
   void WriterLoop();
@@ -81,7 +84,8 @@ class Writer {
 
   // Writer-thread helpers.
   enum class Staged { kDone, kDefer };
-  Staged Stage(Pending* pending, rocksdb::WriteBatch* batch);
+  Staged Stage(Pending* pending, rocksdb::WriteBatch* batch,
+               std::vector<SharedRecord>* records);
   // Fills `found` with the position of each event id already in the store
   // (UINT64_MAX if absent). kDefer if an id was staged earlier in this group.
   absl::StatusOr<Staged> FindExistingIds(const PreparedAppend& append,
@@ -91,7 +95,8 @@ class Writer {
   // Next version of `stream` (0 if it has no events), from the cache or disk.
   absl::StatusOr<uint64_t> NextVersion(const std::string& stream);
   void StageEvents(const PreparedAppend& append, uint64_t first_version,
-                   rocksdb::WriteBatch* batch, AppendResult* result);
+                   rocksdb::WriteBatch* batch, AppendResult* result,
+                   std::vector<SharedRecord>* records);
   void Fail(const absl::Status& status);
 
   // Constant after construction.
@@ -99,6 +104,7 @@ class Writer {
   Clock* const clock_;
   Storage* const storage_;
   CommittedHead* const head_;
+  RecentEvents* const recent_;
 
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
@@ -121,7 +127,6 @@ class Writer {
   // Event ids staged in the current group (not yet in RocksDB).
   absl::flat_hash_map<std::string, uint64_t> group_ids_;
   std::string scratch_header_;
-  std::string scratch_value_;
   std::string scratch_key_;
 
   // Counters for GetStats(); relaxed, each written by one thread.

@@ -1,0 +1,52 @@
+// The bus's ring: the most recently committed events, as their stored
+// records, so that subscribers near the head read from memory instead of
+// RocksDB. Bounded in events and bytes; the oldest fall out first. A reader
+// whose position has fallen out reads from storage instead: both return the
+// same bytes for the same position, so switching never skips or repeats.
+#ifndef MISSIONLOG_EVENTSTORE_RECENT_EVENTS_H_
+#define MISSIONLOG_EVENTSTORE_RECENT_EVENTS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+
+namespace missionlog {
+
+using SharedRecord = std::shared_ptr<const std::string>;
+
+// Safe for concurrent use.
+class RecentEvents {
+ public:
+  // `next_position` is the log's next position when the store opens.
+  RecentEvents(uint64_t next_position, size_t max_events, size_t max_bytes)
+      : max_events_(max_events),
+        max_bytes_(max_bytes),
+        first_position_(next_position) {}
+
+  // Appends the records of positions first, first+1, ... REQUIRES: `first`
+  // is one past the last appended position, or the ring is empty.
+  void Append(uint64_t first, std::vector<SharedRecord> records);
+
+  // The records of positions [from, end), at most `max_events` of them, if
+  // the ring holds all of [from, end); false otherwise (read storage).
+  bool Read(uint64_t from, uint64_t end, size_t max_events,
+            std::vector<SharedRecord>* records) const;
+
+ private:
+  const size_t max_events_;
+  const size_t max_bytes_;
+
+  mutable absl::Mutex mu_;
+  std::deque<SharedRecord> records_ ABSL_GUARDED_BY(mu_);
+  uint64_t first_position_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_RECENT_EVENTS_H_
