@@ -18,16 +18,18 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Until missionlogd lands (issue 3), the main job is the engine benchmark on
-# a store under $(DATA_DIR).
+LISTEN ?= 127.0.0.1:7600
+
+# The main job: missionlogd on its embedded default store, until Ctrl-C.
 run: build
-	./$(BUILD_DIR)/bench/eventstore_bench --db=$(DATA_DIR)/bench --workloads=disk_sync,append_single,append_async,append_batch,read_all,read_stream
+	./$(BUILD_DIR)/services/missionlogd --listen=$(LISTEN) --data_dir=$(DATA_DIR)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The engine benchmark, on a scratch store (wiped first).
 bench: build
-	./$(BUILD_DIR)/bench/eventstore_bench
+	./$(BUILD_DIR)/bench/eventstore_bench --db=$(BUILD_DIR)/bench-data
 
 # Formatting, then a clang build with -Wthread-safety -Werror.
 lint: deps

@@ -1,0 +1,154 @@
+#include "clients/client.h"
+
+#include <thread>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_format.h"
+
+namespace missionlog {
+
+std::unique_ptr<Client> Client::Connect(const std::string& target,
+                                        const ClientOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  args.SetMaxSendMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  return std::unique_ptr<Client>(new Client(std::move(channel), options));
+}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel,
+               const ClientOptions& options)
+    : options_(options),
+      channel_(std::move(channel)),
+      stub_(v1::EventStore::NewStub(channel_)) {}
+
+void Client::SetDeadline(grpc::ClientContext* context) const {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+}
+
+absl::StatusOr<v1::AppendResponse> Client::Append(v1::AppendRequest request) {
+  for (v1::EventData& event : *request.mutable_events()) {
+    if (event.id().empty()) event.set_id(NewUuid());
+  }
+  absl::Duration backoff = options_.first_backoff;
+  absl::Status status;
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::AppendResponse response;
+    status = FromGrpcStatus(stub_->Append(&context, request, &response));
+    if (status.ok()) return response;
+    if (status.code() != absl::StatusCode::kUnavailable &&
+        status.code() != absl::StatusCode::kDeadlineExceeded) {
+      break;
+    }
+    if (attempt < options_.max_attempts) {
+      std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));
+      backoff *= 2;
+    }
+  }
+  return status;
+}
+
+absl::StatusOr<Client::ReadEnd> Client::Read(
+    const v1::ReadRequest& request,
+    const std::function<bool(const v1::ReadResponse&)>& on_batch) {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::ReadResponse>> reader =
+      stub_->Read(&context, request);
+  v1::ReadResponse response;
+  ReadEnd end;
+  while (reader->Read(&response)) {
+    if (response.done()) {
+      end.next = response.next();
+      end.end = response.end();
+    }
+    if (!on_batch(response)) {
+      context.TryCancel();
+      reader->Finish().ok();
+      return end;
+    }
+  }
+  absl::Status status = FromGrpcStatus(reader->Finish());
+  if (!status.ok()) return status;
+  return end;
+}
+
+absl::Status Client::Subscribe(
+    const v1::SubscribeRequest& request,
+    const std::function<bool(const v1::SubscribeResponse&)>& on_message) {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub_->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  while (reader->Read(&message)) {
+    if (!on_message(message)) {
+      context.TryCancel();
+      reader->Finish().ok();
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<v1::GetStreamInfoResponse> Client::GetStreamInfo(
+    const std::string& stream) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetStreamInfoRequest request;
+  request.set_stream(stream);
+  v1::GetStreamInfoResponse response;
+  absl::Status status =
+      FromGrpcStatus(stub_->GetStreamInfo(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::GetHeadResponse> Client::GetHead() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetHeadResponse response;
+  absl::Status status =
+      FromGrpcStatus(stub_->GetHead(&context, v1::GetHeadRequest(), &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status result(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+  if (!status.error_details().empty()) {
+    result.SetPayload(kRpcStatusPayload, absl::Cord(status.error_details()));
+  }
+  return result;
+}
+
+std::optional<v1::WrongExpectedVersion> WrongExpectedVersionFrom(
+    const absl::Status& status) {
+  auto payload = status.GetPayload(kRpcStatusPayload);  // absl::optional
+  if (!payload) return std::nullopt;
+  v1::RpcStatus details;
+  if (!details.ParseFromString(std::string(*payload))) return std::nullopt;
+  for (const auto& any : details.details()) {
+    v1::WrongExpectedVersion wrong;
+    if (any.UnpackTo(&wrong)) return wrong;
+  }
+  return std::nullopt;
+}
+
+std::string NewUuid() {
+  thread_local absl::BitGen gen;
+  uint64_t high = absl::Uniform<uint64_t>(gen);
+  uint64_t low = absl::Uniform<uint64_t>(gen);
+  high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32,
+                         (high >> 16) & 0xffff, high & 0xffff, low >> 48,
+                         low & 0xffffffffffffULL);
+}
+
+}  // namespace missionlog

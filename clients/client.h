@@ -1,0 +1,88 @@
+// The C++ client library: a small typed API over the EventStore stubs, with
+// deadlines and safe retries. Errors are absl::Status with the gRPC code.
+//
+// Thread safety: a Client is safe for concurrent use.
+#ifndef MISSIONLOG_CLIENTS_CLIENT_H_
+#define MISSIONLOG_CLIENTS_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "missionlog/v1/store.grpc.pb.h"
+
+namespace missionlog {
+
+struct ClientOptions {
+  // Deadline of each unary call attempt.
+  absl::Duration deadline = absl::Seconds(10);
+  // Attempts of an append that fails with UNAVAILABLE or DEADLINE_EXCEEDED
+  // (the reply may have been lost after the server committed: a retry with
+  // the same event ids returns the original positions).
+  int max_attempts = 3;
+  absl::Duration first_backoff = absl::Milliseconds(100);
+  // Largest message the client accepts (Read and Subscribe batches).
+  int max_receive_bytes = 64 << 20;
+};
+
+class Client {
+ public:
+  // Connects lazily: errors show up on the first call.
+  static std::unique_ptr<Client> Connect(const std::string& target,
+                                         const ClientOptions& options = {});
+
+  // Appends `request`. Events without an id get a fresh UUID first, so that
+  // retries are idempotent.
+  absl::StatusOr<v1::AppendResponse> Append(v1::AppendRequest request);
+
+  // Streams a read; `on_batch` sees each response message and returns false
+  // to stop early. Returns the last message's `next` and `end`.
+  struct ReadEnd {
+    uint64_t next = 0;
+    bool end = false;
+  };
+  absl::StatusOr<ReadEnd> Read(
+      const v1::ReadRequest& request,
+      const std::function<bool(const v1::ReadResponse&)>& on_batch);
+
+  // Subscribes; `on_message` sees each message and returns false to stop
+  // (then the result is OK). Otherwise runs until the server ends the call,
+  // and returns its status.
+  absl::Status Subscribe(
+      const v1::SubscribeRequest& request,
+      const std::function<bool(const v1::SubscribeResponse&)>& on_message);
+
+  absl::StatusOr<v1::GetStreamInfoResponse> GetStreamInfo(
+      const std::string& stream);
+  absl::StatusOr<v1::GetHeadResponse> GetHead();
+
+ private:
+  Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+  void SetDeadline(grpc::ClientContext* context) const;
+
+  const ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EventStore::Stub> stub_;
+};
+
+// The gRPC status as an absl::Status; the status details (a
+// google.rpc.Status) travel as the payload under kRpcStatusPayload.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+inline constexpr char kRpcStatusPayload[] =
+    "type.googleapis.com/google.rpc.Status";
+
+// For an ABORTED append: the stream's actual version, from the details.
+std::optional<v1::WrongExpectedVersion> WrongExpectedVersionFrom(
+    const absl::Status& status);
+
+// A random (version 4) UUID in canonical text form.
+std::string NewUuid();
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_CLIENTS_CLIENT_H_

@@ -1,0 +1,42 @@
+// Conversions between the wire types (proto/missionlog/v1) and the engine's
+// (eventstore/event_store.h), and from absl::Status to grpc::Status. The one
+// place services/ translates between the two worlds.
+#ifndef MISSIONLOG_SERVICES_CONVERSIONS_H_
+#define MISSIONLOG_SERVICES_CONVERSIONS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "eventstore/event_store.h"
+#include "grpcpp/support/status.h"
+#include "missionlog/v1/store.pb.h"
+
+namespace missionlog {
+
+// Validates and converts a wire append (INVALID_ARGUMENT naming the field
+// for malformed times and unknown enum values). `recorded_by` is the
+// server's notion of the caller, never taken from the request.
+absl::StatusOr<AppendRequest> FromProto(const v1::AppendRequest& request,
+                                        const std::string& recorded_by);
+
+void ToProto(const AppendResult& result, v1::AppendResponse* response);
+void ToProto(const RecordedEvent& event, v1::RecordedEvent* out);
+
+// The gRPC status for an engine status. ABORTED appends carry a
+// WrongExpectedVersion in the status details.
+grpc::Status ToGrpcStatus(const absl::Status& status,
+                          const v1::AppendRequest* append = nullptr);
+
+// The RpcStatus (google.rpc.Status) form, for per-item errors in streams.
+void ToRpcStatus(const absl::Status& status, const v1::AppendRequest* append,
+                 v1::RpcStatus* out);
+
+// "anonymous@<host>" from a gRPC peer string such as "ipv4:127.0.0.1:5123":
+// the development-mode author. The port is dropped so that a retry from a
+// new connection is still the same author.
+std::string AnonymousPrincipal(const std::string& peer);
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_SERVICES_CONVERSIONS_H_

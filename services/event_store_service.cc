@@ -1,0 +1,110 @@
+#include "services/event_store_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "services/conversions.h"
+#include "services/read_reactor.h"
+#include "services/subscribe_reactor.h"
+
+namespace missionlog {
+
+EventStoreService::EventStoreService(EventStore* store, WorkerPool* workers,
+                                     const ServiceOptions& options)
+    : store_(store), workers_(workers), options_(options) {}
+
+grpc::ServerUnaryReactor* EventStoreService::Append(
+    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
+    v1::AppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<AppendRequest> append =
+      FromProto(*request, AnonymousPrincipal(context->peer()));
+  if (!append.ok()) {
+    reactor->Finish(ToGrpcStatus(append.status()));
+    return reactor;
+  }
+  // Completes on the engine's completion thread once durable: no thread
+  // waits for the disk.
+  store_->AppendAsync(
+      std::move(append).value(),
+      [reactor, request, response](absl::StatusOr<AppendResult> result) {
+        if (result.ok()) {
+          ToProto(*result, response);
+          reactor->Finish(grpc::Status::OK);
+        } else {
+          reactor->Finish(ToGrpcStatus(result.status(), request));
+        }
+      });
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(
+    grpc::CallbackServerContext* /*context*/, const v1::ReadRequest* request) {
+  return new ReadReactor(store_, workers_, options_, *request);
+}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
+    grpc::CallbackServerContext* /*context*/,
+    const v1::SubscribeRequest* request) {
+  return new SubscribeReactor(this, store_, workers_, options_, *request);
+}
+
+grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(
+    grpc::CallbackServerContext* context,
+    const v1::GetStreamInfoRequest* request,
+    v1::GetStreamInfoResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool scheduled = workers_->Schedule([this, reactor, request, response] {
+    absl::StatusOr<StreamInfo> info = store_->GetStreamInfo(request->stream());
+    if (!info.ok()) {
+      reactor->Finish(ToGrpcStatus(info.status()));
+      return;
+    }
+    response->set_exists(info->exists);
+    response->set_last_version(info->last_version);
+    response->set_last_position(info->last_position);
+    reactor->Finish(grpc::Status::OK);
+  });
+  if (!scheduled) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "the server's read queue is full"));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EventStoreService::GetHead(
+    grpc::CallbackServerContext* context, const v1::GetHeadRequest* /*request*/,
+    v1::GetHeadResponse* response) {
+  Head head = store_->GetHead();
+  response->set_next_position(head.next_position);
+  response->set_last_recorded_at_us(head.last_recorded_at_us);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+bool EventStoreService::Register(SubscribeReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  if (ending_) return false;
+  subscriptions_.insert(reactor);
+  return true;
+}
+
+void EventStoreService::Unregister(SubscribeReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  subscriptions_.erase(reactor);
+}
+
+void EventStoreService::EndSubscriptions() {
+  // Held throughout, so no reactor can finish its OnDone (which
+  // unregisters) while it is being told to end. End() never finishes
+  // inline: it hands the finishing to a worker.
+  absl::MutexLock lock(&mu_);
+  ending_ = true;
+  for (SubscribeReactor* reactor : subscriptions_) {
+    reactor->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "the server is shutting down"));
+  }
+}
+
+}  // namespace missionlog

@@ -1,0 +1,77 @@
+// The EventStore gRPC service (proto/missionlog/v1/store.proto) over the
+// engine, on gRPC's callback API. No callback blocks: appends complete on
+// the engine's completion thread, storage reads run on the worker pool, and
+// each streaming call is a reactor that lives until OnDone.
+#ifndef MISSIONLOG_SERVICES_EVENT_STORE_SERVICE_H_
+#define MISSIONLOG_SERVICES_EVENT_STORE_SERVICE_H_
+
+#include <cstddef>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eventstore/event_store.h"
+#include "missionlog/v1/store.grpc.pb.h"
+#include "services/worker_pool.h"
+
+namespace missionlog {
+
+class SubscribeReactor;
+
+struct ServiceOptions {
+  // Events per streamed message (Read and Subscribe).
+  size_t batch_events = 1000;
+  // Positions a filtered subscription may pass over without a message
+  // before it sends a checkpoint.
+  uint64_t checkpoint_every = 10000;
+  // ... and at the head, at least this often while a filter skips events.
+  absl::Duration checkpoint_interval = absl::Seconds(1);
+  // Appends in flight on one AppendStream call.
+  size_t max_stream_inflight = 256;
+};
+
+class EventStoreService final : public v1::EventStore::CallbackService {
+ public:
+  // `store` and `workers` must outlive the service.
+  EventStoreService(EventStore* store, WorkerPool* workers,
+                    const ServiceOptions& options);
+
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override;
+  grpc::ServerWriteReactor<v1::ReadResponse>* Read(
+      grpc::CallbackServerContext* context,
+      const v1::ReadRequest* request) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
+  grpc::ServerUnaryReactor* GetStreamInfo(
+      grpc::CallbackServerContext* context,
+      const v1::GetStreamInfoRequest* request,
+      v1::GetStreamInfoResponse* response) override;
+  grpc::ServerUnaryReactor* GetHead(grpc::CallbackServerContext* context,
+                                    const v1::GetHeadRequest* request,
+                                    v1::GetHeadResponse* response) override;
+
+  // Ends every open subscription with UNAVAILABLE ("shutting down") and
+  // refuses new ones; called before the server shuts down.
+  void EndSubscriptions();
+
+  // Subscriptions register themselves while they are open.
+  // False once EndSubscriptions has run.
+  bool Register(SubscribeReactor* reactor);
+  void Unregister(SubscribeReactor* reactor);
+
+ private:
+  EventStore* const store_;
+  WorkerPool* const workers_;
+  const ServiceOptions options_;
+
+  absl::Mutex mu_;
+  absl::flat_hash_set<SubscribeReactor*> subscriptions_ ABSL_GUARDED_BY(mu_);
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_SERVICES_EVENT_STORE_SERVICE_H_

@@ -1,0 +1,119 @@
+#include "services/read_reactor.h"
+
+#include <algorithm>
+
+#include "services/conversions.h"
+
+namespace missionlog {
+
+ReadReactor::ReadReactor(EventStore* store, WorkerPool* workers,
+                         const ServiceOptions& options,
+                         const v1::ReadRequest& request)
+    : store_(store), workers_(workers), options_(options), request_(request) {
+  remaining_ = request.limit() == 0 ? UINT64_MAX : request.limit();
+  switch (request.source_case()) {
+    case v1::ReadRequest::kAll:
+      next_ = request.all().from_position();
+      break;
+    case v1::ReadRequest::kStream:
+      if (request.stream().has_from_version()) {
+        next_ = request.stream().from_version();
+      } else {
+        next_ = request.stream().backward() ? kEndOfStream : 0;
+      }
+      break;
+    default:
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "source: name a stream or the whole log (all)"));
+      return;
+  }
+  ScheduleFetch();
+}
+
+void ReadReactor::ScheduleFetch() {
+  if (!workers_->Schedule([this] { Fetch(); })) {
+    Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "the server's read queue is full; retry later"));
+  }
+}
+
+void ReadReactor::Fetch() {
+  if (cancelled_) {
+    Finish(grpc::Status::CANCELLED);
+    return;
+  }
+  response_.Clear();
+  absl::Status status = request_.source_case() == v1::ReadRequest::kAll
+                            ? FetchAll()
+                            : FetchStream();
+  if (!status.ok()) {
+    Finish(ToGrpcStatus(status));
+    return;
+  }
+  if (done_) {
+    response_.set_done(true);
+    response_.set_next(next_);
+  }
+  StartWrite(&response_);
+}
+
+absl::Status ReadReactor::FetchAll() {
+  ReadAllRequest read;
+  read.from_position = next_;
+  read.limit = static_cast<size_t>(
+      std::min<uint64_t>(remaining_, options_.batch_events));
+  read.stream_prefix = request_.all().filter().stream_prefix();
+  read.type_prefix = request_.all().filter().type_prefix();
+  absl::StatusOr<ReadAllResult> result = store_->ReadAll(read);
+  if (!result.ok()) return result.status();
+  for (const RecordedEvent& event : result->events) {
+    ToProto(event, response_.add_events());
+  }
+  remaining_ -= result->events.size();
+  next_ = result->next_position;
+  done_ = result->end_of_log || remaining_ == 0;
+  response_.set_end(result->end_of_log);
+  return absl::OkStatus();
+}
+
+absl::Status ReadReactor::FetchStream() {
+  ReadStreamRequest read;
+  read.stream = request_.stream().stream();
+  read.from_version = next_;
+  read.direction =
+      request_.stream().backward() ? Direction::kBackward : Direction::kForward;
+  read.limit = static_cast<size_t>(
+      std::min<uint64_t>(remaining_, options_.batch_events));
+  absl::StatusOr<ReadStreamResult> result = store_->ReadStream(read);
+  if (!result.ok()) return result.status();
+  for (const RecordedEvent& event : result->events) {
+    ToProto(event, response_.add_events());
+  }
+  remaining_ -= result->events.size();
+  bool end = result->end_of_stream;
+  if (!result->events.empty()) {
+    uint64_t last = result->events.back().stream_version();
+    if (read.direction == Direction::kForward) {
+      next_ = last + 1;
+    } else if (last == 0) {
+      end = true;
+    } else {
+      next_ = last - 1;
+    }
+  }
+  done_ = end || remaining_ == 0;
+  response_.set_end(end);
+  return absl::OkStatus();
+}
+
+void ReadReactor::OnWriteDone(bool ok) {
+  if (!ok) {
+    Finish(grpc::Status::CANCELLED);
+  } else if (done_) {
+    Finish(grpc::Status::OK);
+  } else {
+    ScheduleFetch();
+  }
+}
+
+}  // namespace missionlog

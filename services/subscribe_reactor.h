@@ -1,0 +1,77 @@
+// One Subscribe call. It catches up from storage (or the bus's ring) in
+// batches fetched on the worker pool, says caught_up once at the head, then
+// waits for the engine's wake-up (EventStore::NotifyWhenBeyond) and delivers
+// new events as they commit. One fetch or write is in flight at a time, so
+// a subscriber that stops reading holds one batch and its position: it never
+// slows appends or other subscribers, and catches up from storage later.
+#ifndef MISSIONLOG_SERVICES_SUBSCRIBE_REACTOR_H_
+#define MISSIONLOG_SERVICES_SUBSCRIBE_REACTOR_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eventstore/event_store.h"
+#include "missionlog/v1/store.grpc.pb.h"
+#include "services/event_store_service.h"
+#include "services/worker_pool.h"
+
+namespace missionlog {
+
+// Owned by gRPC; deletes itself in OnDone.
+class SubscribeReactor
+    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  SubscribeReactor(EventStoreService* service, EventStore* store,
+                   WorkerPool* workers, const ServiceOptions& options,
+                   const v1::SubscribeRequest& request);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+  // Ends the subscription with `status` at the next opportunity.
+  void End(const grpc::Status& status);
+
+  // The engine's wake-up outlives this reactor: it reaches it through this
+  // box, which OnDone empties.
+  struct WakeupBox {
+    absl::Mutex mu;
+    SubscribeReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
+  };
+
+ private:
+  // kBusy: a fetch or write is in flight. kWoken: the same, and the head
+  // moved meanwhile. kWaiting: nothing in flight, a wake-up registered.
+  enum class State { kBusy, kWoken, kWaiting, kFinished };
+
+  void ScheduleFetch();
+  void Fetch();  // on a worker
+  void Wake();   // the head moved past position_
+  // Finishes with `status` unless already finished. REQUIRES: not mu_.
+  void FinishOnce(const grpc::Status& status);
+
+  EventStoreService* const service_;
+  EventStore* const store_;
+  WorkerPool* const workers_;
+  const ServiceOptions options_;
+  const v1::Filter filter_;
+  const std::shared_ptr<WakeupBox> wakeup_;
+
+  absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kBusy;
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
+
+  // Touched only by the single fetch or write in flight.
+  v1::SubscribeResponse response_;
+  uint64_t position_ = 0;   // next position to examine
+  uint64_t reported_ = 0;   // position of the last message sent
+  absl::Time last_report_;  // when it was sent
+  bool caught_up_sent_ = false;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_SERVICES_SUBSCRIBE_REACTOR_H_

@@ -1,0 +1,360 @@
+// The real missionlogd on a free loopback port with a temporary data
+// directory, through the real client: round trips, precise errors that
+// write nothing, subscriptions (catch-up, caught_up, live) under concurrent
+// writers, kill -9 and restart, and graceful shutdown.
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "clients/client.h"
+#include "gtest/gtest.h"
+#include "tests/server_process.h"
+#include "tests/test_util.h"
+
+namespace missionlog {
+namespace {
+
+v1::AppendRequest MakeRequest(const std::string& stream, int events,
+                              const std::string& tag) {
+  v1::AppendRequest request;
+  request.set_stream(stream);
+  for (int i = 0; i < events; ++i) {
+    v1::EventData* event = request.add_events();
+    event->set_type("missionlog.test.v1");
+    event->set_source("urn:missionlog:integration");
+    event->set_datacontenttype("application/json");
+    event->set_data(absl::StrCat("{\"tag\":\"", tag, "\",\"i\":", i, "}"));
+  }
+  return request;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(); }
+
+  void StartServer(const std::vector<std::string>& flags = {}) {
+    server_ = testing::ServerProcess::Start(dir_.Sub("data"), flags);
+    ASSERT_NE(server_, nullptr);
+    client_ = Client::Connect(server_->address());
+  }
+
+  uint64_t Head() {
+    auto head = client_->GetHead();
+    EXPECT_TRUE(head.ok()) << head.status();
+    return head.ok() ? head->next_position() : 0;
+  }
+
+  // Every event of the log, in order.
+  std::vector<v1::RecordedEvent> ReadAll() {
+    v1::ReadRequest request;
+    request.mutable_all();
+    std::vector<v1::RecordedEvent> events;
+    auto end = client_->Read(request, [&](const v1::ReadResponse& batch) {
+      events.insert(events.end(), batch.events().begin(), batch.events().end());
+      return true;
+    });
+    EXPECT_TRUE(end.ok()) << end.status();
+    return events;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(ServerTest, AppendReadAndInfoRoundTrip) {
+  v1::AppendRequest request = MakeRequest("dhsc/decision/2025-014", 3, "a");
+  request.mutable_expected_version()->set_kind(v1::ExpectedVersion::NO_STREAM);
+  request.mutable_events(0)->mutable_time()->set_seconds(1700000000);
+  auto appended = client_->Append(request);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_EQ(appended->first_position(), 0u);
+  EXPECT_EQ(appended->last_position(), 2u);
+  EXPECT_EQ(appended->stream_version(), 2u);
+
+  std::vector<v1::RecordedEvent> events = ReadAll();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].subject(), "dhsc/decision/2025-014");
+  EXPECT_EQ(events[0].time().seconds(), 1700000000);
+  EXPECT_EQ(events[0].recorded_by(), "anonymous@127.0.0.1");
+  EXPECT_EQ(events[2].data(), "{\"tag\":\"a\",\"i\":2}");
+  EXPECT_EQ(events[2].leaf_hash().size(), 32u);
+  EXPECT_EQ(events[1].id(), request.events(1).id().empty()
+                                ? events[1].id()
+                                : request.events(1).id());
+
+  v1::ReadRequest backward;
+  backward.mutable_stream()->set_stream("dhsc/decision/2025-014");
+  backward.mutable_stream()->set_backward(true);
+  backward.set_limit(2);
+  std::vector<uint64_t> versions;
+  auto end = client_->Read(backward, [&](const v1::ReadResponse& batch) {
+    for (const auto& event : batch.events()) {
+      versions.push_back(event.stream_version());
+    }
+    return true;
+  });
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_EQ(versions, (std::vector<uint64_t>{2, 1}));
+
+  auto info = client_->GetStreamInfo("dhsc/decision/2025-014");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(info->exists());
+  EXPECT_EQ(info->last_version(), 2u);
+  EXPECT_EQ(Head(), 3u);
+}
+
+TEST_F(ServerTest, RetryWithTheSameIdsIsIdempotent) {
+  v1::AppendRequest request = MakeRequest("dft/spend/1", 2, "r");
+  request.mutable_events(0)->set_id(NewUuid());
+  request.mutable_events(1)->set_id(NewUuid());
+  auto first = client_->Append(request);
+  auto again = client_->Append(request);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_TRUE(again->deduplicated());
+  EXPECT_EQ(again->first_position(), first->first_position());
+  EXPECT_EQ(Head(), 2u);
+}
+
+TEST_F(ServerTest, BadRequestsGetPreciseCodesAndWriteNothing) {
+  ASSERT_TRUE(client_->Append(MakeRequest("a/b/c", 1, "ok")).ok());
+  const uint64_t head = Head();
+  struct Case {
+    std::string name;
+    v1::AppendRequest request;
+    absl::StatusCode code;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"empty stream", MakeRequest("", 1, "x"),
+                   absl::StatusCode::kInvalidArgument});
+  v1::AppendRequest oversize = MakeRequest("a/b/c", 1, "x");
+  oversize.mutable_events(0)->set_data(std::string((1 << 20) + 1, 'p'));
+  cases.push_back(
+      {"oversize payload", oversize, absl::StatusCode::kInvalidArgument});
+  cases.push_back({"too many events", MakeRequest("a/b/c", 10001, "x"),
+                   absl::StatusCode::kInvalidArgument});
+  v1::AppendRequest bad_id = MakeRequest("a/b/c", 2, "x");
+  bad_id.mutable_events(1)->set_id("not-a-uuid");
+  cases.push_back(
+      {"malformed uuid", bad_id, absl::StatusCode::kInvalidArgument});
+  v1::AppendRequest wrong_version = MakeRequest("a/b/c", 1, "x");
+  wrong_version.mutable_expected_version()->set_kind(
+      v1::ExpectedVersion::NO_STREAM);
+  cases.push_back(
+      {"wrong expected version", wrong_version, absl::StatusCode::kAborted});
+  v1::AppendRequest unknown_enum = MakeRequest("a/b/c", 1, "x");
+  unknown_enum.mutable_expected_version()->set_kind(
+      static_cast<v1::ExpectedVersion::Kind>(42));
+  cases.push_back(
+      {"unknown enum value", unknown_enum, absl::StatusCode::kInvalidArgument});
+  v1::AppendRequest bad_time = MakeRequest("a/b/c", 1, "x");
+  bad_time.mutable_events(0)->mutable_time()->set_nanos(-1);
+  cases.push_back(
+      {"malformed time", bad_time, absl::StatusCode::kInvalidArgument});
+  v1::AppendRequest no_events;
+  no_events.set_stream("a/b/c");
+  cases.push_back({"no events", no_events, absl::StatusCode::kInvalidArgument});
+
+  for (const Case& c : cases) {
+    auto result = client_->Append(c.request);
+    EXPECT_EQ(result.status().code(), c.code)
+        << c.name << ": " << result.status();
+    EXPECT_EQ(Head(), head) << c.name << " wrote something";
+  }
+}
+
+TEST_F(ServerTest, WrongExpectedVersionCarriesTheActualVersionInDetails) {
+  ASSERT_TRUE(client_->Append(MakeRequest("a/b/c", 3, "x")).ok());
+  v1::AppendRequest stale = MakeRequest("a/b/c", 1, "y");
+  stale.mutable_expected_version()->set_kind(v1::ExpectedVersion::EXACT);
+  stale.mutable_expected_version()->set_version(0);
+  auto result = client_->Append(stale);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  std::optional<v1::WrongExpectedVersion> details =
+      WrongExpectedVersionFrom(result.status());
+  ASSERT_TRUE(details.has_value());
+  EXPECT_EQ(details->stream(), "a/b/c");
+  EXPECT_TRUE(details->stream_exists());
+  EXPECT_EQ(details->actual_version(), 2u);
+  EXPECT_EQ(details->expected().version(), 0u);
+}
+
+TEST_F(ServerTest, SubscribeCatchesUpThenGoesLive) {
+  ASSERT_TRUE(client_->Append(MakeRequest("a/b/c", 5, "before")).ok());
+  v1::SubscribeRequest request;
+  request.set_from_position(2);
+  std::vector<uint64_t> positions;
+  bool caught_up = false;
+  absl::Status status =
+      client_->Subscribe(request, [&](const v1::SubscribeResponse& message) {
+        if (message.has_caught_up()) {
+          EXPECT_FALSE(caught_up);
+          EXPECT_EQ(message.caught_up().position(), 5u);
+          caught_up = true;
+          // Live from here: append from inside the subscriber.
+          EXPECT_TRUE(client_->Append(MakeRequest("a/b/d", 2, "live")).ok());
+        }
+        for (const auto& event : message.events().events()) {
+          positions.push_back(event.position());
+        }
+        return positions.size() < 5;
+      });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(caught_up);
+  EXPECT_EQ(positions, (std::vector<uint64_t>{2, 3, 4, 5, 6}));
+}
+
+TEST_F(ServerTest, FilteredSubscriptionGetsCheckpoints) {
+  ASSERT_TRUE(client_->Append(MakeRequest("dft/x/1", 3, "skip")).ok());
+  v1::SubscribeRequest request;
+  request.set_from_position(0);
+  request.mutable_filter()->set_stream_prefix("dhsc/");
+  uint64_t caught_up_at = 0;
+  std::vector<uint64_t> positions;
+  absl::Status status =
+      client_->Subscribe(request, [&](const v1::SubscribeResponse& message) {
+        if (message.has_caught_up()) {
+          caught_up_at = message.caught_up().position();
+          EXPECT_TRUE(client_->Append(MakeRequest("dhsc/x/1", 1, "m")).ok());
+        }
+        for (const auto& event : message.events().events()) {
+          positions.push_back(event.position());
+        }
+        return positions.empty();
+      });
+  EXPECT_TRUE(status.ok()) << status;
+  // The caught_up marker already carries the position past the 3 skipped.
+  EXPECT_EQ(caught_up_at, 3u);
+  EXPECT_EQ(positions, (std::vector<uint64_t>{3}));
+}
+
+TEST_F(ServerTest, SubscribersAtDifferentPositionsSeeExactlyTheLog) {
+  constexpr int kWriters = 8;
+  constexpr int kAppendsPerWriter = 250;
+  constexpr int kEventsPerAppend = 10;  // 20,000 events in all
+  constexpr int kSubscribers = 20;
+  constexpr uint64_t kTotal = kWriters * kAppendsPerWriter * kEventsPerAppend;
+  ASSERT_TRUE(client_->Append(MakeRequest("warm/up/0", 100, "w")).ok());
+  const uint64_t total = kTotal + 100;
+
+  std::vector<std::vector<uint64_t>> seen(kSubscribers);
+  std::vector<std::thread> subscribers;
+  for (int s = 0; s < kSubscribers; ++s) {
+    subscribers.emplace_back([&, s] {
+      auto client = Client::Connect(server_->address());
+      v1::SubscribeRequest request;
+      request.set_from_position(static_cast<uint64_t>(s) * 5);
+      absl::Status status =
+          client->Subscribe(request, [&](const v1::SubscribeResponse& message) {
+            for (const auto& event : message.events().events()) {
+              seen[s].push_back(event.position());
+            }
+            return seen[s].empty() || seen[s].back() + 1 < total;
+          });
+      EXPECT_TRUE(status.ok()) << status;
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto client = Client::Connect(server_->address());
+      for (int i = 0; i < kAppendsPerWriter; ++i) {
+        auto result = client->Append(MakeRequest(
+            absl::StrCat("w", w, "/s/", i % 3), kEventsPerAppend, "c"));
+        ASSERT_TRUE(result.ok()) << result.status();
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  for (auto& subscriber : subscribers) subscriber.join();
+  for (int s = 0; s < kSubscribers; ++s) {
+    const uint64_t start = static_cast<uint64_t>(s) * 5;
+    ASSERT_EQ(seen[s].size(), total - start) << "subscriber " << s;
+    for (size_t i = 0; i < seen[s].size(); ++i) {
+      ASSERT_EQ(seen[s][i], start + i) << "subscriber " << s;
+    }
+  }
+}
+
+TEST_F(ServerTest, AcknowledgedAppendsSurviveKill9OfTheServer) {
+  std::mutex mu;
+  std::map<std::string, uint64_t> acked;  // first event id -> position
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      ClientOptions options;
+      options.max_attempts = 1;  // no retries against a dead server
+      auto client = Client::Connect(server_->address(), options);
+      for (int i = 0; !stop; ++i) {
+        v1::AppendRequest request =
+            MakeRequest(absl::StrCat("k/", w, "/s"), 1 + i % 3, "k");
+        for (auto& event : *request.mutable_events()) event.set_id(NewUuid());
+        auto result = client->Append(request);
+        if (!result.ok()) return;  // the server is gone
+        std::lock_guard<std::mutex> lock(mu);
+        acked[request.events(0).id()] = result->first_position();
+      }
+    });
+  }
+  // Kill once plenty are acknowledged (a count, not a time).
+  while (true) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (acked.size() >= 2000) break;
+  }
+  EXPECT_EQ(server_->Stop(SIGKILL), 128 + SIGKILL);
+  stop = true;
+  for (auto& writer : writers) writer.join();
+
+  StartServer();
+  std::vector<v1::RecordedEvent> events = ReadAll();
+  std::map<std::string, uint64_t> found;
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].position(), i) << "gap in the log";
+    found[events[i].id()] = i;
+  }
+  for (const auto& [id, position] : acked) {
+    auto it = found.find(id);
+    ASSERT_NE(it, found.end()) << "acknowledged event " << id << " lost";
+    EXPECT_EQ(it->second, position);
+  }
+}
+
+TEST_F(ServerTest, GracefulShutdownEndsSubscriptionsAndExitsZero) {
+  ASSERT_TRUE(client_->Append(MakeRequest("a/b/c", 2, "x")).ok());
+  absl::Notification caught_up;
+  absl::Status subscription_status;
+  std::thread subscriber([&] {
+    v1::SubscribeRequest request;
+    request.set_from_position(0);
+    subscription_status =
+        client_->Subscribe(request, [&](const v1::SubscribeResponse& message) {
+          if (message.has_caught_up()) caught_up.Notify();
+          return true;
+        });
+  });
+  caught_up.WaitForNotification();
+  EXPECT_EQ(server_->Stop(SIGTERM), 0);
+  subscriber.join();
+  EXPECT_EQ(subscription_status.code(), absl::StatusCode::kUnavailable)
+      << subscription_status;
+  std::string output = server_->RestOfOutput();
+  EXPECT_NE(output.find("SIGTERM received"), std::string::npos) << output;
+  EXPECT_NE(output.find("stopped; data in"), std::string::npos) << output;
+
+  StartServer();  // and the data is still there
+  EXPECT_EQ(Head(), 2u);
+}
+
+}  // namespace
+}  // namespace missionlog

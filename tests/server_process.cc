@@ -1,0 +1,89 @@
+#include "tests/server_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace missionlog {
+namespace testing {
+namespace {
+
+// Reads one line from `fd`; false at EOF before a newline.
+bool ReadLine(int fd, std::string* line) {
+  line->clear();
+  char c;
+  while (read(fd, &c, 1) == 1) {
+    if (c == '\n') return true;
+    line->push_back(c);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::unique_ptr<ServerProcess> ServerProcess::Start(
+    const std::string& data_dir, const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {MISSIONLOGD_PATH, "--listen=127.0.0.1:0",
+                                   "--data_dir=" + data_dir};
+  args.insert(args.end(), flags.begin(), flags.end());
+  int fds[2];
+  if (pipe(fds) != 0) {
+    ADD_FAILURE() << "pipe";
+    return nullptr;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::unique_ptr<ServerProcess> server(new ServerProcess());
+  server->pid_ = pid;
+  server->stdout_fd_ = fds[0];
+  std::string line;
+  const std::string marker = "listening on ";
+  if (!ReadLine(fds[0], &line) || line.find(marker) == std::string::npos) {
+    ADD_FAILURE() << "missionlogd did not start; it said: " << line;
+    return nullptr;
+  }
+  size_t start = line.find(marker) + marker.size();
+  server->address_ = line.substr(start, line.find(' ', start) - start);
+  return server;
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop(SIGKILL);
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+int ServerProcess::Stop(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+std::string ServerProcess::RestOfOutput() {
+  std::string output;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(stdout_fd_, buffer, sizeof(buffer))) > 0) {
+    output.append(buffer, static_cast<size_t>(n));
+  }
+  return output;
+}
+
+}  // namespace testing
+}  // namespace missionlog

@@ -1,0 +1,49 @@
+// Runs the real missionlogd binary for integration tests: on a free
+// loopback port, with a data directory the test owns.
+#ifndef MISSIONLOG_TESTS_SERVER_PROCESS_H_
+#define MISSIONLOG_TESTS_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace missionlog {
+namespace testing {
+
+class ServerProcess {
+ public:
+  // Starts missionlogd --listen=127.0.0.1:0 --data_dir=`data_dir` plus
+  // `flags`, and waits for the line that says where it listens. nullptr
+  // (with a test failure) if it does not start.
+  static std::unique_ptr<ServerProcess> Start(
+      const std::string& data_dir, const std::vector<std::string>& flags = {});
+
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  // Kills the server if it is still running.
+  ~ServerProcess();
+
+  // host:port to connect to.
+  const std::string& address() const { return address_; }
+
+  // Sends `signal` and waits for the process. Returns its exit status, or
+  // 128 + the signal that killed it.
+  int Stop(int signal);
+  // What the server printed on stdout after its first line (read to EOF,
+  // so call after Stop).
+  std::string RestOfOutput();
+
+ private:
+  ServerProcess() = default;
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string address_;
+};
+
+}  // namespace testing
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_TESTS_SERVER_PROCESS_H_
