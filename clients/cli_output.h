@@ -1,0 +1,44 @@
+// How the missionlog CLI prints: aligned rows for people, one JSON object
+// per line (--json) for scripts.
+#ifndef MISSIONLOG_CLIENTS_CLI_OUTPUT_H_
+#define MISSIONLOG_CLIENTS_CLI_OUTPUT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "missionlog/v1/store.pb.h"
+
+namespace missionlog {
+
+// Prints events as they arrive, so a long read or a tail never buffers.
+class EventPrinter {
+ public:
+  explicit EventPrinter(bool json, bool streaming = false)
+      : json_(json), streaming_(streaming) {}
+  void Print(const v1::RecordedEvent& event);
+  // Table mode: a closing count (not for tails).
+  void Finish();
+
+ private:
+  const bool json_;
+  const bool streaming_;
+  bool header_printed_ = false;
+  uint64_t printed_ = 0;
+};
+
+std::string EventJson(const v1::RecordedEvent& event);
+std::string AppendResultJson(const v1::AppendResponse& result,
+                             const std::string& id);
+std::string StreamInfoJson(const std::string& stream,
+                           const v1::GetStreamInfoResponse& info);
+std::string HeadJson(const v1::GetHeadResponse& head);
+
+// RFC 3339 UTC with microseconds.
+std::string FormatMicros(int64_t micros);
+// A JSON string literal (with quotes) for `text`.
+std::string JsonString(absl::string_view text);
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_CLIENTS_CLI_OUTPUT_H_

@@ -1,0 +1,297 @@
+// missionlog: the command-line tool for a Missionlog server.
+//
+//   missionlog [--server=HOST:PORT] [--json] COMMAND [ARGS] [OPTIONS]
+//
+//   append STREAM TYPE [PAYLOAD|@FILE|-]   append one event (payload from the
+//          argument, a file, or stdin); --expected-version=any|no-stream|
+//          exists|N, --id=UUID, --source=URI, --content-type=TYPE
+//   read STREAM | read --all               --from=N, --limit=N, --backward,
+//          --stream-prefix=P, --type-prefix=P (with --all)
+//   tail                                   follow the log until Ctrl-C;
+//          --from=N|now, --stream-prefix=P, --type-prefix=P
+//   info STREAM                            a stream's last version
+//   head                                   the log's next position
+//
+// The server comes from --server, else $MISSIONLOG_SERVER, else
+// 127.0.0.1:7600. Output is a table, or with --json one JSON object per
+// line. Errors are one line on stderr with the gRPC code; exit status 1 for
+// a failed call, 2 for bad usage.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "clients/cli_output.h"
+#include "clients/client.h"
+
+namespace missionlog {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: missionlog [--server=HOST:PORT] [--json] COMMAND [ARGS]\n"
+    "  append STREAM TYPE [PAYLOAD|@FILE|-] [--expected-version=any|"
+    "no-stream|exists|N] [--id=UUID] [--source=URI] [--content-type=TYPE]\n"
+    "  read STREAM [--from=VERSION] [--limit=N] [--backward]\n"
+    "  read --all [--from=POSITION] [--limit=N] [--stream-prefix=P] "
+    "[--type-prefix=P]\n"
+    "  tail [--from=POSITION|now] [--stream-prefix=P] [--type-prefix=P]\n"
+    "  info STREAM\n"
+    "  head\n";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // "--name=value" or "--flag"
+
+  bool Has(const std::string& name) const { return options.count(name) > 0; }
+  std::string Get(const std::string& name, const std::string& fallback) const {
+    auto it = options.find(name);
+    return it == options.end() ? fallback : it->second;
+  }
+};
+
+Args Parse(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (absl::StartsWith(arg, "--") && arg.size() > 2) {
+      size_t eq = arg.find('=');
+      if (eq == std::string::npos) {
+        args.options[arg.substr(2)] = "";
+      } else {
+        args.options[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+      }
+    } else {
+      args.positional.push_back(arg);
+    }
+  }
+  return args;
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "missionlog: %s\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+int CallError(const std::string& what, const absl::Status& status) {
+  std::fprintf(stderr, "missionlog: %s failed: %s: %s\n", what.c_str(),
+               absl::StatusCodeToString(status.code()).c_str(),
+               std::string(status.message()).c_str());
+  return 1;
+}
+
+bool ParseNumber(const std::string& text, uint64_t* value) {
+  return absl::SimpleAtoi(text, value);
+}
+
+// The payload argument: literal text, @file, or - for stdin.
+bool ReadPayload(const std::string& arg, std::string* payload) {
+  if (arg == "-") {
+    payload->assign(std::istreambuf_iterator<char>(std::cin),
+                    std::istreambuf_iterator<char>());
+    return true;
+  }
+  if (absl::StartsWith(arg, "@")) {
+    std::ifstream file(arg.substr(1), std::ios::binary);
+    if (!file) return false;
+    std::ostringstream contents;
+    contents << file.rdbuf();
+    *payload = contents.str();
+    return true;
+  }
+  *payload = arg;
+  return true;
+}
+
+bool ParseExpectedVersion(const std::string& text,
+                          v1::ExpectedVersion* version) {
+  if (text == "any") {
+    version->set_kind(v1::ExpectedVersion::ANY);
+  } else if (text == "no-stream") {
+    version->set_kind(v1::ExpectedVersion::NO_STREAM);
+  } else if (text == "exists") {
+    version->set_kind(v1::ExpectedVersion::STREAM_EXISTS);
+  } else {
+    uint64_t exact;
+    if (!ParseNumber(text, &exact)) return false;
+    version->set_kind(v1::ExpectedVersion::EXACT);
+    version->set_version(exact);
+  }
+  return true;
+}
+
+int Append(Client* client, const Args& args, bool json) {
+  if (args.positional.size() < 3 || args.positional.size() > 4) {
+    return UsageError("append takes STREAM TYPE [PAYLOAD|@FILE|-]");
+  }
+  v1::AppendRequest request;
+  request.set_stream(args.positional[1]);
+  v1::EventData* event = request.add_events();
+  event->set_type(args.positional[2]);
+  std::string payload;
+  if (args.positional.size() == 4 &&
+      !ReadPayload(args.positional[3], &payload)) {
+    return UsageError("cannot read payload " + args.positional[3]);
+  }
+  event->set_data(payload);
+  event->set_datacontenttype(args.Get("content-type", "application/json"));
+  event->set_source(args.Get("source", "urn:missionlog:cli"));
+  event->set_id(args.Get("id", NewUuid()));
+  if (args.Has("expected-version") &&
+      !ParseExpectedVersion(args.Get("expected-version", ""),
+                            request.mutable_expected_version())) {
+    return UsageError("--expected-version takes any, no-stream, exists or N");
+  }
+  absl::StatusOr<v1::AppendResponse> result = client->Append(request);
+  if (!result.ok()) return CallError("append", result.status());
+  if (json) {
+    std::printf("%s\n", AppendResultJson(*result, event->id()).c_str());
+  } else {
+    std::printf(
+        "appended event %s to %s at position %llu (stream version "
+        "%llu)%s\n",
+        event->id().c_str(), request.stream().c_str(),
+        static_cast<unsigned long long>(result->first_position()),
+        static_cast<unsigned long long>(result->stream_version()),
+        result->deduplicated() ? " [already there: retry]" : "");
+  }
+  return 0;
+}
+
+int Read(Client* client, const Args& args, bool json) {
+  v1::ReadRequest request;
+  uint64_t number = 0;
+  if (args.Has("limit")) {
+    if (!ParseNumber(args.Get("limit", ""), &number)) {
+      return UsageError("--limit takes a number");
+    }
+    request.set_limit(number);
+  }
+  if (args.Has("from") && !ParseNumber(args.Get("from", ""), &number)) {
+    return UsageError("--from takes a number");
+  }
+  if (args.Has("all")) {
+    if (args.positional.size() != 1)
+      return UsageError("read --all takes no STREAM");
+    v1::ReadRequest::AllSource* all = request.mutable_all();
+    if (args.Has("from")) all->set_from_position(number);
+    all->mutable_filter()->set_stream_prefix(args.Get("stream-prefix", ""));
+    all->mutable_filter()->set_type_prefix(args.Get("type-prefix", ""));
+  } else {
+    if (args.positional.size() != 2)
+      return UsageError("read takes STREAM or --all");
+    v1::ReadRequest::StreamSource* stream = request.mutable_stream();
+    stream->set_stream(args.positional[1]);
+    stream->set_backward(args.Has("backward"));
+    if (args.Has("from")) stream->set_from_version(number);
+  }
+  EventPrinter printer(json);
+  absl::StatusOr<Client::ReadEnd> end =
+      client->Read(request, [&printer](const v1::ReadResponse& batch) {
+        for (const auto& event : batch.events()) printer.Print(event);
+        return true;
+      });
+  if (!end.ok()) return CallError("read", end.status());
+  printer.Finish();
+  return 0;
+}
+
+int Tail(Client* client, const Args& args, bool json) {
+  v1::SubscribeRequest request;
+  std::string from = args.Get("from", "now");
+  uint64_t position = 0;
+  if (from == "now") {
+    request.set_from_now(true);
+  } else if (ParseNumber(from, &position)) {
+    request.set_from_position(position);
+  } else {
+    return UsageError("--from takes a position or now");
+  }
+  request.mutable_filter()->set_stream_prefix(args.Get("stream-prefix", ""));
+  request.mutable_filter()->set_type_prefix(args.Get("type-prefix", ""));
+  EventPrinter printer(json, /*streaming=*/true);
+  absl::Status status =
+      client->Subscribe(request, [&](const v1::SubscribeResponse& message) {
+        for (const auto& event : message.events().events()) {
+          printer.Print(event);
+        }
+        if (message.has_caught_up() && !json) {
+          std::fprintf(
+              stderr, "-- caught up at position %llu; following --\n",
+              static_cast<unsigned long long>(message.caught_up().position()));
+        }
+        return true;
+      });
+  return CallError("tail", status);
+}
+
+int Info(Client* client, const Args& args, bool json) {
+  if (args.positional.size() != 2) return UsageError("info takes STREAM");
+  absl::StatusOr<v1::GetStreamInfoResponse> info =
+      client->GetStreamInfo(args.positional[1]);
+  if (!info.ok()) return CallError("info", info.status());
+  if (json) {
+    std::printf("%s\n", StreamInfoJson(args.positional[1], *info).c_str());
+  } else if (!info->exists()) {
+    std::printf("%s: no events\n", args.positional[1].c_str());
+  } else {
+    std::printf("%s: last version %llu at position %llu\n",
+                args.positional[1].c_str(),
+                static_cast<unsigned long long>(info->last_version()),
+                static_cast<unsigned long long>(info->last_position()));
+  }
+  return 0;
+}
+
+int Head(Client* client, bool json) {
+  absl::StatusOr<v1::GetHeadResponse> head = client->GetHead();
+  if (!head.ok()) return CallError("head", head.status());
+  if (json) {
+    std::printf("%s\n", HeadJson(*head).c_str());
+  } else {
+    std::printf("%llu events; next position %llu; last recorded %s\n",
+                static_cast<unsigned long long>(head->next_position()),
+                static_cast<unsigned long long>(head->next_position()),
+                head->next_position() == 0
+                    ? "never"
+                    : FormatMicros(head->last_recorded_at_us()).c_str());
+  }
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  Args args = Parse(argc, argv);
+  if (args.positional.empty() || args.Has("help")) {
+    std::fputs(kUsage,
+               args.positional.empty() && !args.Has("help") ? stderr : stdout);
+    return args.Has("help") ? 0 : 2;
+  }
+  const char* env = std::getenv("MISSIONLOG_SERVER");
+  std::string server = args.Get(
+      "server", env != nullptr && *env != '\0' ? env : "127.0.0.1:7600");
+  const bool json = args.Has("json");
+  std::unique_ptr<Client> client = Client::Connect(server);
+  const std::string& command = args.positional[0];
+  if (command == "append") return Append(client.get(), args, json);
+  if (command == "read") return Read(client.get(), args, json);
+  if (command == "tail") return Tail(client.get(), args, json);
+  if (command == "info") return Info(client.get(), args, json);
+  if (command == "head") return Head(client.get(), json);
+  return UsageError("unknown command '" + command + "'");
+}
+
+}  // namespace
+}  // namespace missionlog
+
+int main(int argc, char** argv) { return missionlog::Main(argc, argv); }

@@ -1,0 +1,165 @@
+// The missionlog CLI as a user runs it, against the real missionlogd.
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/server_process.h"
+#include "tests/test_util.h"
+
+namespace missionlog {
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = testing::ServerProcess::Start(dir_.Sub("data"));
+    ASSERT_NE(server_, nullptr);
+    setenv("MISSIONLOG_SERVER", server_->address().c_str(), 1);
+  }
+
+  // Runs `missionlog <args>` through the shell, with `input` on stdin.
+  CliRun Cli(const std::string& args, const std::string& input = "") {
+    std::string input_file = dir_.Sub("stdin");
+    FILE* in = fopen(input_file.c_str(), "w");
+    fputs(input.c_str(), in);
+    fclose(in);
+    std::string command =
+        absl::StrCat(MISSIONLOG_CLI_PATH, " ", args, " <", input_file, " 2>&1");
+    CliRun run;
+    FILE* pipe = popen(command.c_str(), "r");
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+      run.output.append(buffer, n);
+    }
+    int status = pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+};
+
+TEST_F(CliTest, AppendThenReadAsATableAndAsJson) {
+  CliRun appended =
+      Cli("append dhsc/decision/2025-014 missionlog.decision.recorded.v1 "
+          "'{\"decision\":\"fund 40 diagnostic centres\"}' "
+          "--expected-version=no-stream");
+  EXPECT_EQ(appended.exit_code, 0) << appended.output;
+  EXPECT_TRUE(absl::StrContains(appended.output,
+                                "to dhsc/decision/2025-014 at position 0 "
+                                "(stream version 0)"))
+      << appended.output;
+
+  CliRun from_stdin = Cli("append dhsc/decision/2025-014 t.v1 - --json",
+                          "{\"from\":\"stdin\"}");
+  EXPECT_EQ(from_stdin.exit_code, 0) << from_stdin.output;
+  EXPECT_TRUE(absl::StrContains(from_stdin.output, "\"first_position\":1"))
+      << from_stdin.output;
+
+  CliRun table = Cli("read dhsc/decision/2025-014");
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  std::vector<std::string> lines =
+      absl::StrSplit(table.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << table.output;  // header, 2 rows, count
+  EXPECT_TRUE(absl::StartsWith(lines[0], "POSITION"));
+  EXPECT_TRUE(absl::StrContains(lines[1], "missionlog.decision.recorded.v1"));
+  EXPECT_TRUE(absl::StrContains(lines[2], "{\"from\":\"stdin\"}"));
+  EXPECT_EQ(lines[3], "(2 events)");
+
+  CliRun json = Cli("read --all --json");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  lines = absl::StrSplit(json.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << json.output;
+  EXPECT_TRUE(absl::StartsWith(lines[0], "{\"position\":0,"));
+  EXPECT_TRUE(absl::StrContains(
+      lines[0],
+      "\"data\":\"{\\\"decision\\\":\\\"fund 40 diagnostic centres\\\"}\""))
+      << lines[0];
+  EXPECT_TRUE(
+      absl::StrContains(lines[1], "\"recorded_by\":\"anonymous@127.0.0.1\""));
+}
+
+TEST_F(CliTest, PayloadFromAFileAndExplicitId) {
+  std::string path = dir_.Sub("payload.json");
+  FILE* file = fopen(path.c_str(), "w");
+  fputs("{\"from\":\"file\"}", file);
+  fclose(file);
+  const std::string id = "0190a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b";
+  CliRun first = Cli(absl::StrCat("append a/b/c t.v1 @", path, " --id=", id));
+  EXPECT_EQ(first.exit_code, 0) << first.output;
+  CliRun again = Cli(absl::StrCat("append a/b/c t.v1 @", path, " --id=", id));
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(absl::StrContains(again.output, "already there")) << again.output;
+  CliRun read = Cli("read a/b/c --json");
+  EXPECT_TRUE(absl::StrContains(read.output, id)) << read.output;
+  EXPECT_TRUE(absl::StrContains(read.output, "{\\\"from\\\":\\\"file\\\"}"));
+}
+
+TEST_F(CliTest, ReadOptions) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(
+        Cli(absl::StrCat("append s/k/1 t.v1 '{\"i\":", i, "}'")).exit_code, 0);
+  }
+  CliRun backward = Cli("read s/k/1 --backward --limit=2 --json");
+  std::vector<std::string> lines =
+      absl::StrSplit(backward.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << backward.output;
+  EXPECT_TRUE(absl::StrContains(lines[0], "\"version\":4"));
+  EXPECT_TRUE(absl::StrContains(lines[1], "\"version\":3"));
+  CliRun from = Cli("read --all --from=3 --json");
+  lines = absl::StrSplit(from.output, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 2u) << from.output;
+}
+
+TEST_F(CliTest, InfoAndHead) {
+  ASSERT_EQ(Cli("append s/k/1 t.v1 '{}'").exit_code, 0);
+  CliRun info = Cli("info s/k/1");
+  EXPECT_EQ(info.output, "s/k/1: last version 0 at position 0\n");
+  CliRun missing = Cli("info s/k/2 --json");
+  EXPECT_EQ(missing.output, "{\"stream\":\"s/k/2\",\"exists\":false}\n");
+  CliRun head = Cli("head --json");
+  EXPECT_TRUE(absl::StartsWith(head.output, "{\"next_position\":1,"))
+      << head.output;
+}
+
+TEST_F(CliTest, ErrorsAreOneLineWithTheCodeAndNonZeroExit) {
+  ASSERT_EQ(Cli("append s/k/1 t.v1 '{}'").exit_code, 0);
+  CliRun conflict = Cli("append s/k/1 t.v1 '{}' --expected-version=no-stream");
+  EXPECT_EQ(conflict.exit_code, 1);
+  EXPECT_TRUE(
+      absl::StartsWith(conflict.output, "missionlog: append failed: ABORTED: "))
+      << conflict.output;
+  EXPECT_EQ(std::count(conflict.output.begin(), conflict.output.end(), '\n'),
+            1);
+
+  CliRun bad_id = Cli("append s/k/1 t.v1 '{}' --id=nope");
+  EXPECT_EQ(bad_id.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad_id.output, "INVALID_ARGUMENT"));
+
+  CliRun usage = Cli("append s/k/1");
+  EXPECT_EQ(usage.exit_code, 2);
+  CliRun unknown = Cli("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+
+  CliRun down = Cli("--server=127.0.0.1:1 head");
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(down.output, "UNAVAILABLE")) << down.output;
+}
+
+}  // namespace
+}  // namespace missionlog
