@@ -53,6 +53,47 @@ absl::StatusOr<v1::AppendResponse> Client::Append(v1::AppendRequest request) {
   return status;
 }
 
+absl::StatusOr<std::vector<absl::StatusOr<v1::AppendResponse>>>
+Client::AppendPipelined(std::vector<v1::AppendRequest> appends) {
+  grpc::ClientContext context;
+  auto stream = stub_->AppendStream(&context);
+  std::thread writer([&stream, &appends] {
+    for (size_t i = 0; i < appends.size(); ++i) {
+      v1::AppendStreamRequest request;
+      request.set_request_id(std::to_string(i));
+      *request.mutable_append() = std::move(appends[i]);
+      for (v1::EventData& event : *request.mutable_append()->mutable_events()) {
+        if (event.id().empty()) event.set_id(NewUuid());
+      }
+      if (!stream->Write(request)) break;
+    }
+    stream->WritesDone();
+  });
+  std::vector<absl::StatusOr<v1::AppendResponse>> results;
+  v1::AppendStreamResponse response;
+  while (stream->Read(&response)) {
+    if (response.request_id() != std::to_string(results.size())) {
+      context.TryCancel();
+      writer.join();
+      stream->Finish().ok();
+      return absl::InternalError("AppendStream answered out of order");
+    }
+    if (response.has_result()) {
+      results.push_back(response.result());
+    } else {
+      absl::Status error(static_cast<absl::StatusCode>(response.error().code()),
+                         response.error().message());
+      error.SetPayload(kRpcStatusPayload,
+                       absl::Cord(response.error().SerializeAsString()));
+      results.push_back(error);
+    }
+  }
+  writer.join();
+  absl::Status status = FromGrpcStatus(stream->Finish());
+  if (!status.ok()) return status;
+  return results;
+}
+
 absl::StatusOr<Client::ReadEnd> Client::Read(
     const v1::ReadRequest& request,
     const std::function<bool(const v1::ReadResponse&)>& on_batch) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,6 +40,12 @@ class Client {
   // Appends `request`. Events without an id get a fresh UUID first, so that
   // retries are idempotent.
   absl::StatusOr<v1::AppendResponse> Append(v1::AppendRequest request);
+
+  // Sends `appends` on one AppendStream call, pipelined, and returns each
+  // one's result in order (the call's own failure as the outer status).
+  // Events without an id get one first.
+  absl::StatusOr<std::vector<absl::StatusOr<v1::AppendResponse>>>
+  AppendPipelined(std::vector<v1::AppendRequest> appends);
 
   // Streams a read; `on_batch` sees each response message and returns false
   // to stop early. Returns the last message's `next` and `end`.

@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "services/append_stream_reactor.h"
 #include "services/conversions.h"
 #include "services/read_reactor.h"
 #include "services/subscribe_reactor.h"
@@ -36,6 +37,12 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
         }
       });
   return reactor;
+}
+
+grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
+EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
+  return new AppendStreamReactor(store_, options_,
+                                 AnonymousPrincipal(context->peer()));
 }
 
 grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(

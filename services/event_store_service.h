@@ -39,6 +39,8 @@ class EventStoreService final : public v1::EventStore::CallbackService {
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
                                    v1::AppendResponse* response) override;
+  grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
+  AppendStream(grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<v1::ReadResponse>* Read(
       grpc::CallbackServerContext* context,
       const v1::ReadRequest* request) override;

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -63,6 +65,27 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Stop(SIGKILL);
   if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+namespace {
+
+long StatusField(pid_t pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::stol(line.substr(field.size() + 1));
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+long ServerProcess::ResidentKib() const { return StatusField(pid_, "VmRSS"); }
+
+long ServerProcess::PeakResidentKib() const {
+  return StatusField(pid_, "VmHWM");
 }
 
 int ServerProcess::Stop(int signal) {

@@ -27,6 +27,10 @@ class ServerProcess {
 
   // host:port to connect to.
   const std::string& address() const { return address_; }
+  // The server's resident memory now and at its peak (VmRSS, VmHWM), in
+  // KiB; -1 if it cannot be read.
+  long ResidentKib() const;
+  long PeakResidentKib() const;
 
   // Sends `signal` and waits for the process. Returns its exit status, or
   // 128 + the signal that killed it.

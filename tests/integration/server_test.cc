@@ -189,6 +189,42 @@ TEST_F(ServerTest, WrongExpectedVersionCarriesTheActualVersionInDetails) {
   EXPECT_EQ(details->expected().version(), 0u);
 }
 
+TEST_F(ServerTest, AppendStreamAnswersEachAppendInOrder) {
+  std::vector<v1::AppendRequest> appends;
+  for (int i = 0; i < 500; ++i) {
+    v1::AppendRequest request =
+        MakeRequest(absl::StrCat("p/s/", i % 7), 2, "p");
+    if (i % 50 == 49) {  // these must fail: the streams already exist
+      request.mutable_expected_version()->set_kind(
+          v1::ExpectedVersion::NO_STREAM);
+    }
+    appends.push_back(request);
+  }
+  appends[10].set_stream("");  // invalid: answered in its place
+  auto results = client_->AppendPipelined(appends);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 500u);
+  uint64_t next_position = 0;
+  int failed = 0;
+  for (size_t i = 0; i < results->size(); ++i) {
+    const auto& result = (*results)[i];
+    if (i == 10) {
+      EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+      ++failed;
+    } else if (i % 50 == 49) {
+      EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+      EXPECT_TRUE(WrongExpectedVersionFrom(result.status()).has_value());
+      ++failed;
+    } else {
+      ASSERT_TRUE(result.ok()) << i << ": " << result.status();
+      EXPECT_GE(result->first_position(), next_position) << i;
+      next_position = result->last_position() + 1;
+    }
+  }
+  EXPECT_EQ(failed, 11);
+  EXPECT_EQ(Head(), (500u - 11u) * 2u);
+}
+
 TEST_F(ServerTest, SubscribeCatchesUpThenGoesLive) {
   ASSERT_TRUE(client_->Append(MakeRequest("a/b/c", 5, "before")).ok());
   v1::SubscribeRequest request;
@@ -284,6 +320,63 @@ TEST_F(ServerTest, SubscribersAtDifferentPositionsSeeExactlyTheLog) {
       ASSERT_EQ(seen[s][i], start + i) << "subscriber " << s;
     }
   }
+}
+
+// Appends `events` 2 KiB events in appends of 100.
+void AppendBacklog(Client* client, int events) {
+  v1::AppendRequest request = MakeRequest("backlog/s/1", 100, "b");
+  for (auto& event : *request.mutable_events()) {
+    event.set_data(std::string(2048, 'b'));
+  }
+  for (int i = 0; i < events / 100; ++i) {
+    for (auto& event : *request.mutable_events()) event.clear_id();
+    ASSERT_TRUE(client->Append(request).ok());
+  }
+}
+
+TEST_F(ServerTest, StalledSubscriberDoesNotGrowServerMemoryWithTheBacklog) {
+  constexpr int kEvents = 20000;  // ~40 MiB of backlog
+  // Baseline: the same appends with no subscriber, on a fresh server.
+  AppendBacklog(client_.get(), kEvents);
+  const long baseline_peak = server_->PeakResidentKib();
+  ASSERT_GT(baseline_peak, 0);
+  server_->Stop(SIGKILL);
+  server_ = testing::ServerProcess::Start(dir_.Sub("data2"));
+  ASSERT_NE(server_, nullptr);
+  client_ = Client::Connect(server_->address());
+
+  // A raw subscription that reads caught_up, then stops reading.
+  grpc::ClientContext context;
+  auto stub = v1::EventStore::NewStub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  v1::SubscribeRequest request;
+  request.set_from_position(0);
+  auto reader = stub->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_TRUE(message.has_caught_up());
+
+  AppendBacklog(client_.get(), kEvents);
+  const long stalled_peak = server_->PeakResidentKib();
+  RecordProperty("baseline_peak_kib", std::to_string(baseline_peak));
+  RecordProperty("stalled_peak_kib", std::to_string(stalled_peak));
+  // The backlog stays on disk: the stalled subscriber holds at most a batch
+  // and gRPC's flow-control window, not the 40 MiB it has not read.
+  EXPECT_LT(stalled_peak - baseline_peak, 16 * 1024)
+      << "baseline " << baseline_peak << " KiB, stalled " << stalled_peak
+      << " KiB";
+
+  // Reading again, it receives everything, in order.
+  uint64_t next = 0;
+  while (next < static_cast<uint64_t>(kEvents) && reader->Read(&message)) {
+    for (const auto& event : message.events().events()) {
+      ASSERT_EQ(event.position(), next);
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, static_cast<uint64_t>(kEvents));
+  context.TryCancel();
+  reader->Finish().ok();
 }
 
 TEST_F(ServerTest, AcknowledgedAppendsSurviveKill9OfTheServer) {

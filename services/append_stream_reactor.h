@@ -1,0 +1,76 @@
+// One AppendStream call: appends read one after another, each handed to the
+// engine at once (so many are in flight and share group commits), answered
+// strictly in request order. At most ServiceOptions::max_stream_inflight
+// appends are in flight; beyond that the reactor stops reading, which is
+// backpressure on the client through gRPC flow control.
+#ifndef MISSIONLOG_SERVICES_APPEND_STREAM_REACTOR_H_
+#define MISSIONLOG_SERVICES_APPEND_STREAM_REACTOR_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "eventstore/event_store.h"
+#include "missionlog/v1/store.grpc.pb.h"
+#include "services/event_store_service.h"
+
+namespace missionlog {
+
+// Owned by gRPC; deletes itself in OnDone.
+class AppendStreamReactor
+    : public grpc::ServerBidiReactor<v1::AppendStreamRequest,
+                                     v1::AppendStreamResponse> {
+ public:
+  AppendStreamReactor(EventStore* store, const ServiceOptions& options,
+                      std::string principal);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override { delete this; }
+
+ private:
+  struct Slot {
+    bool done = false;
+    v1::AppendStreamResponse response;
+  };
+  // What to do once the lock is released.
+  struct Actions {
+    bool read = false;
+    bool write = false;
+    bool finish = false;
+    grpc::Status status;
+  };
+
+  void Submit(uint64_t sequence, const v1::AppendStreamRequest& request);
+  void Complete(uint64_t sequence, absl::StatusOr<AppendResult> result,
+                const v1::AppendRequest& append);
+  // Decides the next write, read or finish. REQUIRES: mu_ held.
+  Actions Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Run(const Actions& actions);
+
+  EventStore* const store_;
+  const ServiceOptions options_;
+  const std::string principal_;
+
+  // Filled by StartRead; read only while reading_ is still set.
+  v1::AppendStreamRequest request_;
+
+  absl::Mutex mu_;
+  std::deque<Slot> slots_ ABSL_GUARDED_BY(mu_);       // in request order
+  uint64_t first_sequence_ ABSL_GUARDED_BY(mu_) = 0;  // of slots_.front()
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  // Set under mu_ when a write is decided; read by gRPC until OnWriteDone.
+  v1::AppendStreamResponse writing_response_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_SERVICES_APPEND_STREAM_REACTOR_H_
