@@ -5,7 +5,7 @@ LINT_DIR ?= build-lint
 JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
-.PHONY: all deps configure build run test lint format bench clean
+.PHONY: all deps configure build run test lint format bench bench-engine clean
 
 all: build
 
@@ -27,8 +27,13 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-# The engine benchmark, on a scratch store (wiped first).
+# The server under load: missionlogd on a scratch directory, the load
+# generator's workloads, a table.
 bench: build
+	BUILD_DIR=$(BUILD_DIR) bench/run_server_bench.sh
+
+# The engine alone, on a scratch store (wiped first).
+bench-engine: build
 	./$(BUILD_DIR)/bench/eventstore_bench --db=$(BUILD_DIR)/bench-data
 
 # Formatting, then a clang build with -Wthread-safety -Werror.

@@ -1,0 +1,364 @@
+// Load generator: drives a running missionlogd over gRPC. One parseable line
+// per workload:
+//
+//   workload=append_single clients=64 events=... seconds=... events_per_s=...
+//     p50_ms=... p99_ms=...
+//
+//   noop              GetHead (no work): the RPC ceiling of the same run
+//   append_single     unary Append, one event each
+//   append_batch      unary Append, --batch events each
+//   append_stream     AppendStream, one event per message, pipelined
+//   read_all          Read of the whole log by one client
+//   subscribe_fanout  --subscribers subscriptions from now while one client
+//                     appends --fanout_rate events/s; latency is append to
+//                     delivery
+//
+// Unary workloads use gRPC's callback client API: --clients concurrent
+// calls, each starting the next when it completes.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/grpcpp.h"
+#include "missionlog/v1/store.grpc.pb.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:7600", "missionlogd address.");
+ABSL_FLAG(std::string, workloads,
+          "noop,append_single,append_stream,append_batch,read_all,"
+          "subscribe_fanout",
+          "Comma-separated workloads, run in order.");
+ABSL_FLAG(int, clients, 64, "Concurrent calls (unary workloads).");
+ABSL_FLAG(int, batch_clients, 16, "Concurrent calls for append_batch.");
+ABSL_FLAG(int, stream_clients, 4, "AppendStream calls for append_stream.");
+ABSL_FLAG(int, stream_window, 64,
+          "Appends in flight per AppendStream call (latency is measured "
+          "against this window, not an unbounded flood).");
+ABSL_FLAG(int, ops, 100000, "Calls per unary workload (events for stream).");
+ABSL_FLAG(int, batch, 100, "Events per append in append_batch.");
+ABSL_FLAG(int, batch_events, 1000000, "Events written by append_batch.");
+ABSL_FLAG(int, payload_bytes, 300, "Payload size of each event.");
+ABSL_FLAG(int, subscribers, 100, "Subscribers for subscribe_fanout.");
+ABSL_FLAG(int, fanout_rate, 10000, "Events/s appended in subscribe_fanout.");
+ABSL_FLAG(int, fanout_seconds, 5, "Duration of subscribe_fanout.");
+
+namespace missionlog {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
+}
+
+struct Samples {
+  absl::Mutex mu;
+  std::vector<double> millis;
+  void Add(double ms) {
+    absl::MutexLock lock(&mu);
+    millis.push_back(ms);
+  }
+  double Percentile(double p) {
+    absl::MutexLock lock(&mu);
+    if (millis.empty()) return 0;
+    std::sort(millis.begin(), millis.end());
+    return millis[static_cast<size_t>(p * (millis.size() - 1))];
+  }
+};
+
+void Report(const std::string& workload, int clients, uint64_t events,
+            double seconds, Samples* samples, const std::string& extra = "") {
+  std::printf(
+      "workload=%s clients=%d events=%llu seconds=%.3f events_per_s=%.0f "
+      "p50_ms=%.3f p99_ms=%.3f%s\n",
+      workload.c_str(), clients, static_cast<unsigned long long>(events),
+      seconds, events / seconds, samples->Percentile(0.5),
+      samples->Percentile(0.99), extra.c_str());
+  std::fflush(stdout);
+}
+
+v1::AppendRequest MakeAppend(const std::string& stream, int events) {
+  static const std::string payload(absl::GetFlag(FLAGS_payload_bytes), 'x');
+  v1::AppendRequest request;
+  request.set_stream(stream);
+  for (int i = 0; i < events; ++i) {
+    v1::EventData* event = request.add_events();
+    event->set_type("bench.event.v1");
+    event->set_source("urn:missionlog:loadgen");
+    event->set_datacontenttype("application/octet-stream");
+    event->set_data(payload);
+  }
+  return request;
+}
+
+// Runs `total` calls with `concurrency` in flight. `start(i, done)` begins
+// call i and runs done(ok) when it completes.
+double RunClosedLoop(
+    int concurrency, int total,
+    const std::function<void(int, std::function<void(bool)>)>& start,
+    Samples* samples) {
+  std::atomic<int> next{0};
+  std::atomic<int> finished{0};
+  absl::Notification all_done;
+  std::function<void()> launch = [&]() {
+    int i = next.fetch_add(1);
+    if (i >= total) return;
+    int64_t begin = NowNanos();
+    start(i, [&, begin](bool ok) {
+      if (!ok) {
+        std::fprintf(stderr, "call failed\n");
+        std::exit(1);
+      }
+      samples->Add((NowNanos() - begin) / 1e6);
+      if (finished.fetch_add(1) + 1 == total) all_done.Notify();
+      launch();
+    });
+  };
+  auto begin = SteadyClock::now();
+  for (int c = 0; c < std::min(concurrency, total); ++c) launch();
+  all_done.WaitForNotification();
+  return std::chrono::duration<double>(SteadyClock::now() - begin).count();
+}
+
+void Noop(v1::EventStore::Stub* stub) {
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const int ops = absl::GetFlag(FLAGS_ops);
+  Samples samples;
+  double seconds = RunClosedLoop(
+      clients, ops,
+      [stub](int, std::function<void(bool)> done) {
+        auto* context = new grpc::ClientContext();
+        auto* request = new v1::GetHeadRequest();
+        auto* response = new v1::GetHeadResponse();
+        stub->async()->GetHead(context, request, response,
+                               [=](grpc::Status status) {
+                                 delete context;
+                                 delete request;
+                                 delete response;
+                                 done(status.ok());
+                               });
+      },
+      &samples);
+  Report("noop", clients, ops, seconds, &samples);
+}
+
+void AppendUnary(v1::EventStore::Stub* stub, const std::string& name,
+                 int clients, int ops, int events_per_append) {
+  Samples samples;
+  const v1::AppendRequest prototype = MakeAppend("", events_per_append);
+  double seconds = RunClosedLoop(
+      clients, ops,
+      [&](int i, std::function<void(bool)> done) {
+        auto* context = new grpc::ClientContext();
+        auto* request = new v1::AppendRequest(prototype);
+        request->set_stream(absl::StrCat("loadgen/", name, "/", i % clients));
+        auto* response = new v1::AppendResponse();
+        stub->async()->Append(context, request, response,
+                              [=](grpc::Status status) {
+                                if (!status.ok()) {
+                                  std::fprintf(stderr, "append: %s\n",
+                                               status.error_message().c_str());
+                                }
+                                delete context;
+                                delete request;
+                                delete response;
+                                done(status.ok());
+                              });
+      },
+      &samples);
+  Report(name, clients, static_cast<uint64_t>(ops) * events_per_append, seconds,
+         &samples);
+}
+
+void AppendStream(v1::EventStore::Stub* stub) {
+  const int clients = absl::GetFlag(FLAGS_stream_clients);
+  const int per_client = absl::GetFlag(FLAGS_ops) / clients;
+  Samples samples;
+  auto begin = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      grpc::ClientContext context;
+      auto stream = stub->AppendStream(&context);
+      std::vector<int64_t> sent(per_client);
+      const int window = absl::GetFlag(FLAGS_stream_window);
+      absl::Mutex mu;
+      int received = 0;
+      std::thread writer([&] {
+        v1::AppendStreamRequest request;
+        *request.mutable_append() =
+            MakeAppend(absl::StrCat("loadgen/stream/", c), 1);
+        for (int i = 0; i < per_client; ++i) {
+          {
+            absl::MutexLock lock(&mu);
+            auto room = [&]() { return i - received < window; };
+            mu.Await(absl::Condition(&room));
+          }
+          request.set_request_id(std::to_string(i));
+          sent[i] = NowNanos();
+          if (!stream->Write(request)) break;
+        }
+        stream->WritesDone();
+      });
+      v1::AppendStreamResponse response;
+      while (stream->Read(&response)) {
+        if (!response.has_result()) {
+          std::fprintf(stderr, "append_stream: %s\n",
+                       response.error().message().c_str());
+          std::exit(1);
+        }
+        absl::MutexLock lock(&mu);
+        samples.Add((NowNanos() - sent[received]) / 1e6);
+        ++received;
+      }
+      writer.join();
+      stream->Finish();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  double seconds =
+      std::chrono::duration<double>(SteadyClock::now() - begin).count();
+  Report("append_stream", clients, static_cast<uint64_t>(per_client) * clients,
+         seconds, &samples);
+}
+
+void ReadAll(v1::EventStore::Stub* stub) {
+  grpc::ClientContext context;
+  v1::ReadRequest request;
+  request.mutable_all();
+  Samples samples;  // per message
+  uint64_t events = 0;
+  auto begin = SteadyClock::now();
+  auto reader = stub->Read(&context, request);
+  v1::ReadResponse response;
+  int64_t last = NowNanos();
+  while (reader->Read(&response)) {
+    events += response.events_size();
+    int64_t now = NowNanos();
+    samples.Add((now - last) / 1e6);
+    last = now;
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    std::fprintf(stderr, "read: %s\n", status.error_message().c_str());
+    std::exit(1);
+  }
+  double seconds =
+      std::chrono::duration<double>(SteadyClock::now() - begin).count();
+  Report("read_all", 1, events, seconds, &samples, " (latency per message)");
+}
+
+void SubscribeFanout(const std::string& server) {
+  const int subscribers = absl::GetFlag(FLAGS_subscribers);
+  const int rate = absl::GetFlag(FLAGS_fanout_rate);
+  const int duration = absl::GetFlag(FLAGS_fanout_seconds);
+  Samples samples;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::thread> threads;
+  std::atomic<int> caught_up{0};
+  for (int s = 0; s < subscribers; ++s) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    threads.emplace_back([&, s] {
+      auto stub = v1::EventStore::NewStub(
+          grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+      v1::SubscribeRequest request;
+      request.set_from_now(true);
+      request.mutable_filter()->set_stream_prefix("loadgen/fanout/");
+      auto reader = stub->Subscribe(contexts[s].get(), request);
+      v1::SubscribeResponse message;
+      while (reader->Read(&message)) {
+        if (message.has_caught_up()) ++caught_up;
+        int64_t now = NowNanos();
+        for (const auto& event : message.events().events()) {
+          int64_t sent = 0;
+          if (absl::SimpleAtoi(event.data(), &sent)) {
+            samples.Add((now - sent) / 1e6);
+          }
+        }
+      }
+      reader->Finish();
+    });
+  }
+  while (caught_up < subscribers) std::this_thread::yield();
+  auto stub = v1::EventStore::NewStub(
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  // 100 appends a second of rate/100 events, each stamped with its send time.
+  const int per_append = std::max(1, rate / 100);
+  uint64_t events = 0;
+  auto begin = SteadyClock::now();
+  for (int tick = 0; tick < duration * 100; ++tick) {
+    v1::AppendRequest request = MakeAppend("loadgen/fanout/1", per_append);
+    std::string stamp = std::to_string(NowNanos());
+    for (auto& event : *request.mutable_events()) event.set_data(stamp);
+    grpc::ClientContext context;
+    v1::AppendResponse response;
+    if (stub->Append(&context, request, &response).ok()) events += per_append;
+    std::this_thread::sleep_until(begin +
+                                  std::chrono::milliseconds(10 * (tick + 1)));
+  }
+  double seconds =
+      std::chrono::duration<double>(SteadyClock::now() - begin).count();
+  // Let the last deliveries land, then end the subscriptions.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (auto& context : contexts) context->TryCancel();
+  for (auto& thread : threads) thread.join();
+  Report("subscribe_fanout", subscribers, events, seconds, &samples,
+         absl::StrCat(" deliveries=", samples.millis.size(),
+                      " (latency append to delivery)"));
+}
+
+int Main() {
+  const std::string server = absl::GetFlag(FLAGS_server);
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(
+      server, grpc::InsecureChannelCredentials(), args);
+  auto stub = v1::EventStore::NewStub(channel);
+  for (absl::string_view workload :
+       absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
+    if (workload == "noop") {
+      Noop(stub.get());
+    } else if (workload == "append_single") {
+      AppendUnary(stub.get(), "append_single", absl::GetFlag(FLAGS_clients),
+                  absl::GetFlag(FLAGS_ops), 1);
+    } else if (workload == "append_batch") {
+      int batch = absl::GetFlag(FLAGS_batch);
+      AppendUnary(stub.get(), "append_batch",
+                  absl::GetFlag(FLAGS_batch_clients),
+                  absl::GetFlag(FLAGS_batch_events) / batch, batch);
+    } else if (workload == "append_stream") {
+      AppendStream(stub.get());
+    } else if (workload == "read_all") {
+      ReadAll(stub.get());
+    } else if (workload == "subscribe_fanout") {
+      SubscribeFanout(server);
+    } else {
+      std::fprintf(stderr, "unknown workload '%s'\n",
+                   std::string(workload).c_str());
+      return 2;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace missionlog
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return missionlog::Main();
+}
