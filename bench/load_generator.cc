@@ -106,31 +106,40 @@ v1::AppendRequest MakeAppend(const std::string& stream, int events) {
 }
 
 // Runs `total` calls with `concurrency` in flight. `start(i, done)` begins
-// call i and runs done(ok) when it completes.
+// call i and runs done(ok) when it completes. The loop's state is shared
+// with the completion callbacks, which may still be returning when the
+// last one has signalled the end.
 double RunClosedLoop(
     int concurrency, int total,
     const std::function<void(int, std::function<void(bool)>)>& start,
     Samples* samples) {
-  std::atomic<int> next{0};
-  std::atomic<int> finished{0};
-  absl::Notification all_done;
-  std::function<void()> launch = [&]() {
-    int i = next.fetch_add(1);
+  struct Loop {
+    std::atomic<int> next{0};
+    std::atomic<int> finished{0};
+    absl::Notification all_done;
+    std::function<void()> launch;
+  };
+  auto loop = std::make_shared<Loop>();
+  std::weak_ptr<Loop> weak = loop;
+  loop->launch = [weak, total, start, samples]() {
+    std::shared_ptr<Loop> state = weak.lock();
+    if (!state) return;
+    int i = state->next.fetch_add(1);
     if (i >= total) return;
     int64_t begin = NowNanos();
-    start(i, [&, begin](bool ok) {
+    start(i, [state, begin, total, samples](bool ok) {
       if (!ok) {
         std::fprintf(stderr, "call failed\n");
         std::exit(1);
       }
       samples->Add((NowNanos() - begin) / 1e6);
-      if (finished.fetch_add(1) + 1 == total) all_done.Notify();
-      launch();
+      state->launch();
+      if (state->finished.fetch_add(1) + 1 == total) state->all_done.Notify();
     });
   };
   auto begin = SteadyClock::now();
-  for (int c = 0; c < std::min(concurrency, total); ++c) launch();
-  all_done.WaitForNotification();
+  for (int c = 0; c < std::min(concurrency, total); ++c) loop->launch();
+  loop->all_done.WaitForNotification();
   return std::chrono::duration<double>(SteadyClock::now() - begin).count();
 }
 

@@ -7,12 +7,16 @@
 #include "services/conversions.h"
 #include "services/read_reactor.h"
 #include "services/subscribe_reactor.h"
+#include "services/wire_encoding.h"
 
 namespace missionlog {
 
 EventStoreService::EventStoreService(EventStore* store, WorkerPool* workers,
                                      const ServiceOptions& options)
-    : store_(store), workers_(workers), options_(options) {}
+    : store_(store),
+      workers_(workers),
+      options_(options),
+      encoded_(options.encoded_events, options.encoded_event_bytes) {}
 
 grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
@@ -45,15 +49,31 @@ EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
                                  AnonymousPrincipal(context->peer()));
 }
 
-grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(
-    grpc::CallbackServerContext* /*context*/, const v1::ReadRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Read(
+    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
   return new ReadReactor(store_, workers_, options_, *request);
 }
 
-grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
-    grpc::CallbackServerContext* /*context*/,
-    const v1::SubscribeRequest* request) {
-  return new SubscribeReactor(this, store_, workers_, options_, *request);
+namespace {
+
+// Finishes a call at once with `status`.
+class FailedWrite : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit FailedWrite(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
+    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* raw) {
+  v1::SubscribeRequest request;
+  if (!ParseByteBuffer(*raw, &request)) {
+    return new FailedWrite(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        "not a SubscribeRequest"));
+  }
+  return new SubscribeReactor(this, store_, &encoded_, workers_, options_,
+                              request);
 }
 
 grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(

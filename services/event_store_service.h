@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
+#include "services/encoded_events.h"
 #include "services/worker_pool.h"
 
 namespace missionlog {
@@ -26,11 +27,19 @@ struct ServiceOptions {
   uint64_t checkpoint_every = 10000;
   // ... and at the head, at least this often while a filter skips events.
   absl::Duration checkpoint_interval = absl::Seconds(1);
+  // Recent events kept encoded for subscribers (see EncodedEvents).
+  size_t encoded_events = 100000;
+  size_t encoded_event_bytes = 64 << 20;
   // Appends in flight on one AppendStream call.
   size_t max_stream_inflight = 256;
 };
 
-class EventStoreService final : public v1::EventStore::CallbackService {
+// Read and Subscribe are raw methods: their responses are encoded by hand
+// from the engine's records (wire_encoding.h), the hot path of every reader.
+class EventStoreService final
+    : public v1::EventStore::WithRawCallbackMethod_Read<
+          v1::EventStore::WithRawCallbackMethod_Subscribe<
+              v1::EventStore::CallbackService>> {
  public:
   // `store` and `workers` must outlive the service.
   EventStoreService(EventStore* store, WorkerPool* workers,
@@ -41,12 +50,12 @@ class EventStoreService final : public v1::EventStore::CallbackService {
                                    v1::AppendResponse* response) override;
   grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
   AppendStream(grpc::CallbackServerContext* context) override;
-  grpc::ServerWriteReactor<v1::ReadResponse>* Read(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Read(
       grpc::CallbackServerContext* context,
-      const v1::ReadRequest* request) override;
-  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
+      const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* GetStreamInfo(
       grpc::CallbackServerContext* context,
       const v1::GetStreamInfoRequest* request,
@@ -68,6 +77,7 @@ class EventStoreService final : public v1::EventStore::CallbackService {
   EventStore* const store_;
   WorkerPool* const workers_;
   const ServiceOptions options_;
+  EncodedEvents encoded_;  // shared by all subscriptions
 
   absl::Mutex mu_;
   absl::flat_hash_set<SubscribeReactor*> subscriptions_ ABSL_GUARDED_BY(mu_);

@@ -3,13 +3,20 @@
 #include <algorithm>
 
 #include "services/conversions.h"
+#include "services/wire_encoding.h"
 
 namespace missionlog {
 
 ReadReactor::ReadReactor(EventStore* store, WorkerPool* workers,
                          const ServiceOptions& options,
-                         const v1::ReadRequest& request)
-    : store_(store), workers_(workers), options_(options), request_(request) {
+                         const grpc::ByteBuffer& raw_request)
+    : store_(store), workers_(workers), options_(options) {
+  if (!ParseByteBuffer(raw_request, &request_)) {
+    Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a ReadRequest"));
+    return;
+  }
+  const v1::ReadRequest& request = request_;
   remaining_ = request.limit() == 0 ? UINT64_MAX : request.limit();
   switch (request.source_case()) {
     case v1::ReadRequest::kAll:
@@ -42,7 +49,7 @@ void ReadReactor::Fetch() {
     Finish(grpc::Status::CANCELLED);
     return;
   }
-  response_.Clear();
+  bytes_.clear();
   absl::Status status = request_.source_case() == v1::ReadRequest::kAll
                             ? FetchAll()
                             : FetchStream();
@@ -51,9 +58,11 @@ void ReadReactor::Fetch() {
     return;
   }
   if (done_) {
-    response_.set_done(true);
-    response_.set_next(next_);
+    AppendVarintField(2, 1, &bytes_);  // done
+    if (next_ != 0) AppendVarintField(3, next_, &bytes_);
+    if (end_) AppendVarintField(4, 1, &bytes_);
   }
+  response_ = ToByteBuffer(bytes_);
   StartWrite(&response_);
 }
 
@@ -66,13 +75,11 @@ absl::Status ReadReactor::FetchAll() {
   read.type_prefix = request_.all().filter().type_prefix();
   absl::StatusOr<ReadAllResult> result = store_->ReadAll(read);
   if (!result.ok()) return result.status();
-  for (const RecordedEvent& event : result->events) {
-    ToProto(event, response_.add_events());
-  }
+  AppendEvents(result->events);
   remaining_ -= result->events.size();
   next_ = result->next_position;
   done_ = result->end_of_log || remaining_ == 0;
-  response_.set_end(result->end_of_log);
+  end_ = result->end_of_log;
   return absl::OkStatus();
 }
 
@@ -86,9 +93,7 @@ absl::Status ReadReactor::FetchStream() {
       std::min<uint64_t>(remaining_, options_.batch_events));
   absl::StatusOr<ReadStreamResult> result = store_->ReadStream(read);
   if (!result.ok()) return result.status();
-  for (const RecordedEvent& event : result->events) {
-    ToProto(event, response_.add_events());
-  }
+  AppendEvents(result->events);
   remaining_ -= result->events.size();
   bool end = result->end_of_stream;
   if (!result->events.empty()) {
@@ -102,8 +107,16 @@ absl::Status ReadReactor::FetchStream() {
     }
   }
   done_ = end || remaining_ == 0;
-  response_.set_end(end);
+  end_ = end;
   return absl::OkStatus();
+}
+
+void ReadReactor::AppendEvents(const std::vector<RecordedEvent>& events) {
+  for (const RecordedEvent& event : events) {
+    event_bytes_.clear();
+    AppendRecordedEvent(event, &event_bytes_);
+    AppendLengthDelimited(1, event_bytes_, &bytes_);  // ReadResponse.events
+  }
 }
 
 void ReadReactor::OnWriteDone(bool ok) {

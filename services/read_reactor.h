@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
@@ -14,10 +16,11 @@
 namespace missionlog {
 
 // Owned by gRPC; deletes itself in OnDone.
-class ReadReactor : public grpc::ServerWriteReactor<v1::ReadResponse> {
+// Writes raw bytes (wire_encoding.h): the wire form of v1::ReadResponse.
+class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   ReadReactor(EventStore* store, WorkerPool* workers,
-              const ServiceOptions& options, const v1::ReadRequest& request);
+              const ServiceOptions& options, const grpc::ByteBuffer& request);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override { cancelled_ = true; }
@@ -30,17 +33,22 @@ class ReadReactor : public grpc::ServerWriteReactor<v1::ReadResponse> {
   void Fetch();
   absl::Status FetchAll();
   absl::Status FetchStream();
+  // Appends `events` to bytes_ as ReadResponse.events.
+  void AppendEvents(const std::vector<RecordedEvent>& events);
 
   EventStore* const store_;
   WorkerPool* const workers_;
   const ServiceOptions options_;
-  const v1::ReadRequest request_;
+  v1::ReadRequest request_;
 
   // Touched by one thread at a time: the fetch, then the write it starts.
-  v1::ReadResponse response_;
+  std::string bytes_;  // the response being built
+  std::string event_bytes_;
+  grpc::ByteBuffer response_;
   uint64_t next_ = 0;       // position ($all) or version (stream)
   uint64_t remaining_ = 0;  // events still allowed by the limit
   bool done_ = false;       // response_ is the last message
+  bool end_ = false;        // ... and it reached the end
   std::atomic<bool> cancelled_{false};
 };
 

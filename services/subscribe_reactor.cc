@@ -2,17 +2,21 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "services/conversions.h"
+#include "services/wire_encoding.h"
 
 namespace missionlog {
 
 SubscribeReactor::SubscribeReactor(EventStoreService* service,
-                                   EventStore* store, WorkerPool* workers,
+                                   EventStore* store, EncodedEvents* encoded,
+                                   WorkerPool* workers,
                                    const ServiceOptions& options,
                                    const v1::SubscribeRequest& request)
     : service_(service),
       store_(store),
+      encoded_(encoded),
       workers_(workers),
       options_(options),
       filter_(request.filter()),
@@ -55,34 +59,31 @@ void SubscribeReactor::Fetch() {
     FinishOnce(end_status);
     return;
   }
-  ReadAllRequest read;
-  read.from_position = position_;
-  read.limit = options_.batch_events;
-  read.stream_prefix = filter_.stream_prefix();
-  read.type_prefix = filter_.type_prefix();
-  absl::StatusOr<ReadAllResult> result = store_->ReadAll(read);
-  if (!result.ok()) {
-    FinishOnce(ToGrpcStatus(result.status()));
+  std::vector<SharedEncodedEvent> events;
+  bool end_of_log = false;
+  absl::Status read = NextEvents(&events, &end_of_log);
+  if (!read.ok()) {
+    FinishOnce(ToGrpcStatus(read));
     return;
   }
-  response_.Clear();
-  position_ = result->next_position;
-  if (!result->events.empty()) {
-    v1::EventBatch* batch = response_.mutable_events();
-    for (const RecordedEvent& event : result->events) {
-      ToProto(event, batch->add_events());
+  position_ += events.size();
+  batch_bytes_.clear();
+  for (const SharedEncodedEvent& event : events) {
+    if (absl::StartsWith(event->stream, filter_.stream_prefix()) &&
+        absl::StartsWith(event->type, filter_.type_prefix())) {
+      AppendLengthDelimited(1, event->bytes, &batch_bytes_);
     }
-    reported_ = position_;
-    last_report_ = absl::Now();
-    StartWrite(&response_);
+  }
+  if (!batch_bytes_.empty()) {
+    WriteMessage(1, batch_bytes_);  // events
     return;
   }
-  if (!result->end_of_log) {
+  std::string position;
+  if (position_ != 0) AppendVarintField(1, position_, &position);
+  if (!end_of_log) {
     // A filter passed over a stretch without a match.
     if (position_ - reported_ >= options_.checkpoint_every) {
-      response_.mutable_checkpoint()->set_position(position_);
-      reported_ = position_;
-      StartWrite(&response_);
+      WriteMessage(3, position);  // checkpoint
     } else {
       ScheduleFetch();
     }
@@ -90,10 +91,7 @@ void SubscribeReactor::Fetch() {
   }
   if (!caught_up_sent_) {
     caught_up_sent_ = true;
-    response_.mutable_caught_up()->set_position(position_);
-    reported_ = position_;
-    last_report_ = absl::Now();
-    StartWrite(&response_);
+    WriteMessage(2, position);  // caught_up
     return;
   }
   // At the head, a filter may have passed over new events: say so now and
@@ -101,10 +99,7 @@ void SubscribeReactor::Fetch() {
   if (position_ != reported_ &&
       (position_ - reported_ >= options_.checkpoint_every ||
        absl::Now() - last_report_ >= options_.checkpoint_interval)) {
-    response_.mutable_checkpoint()->set_position(position_);
-    reported_ = position_;
-    last_report_ = absl::Now();
-    StartWrite(&response_);
+    WriteMessage(3, position);  // checkpoint
     return;
   }
   // At the head with nothing to say: wait for the next commit past it.
@@ -129,6 +124,41 @@ void SubscribeReactor::Fetch() {
     }
   }
   if (fetch_again) ScheduleFetch();
+}
+
+absl::Status SubscribeReactor::NextEvents(
+    std::vector<SharedEncodedEvent>* events, bool* end_of_log) {
+  encoded_->Get(position_, options_.batch_events, events);
+  if (!events->empty()) {
+    *end_of_log = position_ + events->size() >= store_->GetHead().next_position;
+    return absl::OkStatus();
+  }
+  // Not cached: read unfiltered (so the cache stays contiguous for every
+  // subscriber), encode, and share.
+  ReadAllRequest read;
+  read.from_position = position_;
+  read.limit = options_.batch_events;
+  absl::StatusOr<ReadAllResult> result = store_->ReadAll(read);
+  if (!result.ok()) return result.status();
+  for (const RecordedEvent& event : result->events) {
+    auto encoded = std::make_shared<EncodedEvent>();
+    encoded->stream = std::string(event.stream());
+    encoded->type = std::string(event.type());
+    AppendRecordedEvent(event, &encoded->bytes);
+    events->push_back(std::move(encoded));
+  }
+  encoded_->Put(position_, *events);
+  *end_of_log = result->end_of_log;
+  return absl::OkStatus();
+}
+
+void SubscribeReactor::WriteMessage(int field, const std::string& bytes) {
+  std::string message;
+  AppendLengthDelimited(field, bytes, &message);
+  response_ = ToByteBuffer(message);
+  reported_ = position_;
+  last_report_ = absl::Now();
+  StartWrite(&response_);
 }
 
 void SubscribeReactor::Wake() {

@@ -9,22 +9,27 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
+#include "services/encoded_events.h"
 #include "services/event_store_service.h"
 #include "services/worker_pool.h"
 
 namespace missionlog {
 
 // Owned by gRPC; deletes itself in OnDone.
-class SubscribeReactor
-    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+// Writes raw bytes (wire_encoding.h): the wire form of v1::SubscribeResponse.
+class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
+  // `request` has been parsed by the service.
   SubscribeReactor(EventStoreService* service, EventStore* store,
-                   WorkerPool* workers, const ServiceOptions& options,
+                   EncodedEvents* encoded, WorkerPool* workers,
+                   const ServiceOptions& options,
                    const v1::SubscribeRequest& request);
 
   void OnWriteDone(bool ok) override;
@@ -51,9 +56,17 @@ class SubscribeReactor
   void Wake();   // the head moved past position_
   // Finishes with `status` unless already finished. REQUIRES: not mu_.
   void FinishOnce(const grpc::Status& status);
+  // Writes a SubscribeResponse whose oneof is field `field` holding the
+  // message `bytes`, and notes the position reported.
+  void WriteMessage(int field, const std::string& bytes);
+  // The next batch from position_, unfiltered: from the shared cache of
+  // encoded events, else read, encoded and added to it.
+  absl::Status NextEvents(std::vector<SharedEncodedEvent>* events,
+                          bool* end_of_log);
 
   EventStoreService* const service_;
   EventStore* const store_;
+  EncodedEvents* const encoded_;
   WorkerPool* const workers_;
   const ServiceOptions options_;
   const v1::Filter filter_;
@@ -65,7 +78,8 @@ class SubscribeReactor
   grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
 
   // Touched only by the single fetch or write in flight.
-  v1::SubscribeResponse response_;
+  grpc::ByteBuffer response_;
+  std::string batch_bytes_;
   uint64_t position_ = 0;   // next position to examine
   uint64_t reported_ = 0;   // position of the last message sent
   absl::Time last_report_;  // when it was sent

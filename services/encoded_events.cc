@@ -1,0 +1,39 @@
+#include "services/encoded_events.h"
+
+namespace missionlog {
+
+void EncodedEvents::Get(uint64_t from, size_t max,
+                        std::vector<SharedEncodedEvent>* events) const {
+  absl::MutexLock lock(&mu_);
+  const uint64_t end = first_position_ + events_.size();
+  for (uint64_t position = from;
+       position >= first_position_ && position < end && events->size() < max;
+       ++position) {
+    events->push_back(events_[position - first_position_]);
+  }
+}
+
+void EncodedEvents::Put(uint64_t first,
+                        const std::vector<SharedEncodedEvent>& events) {
+  if (max_events_ == 0) return;
+  absl::MutexLock lock(&mu_);
+  if (first < first_position_ || first > first_position_ + events_.size()) {
+    events_.clear();
+    bytes_ = 0;
+    first_position_ = first;
+  }
+  // Skip what is already cached (first <= end here); append the rest.
+  const uint64_t end = first_position_ + events_.size();
+  for (uint64_t i = end - first; i < events.size(); ++i) {
+    events_.push_back(events[i]);
+    bytes_ += events[i]->bytes.size();
+  }
+  while (!events_.empty() &&
+         (events_.size() > max_events_ || bytes_ > max_bytes_)) {
+    bytes_ -= events_.front()->bytes.size();
+    events_.pop_front();
+    ++first_position_;
+  }
+}
+
+}  // namespace missionlog
