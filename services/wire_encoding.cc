@@ -29,11 +29,27 @@ constexpr int kVarint = 0;
 constexpr int kLengthDelimited = 2;
 
 void PutVarint(uint64_t value, std::string* out) {
+  char buffer[10];
+  size_t size = 0;
   while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
+    buffer[size++] = static_cast<char>(value | 0x80);
     value >>= 7;
   }
-  out->push_back(static_cast<char>(value));
+  buffer[size++] = static_cast<char>(value);
+  out->append(buffer, size);
+}
+
+// The canonical 36-character text of a 16-byte UUID, without allocating.
+void PutUuidText(int field, absl::string_view id, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  char text[36];
+  size_t size = 0;
+  for (size_t i = 0; i < id.size() && i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[size++] = '-';
+    text[size++] = kHex[static_cast<uint8_t>(id[i]) >> 4];
+    text[size++] = kHex[static_cast<uint8_t>(id[i]) & 0x0f];
+  }
+  AppendLengthDelimited(field, absl::string_view(text, size), out);
 }
 
 void PutTag(int field, int wire_type, std::string* out) {
@@ -97,7 +113,7 @@ void AppendRecordedEvent(const RecordedEvent& event, std::string* out) {
   PutUint64(kPosition, event.position(), out);
   PutString(kSubject, event.stream(), out);
   PutUint64(kStreamVersion, event.stream_version(), out);
-  PutString(kId, event.id(), out);
+  PutUuidText(kId, event.id_bytes(), out);
   PutString(kType, event.type(), out);
   PutString(kSource, event.source(), out);
   if (std::optional<int64_t> occurred = event.occurred_at_us()) {
