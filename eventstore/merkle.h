@@ -1,0 +1,55 @@
+// RFC 6962 / RFC 9162 (section 2.1) Merkle tree hashing, proof generation
+// from a list of leaf hashes (the recursive reference definitions) and
+// proof verification. The store will maintain the tree incrementally
+// (issue 6); these are the definitions it is tested against, and what
+// verifiers run.
+#ifndef MISSIONLOG_EVENTSTORE_MERKLE_H_
+#define MISSIONLOG_EVENTSTORE_MERKLE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "eventstore/sha256.h"
+
+namespace missionlog {
+namespace merkle {
+
+// SHA-256(0x01 || left || right): an interior node.
+Digest HashChildren(const Digest& left, const Digest& right);
+
+// MTH({}) = SHA-256(""): the root of the empty tree.
+Digest EmptyRoot();
+
+// MTH(D[n]) over leaf hashes (each already SHA-256(0x00 || leaf)).
+Digest RootFromLeaves(const std::vector<Digest>& leaves);
+
+// PATH(m, D[n]): the inclusion proof of leaf `index` in `leaves`.
+// REQUIRES: index < leaves.size().
+std::vector<Digest> InclusionProof(const std::vector<Digest>& leaves,
+                                   uint64_t index);
+
+// PROOF(m, D[n]): the consistency proof between the tree of the first
+// `old_size` leaves and the tree of all of them.
+// REQUIRES: old_size <= leaves.size().
+std::vector<Digest> ConsistencyProof(const std::vector<Digest>& leaves,
+                                     uint64_t old_size);
+
+// RFC 9162 2.1.3.2. OK, or INVALID_ARGUMENT (malformed: index out of range,
+// wrong proof length) or FAILED_PRECONDITION (the root does not match).
+absl::Status VerifyInclusion(uint64_t index, uint64_t tree_size,
+                             const Digest& leaf_hash,
+                             const std::vector<Digest>& proof,
+                             const Digest& root);
+
+// RFC 9162 2.1.4.2, with the conventions of transparency-dev/merkle for the
+// edge cases: equal sizes need an empty proof and equal roots; a proof from
+// the empty tree (old_size 0) is refused as meaningless.
+absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
+                               const std::vector<Digest>& proof,
+                               const Digest& old_root, const Digest& new_root);
+
+}  // namespace merkle
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_MERKLE_H_
