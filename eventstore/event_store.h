@@ -145,6 +145,8 @@ struct StreamInfo {
 struct Head {
   uint64_t next_position = 0;  // number of committed events
   int64_t last_recorded_at_us = 0;
+  // RFC 6962 root of the Merkle tree over those events (32 raw bytes).
+  std::string root_hash;
 };
 
 // Counters since the store was opened. Read without stopping the writer, so
@@ -236,6 +238,16 @@ class EventStore {
       absl::string_view stream) = 0;
   virtual Head GetHead() = 0;
   virtual Stats GetStats() = 0;
+
+  // The Merkle tree over the log: leaf i is the leaf hash of the event at
+  // position i (RFC 6962). Sizes are capped at the committed head
+  // (OUT_OF_RANGE beyond it); hashes are 32 raw bytes. A stored node or
+  // record that fails its check is DATA_LOSS.
+  virtual absl::StatusOr<std::string> GetTreeRoot(uint64_t tree_size) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> GetInclusionProof(
+      uint64_t position, uint64_t tree_size) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> GetConsistencyProof(
+      uint64_t old_size, uint64_t new_size) = 0;
 
   // The bus's wake-up for subscribers that have caught up: runs `callback`
   // once, on an internal thread, as soon as the committed head passes

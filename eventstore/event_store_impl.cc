@@ -20,12 +20,21 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::Open(
   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
                    Storage::Open(options, path));
   ASSIGN_OR_RETURN(Head recovered, storage->RecoverHead());
-  return std::unique_ptr<EventStoreImpl>(
-      new EventStoreImpl(options, std::move(storage), recovered));
+  const Storage* stored = storage.get();
+  ASSIGN_OR_RETURN(
+      merkle::CompactRange tree,
+      merkle::CompactRange::Recover(recovered.next_position,
+                                    [stored](uint64_t begin, uint64_t end) {
+                                      return stored->SubtreeRoot(begin, end);
+                                    }));
+  recovered.root_hash = std::string(DigestView(tree.Root()));
+  return std::unique_ptr<EventStoreImpl>(new EventStoreImpl(
+      options, std::move(storage), recovered, std::move(tree)));
 }
 
 EventStoreImpl::EventStoreImpl(const Options& options,
-                               std::unique_ptr<Storage> storage, Head recovered)
+                               std::unique_ptr<Storage> storage, Head recovered,
+                               merkle::CompactRange tree)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : Clock::System()),
       storage_(std::move(storage)),
@@ -33,7 +42,8 @@ EventStoreImpl::EventStoreImpl(const Options& options,
       recent_(recovered.next_position, options.recent_events,
               options.recent_event_bytes),
       reader_(options_, storage_.get(), &head_, &recent_),
-      writer_(options_, clock_, storage_.get(), &head_, &recent_, recovered) {}
+      writer_(options_, clock_, storage_.get(), &head_, &recent_, recovered,
+              std::move(tree)) {}
 
 EventStoreImpl::~EventStoreImpl() = default;
 
@@ -75,5 +85,19 @@ absl::StatusOr<StreamInfo> EventStoreImpl::GetStreamInfo(
 }
 
 Head EventStoreImpl::GetHead() { return head_.Get(); }
+
+absl::StatusOr<std::string> EventStoreImpl::GetTreeRoot(uint64_t tree_size) {
+  return reader_.TreeRoot(tree_size);
+}
+
+absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetInclusionProof(
+    uint64_t position, uint64_t tree_size) {
+  return reader_.InclusionProof(position, tree_size);
+}
+
+absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetConsistencyProof(
+    uint64_t old_size, uint64_t new_size) {
+  return reader_.ConsistencyProof(old_size, new_size);
+}
 
 }  // namespace missionlog

@@ -6,9 +6,11 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
+#include "eventstore/merkle.h"
 #include "eventstore/reader.h"
 #include "eventstore/recent_events.h"
 #include "eventstore/storage.h"
@@ -29,6 +31,11 @@ class EventStoreImpl : public EventStore {
       const ReadStreamRequest& request) override;
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) override;
   Head GetHead() override;
+  absl::StatusOr<std::string> GetTreeRoot(uint64_t tree_size) override;
+  absl::StatusOr<std::vector<std::string>> GetInclusionProof(
+      uint64_t position, uint64_t tree_size) override;
+  absl::StatusOr<std::vector<std::string>> GetConsistencyProof(
+      uint64_t old_size, uint64_t new_size) override;
   Stats GetStats() override { return writer_.GetStats(); }
   bool NotifyWhenBeyond(uint64_t position,
                         std::function<void()> callback) override {
@@ -37,7 +44,7 @@ class EventStoreImpl : public EventStore {
 
  private:
   EventStoreImpl(const Options& options, std::unique_ptr<Storage> storage,
-                 Head recovered);
+                 Head recovered, merkle::CompactRange tree);
 
   // Constant after construction. Declaration order is destruction order in
   // reverse: the writer stops before the storage closes.

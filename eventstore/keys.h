@@ -12,11 +12,21 @@
 //     key   := event_id: byte[16]
 //     value := position: fixed64
 //
+//   column family "tree"     -- RFC 6962 Merkle tree, complete subtrees only
+//     key   := level: byte (1..63) index: fixed64
+//     value := hash: byte[32]  -- root of leaves [index << level,
+//                                 (index + 1) << level)
+//   Level 0 (the leaf hashes) is not repeated here: it is in each log
+//   record. A node is written in the WriteBatch of the event that completes
+//   it, so the tree never lags the log, and the root of any past size, and
+//   any inclusion or consistency proof, is O(log n) node reads (merkle.h).
+//
 //   fixed64 := 64-bit unsigned integer, big-endian (byte order = numeric order)
 //
 // Stream names never contain 0x00 (validation rejects control characters),
 // so 0x00 ends a stream name unambiguously and "a" sorts before "a/b".
-// Every event adds exactly one key to each family, all in one WriteBatch.
+// Every event adds exactly one key to each of log, streams and ids, and on
+// average one to tree, all in one WriteBatch.
 // The next position is one past the last "log" key, a stream's head is its
 // last "streams" key, and the id index is "ids": reopening recovers all three
 // from disk.
@@ -34,6 +44,13 @@ namespace missionlog {
 inline constexpr char kLogColumnFamily[] = "log";
 inline constexpr char kStreamsColumnFamily[] = "streams";
 inline constexpr char kIdsColumnFamily[] = "ids";
+inline constexpr char kTreeColumnFamily[] = "tree";
+
+inline std::string TreeKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  PutFixed64(&key, index);
+  return key;
+}
 
 inline std::string LogKey(uint64_t position) {
   std::string key;

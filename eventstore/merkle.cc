@@ -100,6 +100,115 @@ std::vector<Digest> ConsistencyProof(const std::vector<Digest>& leaves,
   return proof;
 }
 
+uint64_t Split(uint64_t begin, uint64_t end) {
+  return begin + SplitPoint(end - begin);
+}
+
+namespace {
+
+absl::Status PathOf(uint64_t begin, uint64_t end, uint64_t index,
+                    const RangeRoot& root, std::vector<Digest>* proof) {
+  if (end - begin <= 1) return absl::OkStatus();
+  const uint64_t split = Split(begin, end);
+  absl::StatusOr<Digest> sibling;
+  if (index < split) {
+    absl::Status status = PathOf(begin, split, index, root, proof);
+    if (!status.ok()) return status;
+    sibling = root(split, end);
+  } else {
+    absl::Status status = PathOf(split, end, index, root, proof);
+    if (!status.ok()) return status;
+    sibling = root(begin, split);
+  }
+  if (!sibling.ok()) return sibling.status();
+  proof->push_back(*sibling);
+  return absl::OkStatus();
+}
+
+absl::Status SubproofOf(uint64_t begin, uint64_t end, uint64_t old_end,
+                        bool complete, const RangeRoot& root,
+                        std::vector<Digest>* proof) {
+  if (old_end == end) {
+    if (complete) return absl::OkStatus();
+    absl::StatusOr<Digest> whole = root(begin, end);
+    if (!whole.ok()) return whole.status();
+    proof->push_back(*whole);
+    return absl::OkStatus();
+  }
+  const uint64_t split = Split(begin, end);
+  absl::StatusOr<Digest> sibling;
+  if (old_end <= split) {
+    absl::Status status =
+        SubproofOf(begin, split, old_end, complete, root, proof);
+    if (!status.ok()) return status;
+    sibling = root(split, end);
+  } else {
+    absl::Status status = SubproofOf(split, end, old_end, false, root, proof);
+    if (!status.ok()) return status;
+    sibling = root(begin, split);
+  }
+  if (!sibling.ok()) return sibling.status();
+  proof->push_back(*sibling);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Digest>> InclusionProof(uint64_t index,
+                                                   uint64_t size,
+                                                   const RangeRoot& root) {
+  std::vector<Digest> proof;
+  absl::Status status = PathOf(0, size, index, root, &proof);
+  if (!status.ok()) return status;
+  return proof;
+}
+
+absl::StatusOr<std::vector<Digest>> ConsistencyProof(uint64_t old_size,
+                                                     uint64_t new_size,
+                                                     const RangeRoot& root) {
+  std::vector<Digest> proof;
+  if (old_size == new_size) return proof;
+  absl::Status status = SubproofOf(0, new_size, old_size, true, root, &proof);
+  if (!status.ok()) return status;
+  return proof;
+}
+
+absl::StatusOr<CompactRange> CompactRange::Recover(uint64_t size,
+                                                   const RangeRoot& root) {
+  CompactRange range;
+  uint64_t begin = 0;
+  for (int level = 63; level >= 0; --level) {
+    const uint64_t width = uint64_t{1} << level;
+    if ((size & width) == 0) continue;
+    absl::StatusOr<Digest> peak = root(begin, begin + width);
+    if (!peak.ok()) return peak.status();
+    range.peaks_.push_back(*peak);
+    begin += width;
+  }
+  range.size_ = size;
+  return range;
+}
+
+void CompactRange::Append(const Digest& leaf, const Emit& emit) {
+  peaks_.push_back(leaf);
+  const uint64_t old_size = size_++;
+  // Each trailing one bit of the old size is a peak the new leaf completes.
+  for (int level = 0; (old_size >> level) & 1; ++level) {
+    Digest right = peaks_.back();
+    peaks_.pop_back();
+    Digest merged = Hash01(peaks_.back(), right);
+    peaks_.back() = merged;
+    emit(level + 1, (size_ >> (level + 1)) - 1, merged);
+  }
+}
+
+Digest CompactRange::Root() const {
+  if (peaks_.empty()) return EmptyRoot();
+  Digest root = peaks_.back();
+  for (size_t i = peaks_.size() - 1; i-- > 0;) root = Hash01(peaks_[i], root);
+  return root;
+}
+
 absl::Status VerifyInclusion(uint64_t index, uint64_t tree_size,
                              const Digest& leaf_hash,
                              const std::vector<Digest>& proof,

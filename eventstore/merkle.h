@@ -7,9 +7,11 @@
 #define MISSIONLOG_EVENTSTORE_MERKLE_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "eventstore/sha256.h"
 
 namespace missionlog {
@@ -34,6 +36,48 @@ std::vector<Digest> InclusionProof(const std::vector<Digest>& leaves,
 // REQUIRES: old_size <= leaves.size().
 std::vector<Digest> ConsistencyProof(const std::vector<Digest>& leaves,
                                      uint64_t old_size);
+
+// The root of leaves [begin, end) of some tree (from memory or storage).
+using RangeRoot =
+    std::function<absl::StatusOr<Digest>(uint64_t begin, uint64_t end)>;
+
+// PATH and PROOF over any tree, given the roots of its ranges.
+// REQUIRES: index < size; 0 < old_size <= new_size.
+absl::StatusOr<std::vector<Digest>> InclusionProof(uint64_t index,
+                                                   uint64_t size,
+                                                   const RangeRoot& root);
+absl::StatusOr<std::vector<Digest>> ConsistencyProof(uint64_t old_size,
+                                                     uint64_t new_size,
+                                                     const RangeRoot& root);
+
+// The range [begin, end) split where RFC 6962 splits it: `begin` plus the
+// largest power of two below end - begin. REQUIRES: end - begin > 1.
+uint64_t Split(uint64_t begin, uint64_t end);
+
+// The right edge of a growing tree: the roots of its perfect subtrees
+// ("peaks"), largest first. Appending a leaf completes 0 or more subtrees,
+// which the caller stores; the root of the whole tree folds the peaks.
+class CompactRange {
+ public:
+  using Emit = std::function<void(int level, uint64_t index, const Digest&)>;
+
+  CompactRange() = default;
+
+  // Rebuilds the range for the first `size` leaves from their roots.
+  static absl::StatusOr<CompactRange> Recover(uint64_t size,
+                                              const RangeRoot& root);
+
+  // Appends the leaf at index size(); `emit` gets every subtree of level
+  // >= 1 this completes, lowest first.
+  void Append(const Digest& leaf, const Emit& emit);
+
+  uint64_t size() const { return size_; }
+  Digest Root() const;
+
+ private:
+  uint64_t size_ = 0;
+  std::vector<Digest> peaks_;
+};
 
 // RFC 9162 2.1.3.2. OK, or INVALID_ARGUMENT (malformed: index out of range,
 // wrong proof length) or FAILED_PRECONDITION (the root does not match).

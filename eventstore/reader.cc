@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "eventstore/coding.h"
 #include "eventstore/keys.h"
+#include "eventstore/merkle.h"
 #include "eventstore/record.h"
 #include "eventstore/status_util.h"
 
@@ -201,6 +202,68 @@ absl::StatusOr<bool> Reader::FetchEvents(
     bytes += values[i].size();
   }
   return true;
+}
+
+namespace {
+
+std::vector<std::string> ToStrings(const std::vector<Digest>& digests) {
+  std::vector<std::string> strings;
+  strings.reserve(digests.size());
+  for (const Digest& digest : digests) {
+    strings.emplace_back(DigestView(digest));
+  }
+  return strings;
+}
+
+}  // namespace
+
+absl::Status Reader::CheckTreeSize(uint64_t tree_size) const {
+  const uint64_t committed = head_->next_position();
+  if (tree_size > committed) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "tree size ", tree_size, " is past the log's ", committed, " events"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Reader::TreeRoot(uint64_t tree_size) const {
+  RETURN_IF_ERROR(CheckTreeSize(tree_size));
+  ASSIGN_OR_RETURN(Digest root, storage_->SubtreeRoot(0, tree_size));
+  return std::string(DigestView(root));
+}
+
+absl::StatusOr<std::vector<std::string>> Reader::InclusionProof(
+    uint64_t position, uint64_t tree_size) const {
+  RETURN_IF_ERROR(CheckTreeSize(tree_size));
+  if (position >= tree_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "position ", position, " is not in a tree of size ", tree_size));
+  }
+  const Storage* storage = storage_;
+  ASSIGN_OR_RETURN(
+      std::vector<Digest> proof,
+      merkle::InclusionProof(position, tree_size,
+                             [storage](uint64_t begin, uint64_t end) {
+                               return storage->SubtreeRoot(begin, end);
+                             }));
+  return ToStrings(proof);
+}
+
+absl::StatusOr<std::vector<std::string>> Reader::ConsistencyProof(
+    uint64_t old_size, uint64_t new_size) const {
+  RETURN_IF_ERROR(CheckTreeSize(new_size));
+  if (old_size == 0 || old_size > new_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no consistency proof from size ", old_size, " to ", new_size));
+  }
+  const Storage* storage = storage_;
+  ASSIGN_OR_RETURN(
+      std::vector<Digest> proof,
+      merkle::ConsistencyProof(old_size, new_size,
+                               [storage](uint64_t begin, uint64_t end) {
+                                 return storage->SubtreeRoot(begin, end);
+                               }));
+  return ToStrings(proof);
 }
 
 absl::StatusOr<StreamInfo> Reader::GetStreamInfo(

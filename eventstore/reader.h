@@ -33,6 +33,13 @@ class Reader {
       const ReadStreamRequest& request) const;
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) const;
 
+  // The Merkle tree (see EventStore::GetTreeRoot and the proofs).
+  absl::StatusOr<std::string> TreeRoot(uint64_t tree_size) const;
+  absl::StatusOr<std::vector<std::string>> InclusionProof(
+      uint64_t position, uint64_t tree_size) const;
+  absl::StatusOr<std::vector<std::string>> ConsistencyProof(
+      uint64_t old_size, uint64_t new_size) const;
+
  private:
   // ReadAll served from the ring of recent events; false if the ring no
   // longer holds `request.from_position` (then storage serves it).
@@ -44,6 +51,8 @@ class Reader {
   absl::Status Collect(const ReadAllRequest& request, uint64_t position,
                        absl::string_view record, bool verify,
                        ReadAllResult* result, size_t* bytes) const;
+  // OUT_OF_RANGE if `tree_size` is past the committed head.
+  absl::Status CheckTreeSize(uint64_t tree_size) const;
   // Collects the positions of a stream read from the stream index.
   absl::Status StreamPositions(const ReadStreamRequest& request,
                                uint64_t committed,

@@ -1,11 +1,13 @@
 #include "eventstore/storage.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "eventstore/coding.h"
 #include "eventstore/keys.h"
+#include "eventstore/merkle.h"
 #include "eventstore/record.h"
 #include "eventstore/status_util.h"
 #include "rocksdb/cache.h"
@@ -102,6 +104,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
       {kLogColumnFamily, LogFamilyOptions(cache)},
       {kStreamsColumnFamily, IndexFamilyOptions(cache, false)},
       {kIdsColumnFamily, IndexFamilyOptions(cache, true)},
+      {kTreeColumnFamily, IndexFamilyOptions(cache, true)},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
@@ -116,12 +119,14 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   storage->log_ = handles[1];
   storage->streams_ = handles[2];
   storage->ids_ = handles[3];
+  storage->tree_ = handles[4];
   return storage;
 }
 
 Storage::~Storage() {
   if (db_ == nullptr) return;
-  for (rocksdb::ColumnFamilyHandle* handle : {log_, streams_, ids_, default_}) {
+  for (rocksdb::ColumnFamilyHandle* handle :
+       {log_, streams_, ids_, tree_, default_}) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
   db_->Close().PermitUncheckedError();
@@ -145,6 +150,48 @@ absl::StatusOr<Head> Storage::RecoverHead() const {
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log's last event"));
   return head;
+}
+
+absl::StatusOr<Digest> Storage::LeafHashAt(uint64_t position) const {
+  std::string value;
+  RETURN_IF_ERROR(FromRocksDb(
+      db_->Get(rocksdb::ReadOptions(), log_, LogKey(position), &value),
+      absl::StrCat("reading the leaf at position ", position)));
+  RecordParts parts;
+  RETURN_IF_ERROR(SplitRecordValue(position, value, &parts));
+  Digest leaf = LeafHash(parts.header);
+  if (DigestView(leaf) != parts.leaf_hash) {
+    return absl::DataLossError(
+        absl::StrCat("event at position ", position,
+                     " is corrupt: leaf hash does not match header"));
+  }
+  return leaf;
+}
+
+absl::StatusOr<Digest> Storage::SubtreeRoot(uint64_t begin,
+                                            uint64_t end) const {
+  const uint64_t width = end - begin;
+  if (width == 0) return merkle::EmptyRoot();
+  if ((width & (width - 1)) == 0 && begin % width == 0) {
+    const int level = __builtin_ctzll(width);
+    if (level == 0) return LeafHashAt(begin);
+    std::string value;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), tree_,
+                                      TreeKey(level, begin >> level), &value);
+    if (status.IsNotFound() || (status.ok() && value.size() != 32)) {
+      return absl::DataLossError(absl::StrCat("Merkle node for positions ",
+                                              begin, "..", end - 1,
+                                              " is missing or malformed"));
+    }
+    RETURN_IF_ERROR(FromRocksDb(status, "reading a Merkle node"));
+    Digest digest;
+    std::copy(value.begin(), value.end(), digest.begin());
+    return digest;
+  }
+  const uint64_t split = merkle::Split(begin, end);
+  ASSIGN_OR_RETURN(Digest left, SubtreeRoot(begin, split));
+  ASSIGN_OR_RETURN(Digest right, SubtreeRoot(split, end));
+  return merkle::HashChildren(left, right);
 }
 
 absl::StatusOr<std::optional<Storage::StreamHead>> Storage::LastInStream(

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
+#include "eventstore/sha256.h"
 #include "rocksdb/db.h"
 
 namespace missionlog {
@@ -31,6 +32,15 @@ class Storage {
   rocksdb::ColumnFamilyHandle* log() const { return log_; }
   rocksdb::ColumnFamilyHandle* streams() const { return streams_; }
   rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
+  rocksdb::ColumnFamilyHandle* tree() const { return tree_; }
+
+  // The root of leaves [begin, end) of the Merkle tree, from stored nodes
+  // (complete subtrees) and leaf hashes. REQUIRES: begin < end <= the
+  // written size.
+  absl::StatusOr<Digest> SubtreeRoot(uint64_t begin, uint64_t end) const;
+  // The stored leaf hash at `position`, checked against its header
+  // (DATA_LOSS if they disagree).
+  absl::StatusOr<Digest> LeafHashAt(uint64_t position) const;
 
   // The head as stored: one past the last "log" key, and that event's
   // recorded_at. An empty log gives {0, 0}.
@@ -53,6 +63,7 @@ class Storage {
   rocksdb::ColumnFamilyHandle* log_ = nullptr;      // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;  // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;      // owned, freed in ~Storage
+  rocksdb::ColumnFamilyHandle* tree_ = nullptr;     // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* default_ = nullptr;  // owned, freed in ~Storage
 };
 

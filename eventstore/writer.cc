@@ -100,12 +100,14 @@ std::optional<ActualVersion> ActualVersionFromStatus(
 }
 
 Writer::Writer(const Options& options, Clock* clock, Storage* storage,
-               CommittedHead* head, RecentEvents* recent, Head recovered)
+               CommittedHead* head, RecentEvents* recent, Head recovered,
+               merkle::CompactRange tree)
     : options_(options),
       clock_(clock),
       storage_(storage),
       head_(head),
       recent_(recent),
+      tree_(std::move(tree)),
       next_position_(recovered.next_position),
       last_recorded_at_us_(recovered.last_recorded_at_us) {
   writer_thread_ = std::thread([this] {
@@ -213,7 +215,8 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
   }
 
   auto group = std::make_unique<Group>();
-  const Head head_before{next_position_, last_recorded_at_us_};
+  const Head head_before{next_position_, last_recorded_at_us_, ""};
+  const merkle::CompactRange tree_before = tree_;
   group->first_position = next_position_;
   rocksdb::WriteBatch batch;
   for (std::unique_ptr<Pending>& pending : appends) {
@@ -237,6 +240,7 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
       Fail(written);
       next_position_ = head_before.next_position;
       last_recorded_at_us_ = head_before.last_recorded_at_us;
+      tree_ = tree_before;
       next_versions_.clear();
       group->records.clear();
       for (auto& pending : group->appends) {
@@ -250,7 +254,8 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
                                 std::memory_order_relaxed);
     }
   }
-  group->head_after = Head{next_position_, last_recorded_at_us_};
+  group->head_after = Head{next_position_, last_recorded_at_us_,
+                           std::string(DigestView(tree_.Root()))};
   return group;
 }
 
@@ -391,8 +396,17 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     // Built once: the WriteBatch copies it, the bus's ring keeps it.
     auto value = std::make_shared<std::string>();
     value->reserve(5 + scratch_header_.size() + 32 + data.payload.size());
-    EncodeRecordValue(scratch_header_, LeafHash(scratch_header_), data.payload,
-                      value.get());
+    const Digest leaf = LeafHash(scratch_header_);
+    // The Merkle tree grows in the same WriteBatch: it never lags the log.
+    tree_.Append(
+        leaf, [this, batch](int level, uint64_t index, const Digest& hash) {
+          batch
+              ->Put(storage_->tree(), TreeKey(level, index),
+                    rocksdb::Slice(reinterpret_cast<const char*>(hash.data()),
+                                   hash.size()))
+              .PermitUncheckedError();
+        });
+    EncodeRecordValue(scratch_header_, leaf, data.payload, value.get());
 
     // The same 8 bytes are the log key and the value of both index entries.
     char position_bytes[8];

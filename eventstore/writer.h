@@ -33,6 +33,7 @@
 #include "eventstore/clock.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
+#include "eventstore/merkle.h"
 #include "eventstore/prepared_append.h"
 #include "eventstore/recent_events.h"
 #include "eventstore/stage_queue.h"
@@ -46,8 +47,10 @@ class Writer {
  public:
   // `storage` and `head` must outlive the writer. `recovered` is the head as
   // stored on disk when the store was opened.
+  // `tree` is the Merkle tree's right edge as recovered from disk.
   Writer(const Options& options, Clock* clock, Storage* storage,
-         CommittedHead* head, RecentEvents* recent, Head recovered);
+         CommittedHead* head, RecentEvents* recent, Head recovered,
+         merkle::CompactRange tree);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   // Commits everything already queued, then stops the pipeline threads.
@@ -119,6 +122,7 @@ class Writer {
   StageQueue<std::unique_ptr<Group>> to_complete_;
 
   // Owned by the writer thread alone.
+  merkle::CompactRange tree_;
   uint64_t next_position_;
   int64_t last_recorded_at_us_;
   // Next version per stream, including staged but unsynced appends. Bounded:

@@ -72,7 +72,8 @@ void OpenRaw(const std::string& path, RawDb* raw) {
       {rocksdb::kDefaultColumnFamilyName, {}},
       {kLogColumnFamily, {}},
       {kStreamsColumnFamily, {}},
-      {kIdsColumnFamily, {}}};
+      {kIdsColumnFamily, {}},
+      {kTreeColumnFamily, {}}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(rocksdb::DBOptions(), path,
                                              families, &raw->handles, &db);
