@@ -93,8 +93,8 @@ absl::StatusOr<bool> Reader::ReadAllRecent(const ReadAllRequest& request,
       }
       // The ring holds what this process just wrote: no disk in between, so
       // no hash check is needed to trust it.
-      RETURN_IF_ERROR(Collect(request, position++, *record, /*verify=*/false,
-                              result, &bytes));
+      RETURN_IF_ERROR(Collect(request, position++, record.view(),
+                              /*verify=*/false, result, &bytes));
     }
   }
   result->next_position = position;

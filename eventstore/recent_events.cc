@@ -15,12 +15,12 @@ void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
     first_position_ = first;
   }
   for (SharedRecord& record : records) {
-    bytes_ += record->size();
+    bytes_ += record.size;
     records_.push_back(std::move(record));
   }
   while (!records_.empty() &&
          (records_.size() > max_events_ || bytes_ > max_bytes_)) {
-    bytes_ -= records_.front()->size();
+    bytes_ -= records_.front().size;
     records_.pop_front();
     ++first_position_;
   }

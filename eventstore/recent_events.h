@@ -13,11 +13,22 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace missionlog {
 
-using SharedRecord = std::shared_ptr<const std::string>;
+// One stored record inside its commit group's buffer, which the ring shares
+// (one allocation per group, not per event).
+struct SharedRecord {
+  std::shared_ptr<const std::string> chunk;
+  uint32_t offset = 0;
+  uint32_t size = 0;
+
+  absl::string_view view() const {
+    return absl::string_view(*chunk).substr(offset, size);
+  }
+};
 
 // Safe for concurrent use.
 class RecentEvents {

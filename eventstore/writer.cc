@@ -222,8 +222,7 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
   for (std::unique_ptr<Pending>& pending : appends) {
     if (!error.ok()) {
       pending->result = absl::UnavailableError(error.message());
-    } else if (Stage(pending.get(), &batch, &group->records) ==
-               Staged::kDefer) {
+    } else if (Stage(pending.get(), &batch, group.get()) == Staged::kDefer) {
       deferred->push_back(std::move(pending));
       continue;
     }
@@ -242,7 +241,8 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
       last_recorded_at_us_ = head_before.last_recorded_at_us;
       tree_ = tree_before;
       next_versions_.clear();
-      group->records.clear();
+      group->chunk.clear();
+      group->spans.clear();
       for (auto& pending : group->appends) {
         if (pending->result.ok()) pending->result = written;
       }
@@ -256,11 +256,18 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
   }
   group->head_after = Head{next_position_, last_recorded_at_us_,
                            std::string(DigestView(tree_.Root()))};
+  if (!group->spans.empty()) {
+    auto chunk = std::make_shared<const std::string>(std::move(group->chunk));
+    group->records.reserve(group->spans.size());
+    for (const auto& [offset, size] : group->spans) {
+      group->records.push_back(SharedRecord{chunk, offset, size});
+    }
+  }
   return group;
 }
 
 Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch,
-                             std::vector<SharedRecord>* records) {
+                             Group* group) {
   const PreparedAppend& append = pending->append;
   std::vector<uint64_t> found;
   absl::StatusOr<Staged> lookup = FindExistingIds(append, &found);
@@ -287,7 +294,7 @@ Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch,
     return Staged::kDone;
   }
   AppendResult result;
-  StageEvents(append, *next_version, batch, &result, records);
+  StageEvents(append, *next_version, batch, &result, group);
   pending->result = result;
   return Staged::kDone;
 }
@@ -368,7 +375,7 @@ absl::StatusOr<uint64_t> Writer::NextVersion(const std::string& stream) {
 
 void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
                          rocksdb::WriteBatch* batch, AppendResult* result,
-                         std::vector<SharedRecord>* records) {
+                         Group* group) {
   int64_t recorded_at = std::max(clock_->NowMicros(), last_recorded_at_us_);
   last_recorded_at_us_ = recorded_at;
   result->first_position = next_position_;
@@ -425,7 +432,6 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
               position_slice)
         .PermitUncheckedError();
     group_ids_.emplace(std::string(id), position);
-    records->push_back(std::move(value));
     ++version;
   }
   next_versions_[append.stream] = version;

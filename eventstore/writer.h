@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -70,10 +71,12 @@ class Writer {
   };
   struct Group {
     std::vector<std::unique_ptr<Pending>> appends;
-    bool wrote = false;                 // the group put something into RocksDB
-    Head head_after;                    // the head once this group is durable
-    uint64_t first_position = 0;        // of `records`
-    std::vector<SharedRecord> records;  // what it wrote, for the bus's ring
+    bool wrote = false;           // the group put something into RocksDB
+    Head head_after;              // the head once this group is durable
+    uint64_t first_position = 0;  // of `records`
+    std::string chunk;            // the records it wrote, concatenated
+    std::vector<std::pair<uint32_t, uint32_t>> spans;  // (offset, size)
+    std::vector<SharedRecord> records;  // `chunk` shared, for the bus's ring
   };
 
   void WriterLoop();
@@ -87,8 +90,7 @@ class Writer {
 
   // Writer-thread helpers.
   enum class Staged { kDone, kDefer };
-  Staged Stage(Pending* pending, rocksdb::WriteBatch* batch,
-               std::vector<SharedRecord>* records);
+  Staged Stage(Pending* pending, rocksdb::WriteBatch* batch, Group* group);
   // Fills `found` with the position of each event id already in the store
   // (UINT64_MAX if absent). kDefer if an id was staged earlier in this group.
   absl::StatusOr<Staged> FindExistingIds(const PreparedAppend& append,
@@ -99,7 +101,7 @@ class Writer {
   absl::StatusOr<uint64_t> NextVersion(const std::string& stream);
   void StageEvents(const PreparedAppend& append, uint64_t first_version,
                    rocksdb::WriteBatch* batch, AppendResult* result,
-                   std::vector<SharedRecord>* records);
+                   Group* group);
   void Fail(const absl::Status& status);
 
   // Constant after construction.
