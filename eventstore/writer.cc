@@ -218,6 +218,12 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
   const Head head_before{next_position_, last_recorded_at_us_, ""};
   const merkle::CompactRange tree_before = tree_;
   group->first_position = next_position_;
+  size_t group_bytes = 0;
+  for (const auto& pending : appends) {
+    // Payloads and metadata, plus the fixed header and hash per event.
+    group_bytes += pending->append.bytes + pending->append.events.size() * 192;
+  }
+  group->chunk.reserve(group_bytes);
   rocksdb::WriteBatch batch;
   for (std::unique_ptr<Pending>& pending : appends) {
     if (!error.ok()) {
@@ -400,9 +406,6 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     header.content_type = data.content_type;
     scratch_header_.clear();
     EncodeRecordHeader(header, &scratch_header_);
-    // Built once: the WriteBatch copies it, the bus's ring keeps it.
-    auto value = std::make_shared<std::string>();
-    value->reserve(5 + scratch_header_.size() + 32 + data.payload.size());
     const Digest leaf = LeafHash(scratch_header_);
     // The Merkle tree grows in the same WriteBatch: it never lags the log.
     tree_.Append(
@@ -413,7 +416,14 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
                                    hash.size()))
               .PermitUncheckedError();
         });
-    EncodeRecordValue(scratch_header_, leaf, data.payload, value.get());
+    // Built once into the group's chunk: the WriteBatch copies it, the
+    // bus's ring shares the chunk.
+    const size_t offset = group->chunk.size();
+    EncodeRecordValue(scratch_header_, leaf, data.payload, &group->chunk);
+    const size_t size = group->chunk.size() - offset;
+    group->spans.emplace_back(static_cast<uint32_t>(offset),
+                              static_cast<uint32_t>(size));
+    rocksdb::Slice value(group->chunk.data() + offset, size);
 
     // The same 8 bytes are the log key and the value of both index entries.
     char position_bytes[8];
@@ -424,7 +434,7 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     PutFixed64(&scratch_key_, version);
     absl::string_view id = event.id.bytes();
     // WriteBatch::Put fails only past 4 GiB; groups are far smaller.
-    batch->Put(storage_->log(), position_slice, *value).PermitUncheckedError();
+    batch->Put(storage_->log(), position_slice, value).PermitUncheckedError();
     batch->Put(storage_->streams(), scratch_key_, position_slice)
         .PermitUncheckedError();
     batch
