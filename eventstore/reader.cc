@@ -217,6 +217,13 @@ std::vector<std::string> ToStrings(const std::vector<Digest>& digests) {
 
 }  // namespace
 
+merkle::RangeRoot Reader::StoredRoots() const {
+  const Storage* storage = storage_;
+  return [storage](uint64_t begin, uint64_t end) {
+    return storage->SubtreeRoot(begin, end);
+  };
+}
+
 absl::Status Reader::CheckTreeSize(uint64_t tree_size) const {
   const uint64_t committed = head_->next_position();
   if (tree_size > committed) {
@@ -239,13 +246,8 @@ absl::StatusOr<std::vector<std::string>> Reader::InclusionProof(
     return absl::InvalidArgumentError(absl::StrCat(
         "position ", position, " is not in a tree of size ", tree_size));
   }
-  const Storage* storage = storage_;
-  ASSIGN_OR_RETURN(
-      std::vector<Digest> proof,
-      merkle::InclusionProof(position, tree_size,
-                             [storage](uint64_t begin, uint64_t end) {
-                               return storage->SubtreeRoot(begin, end);
-                             }));
+  ASSIGN_OR_RETURN(std::vector<Digest> proof,
+                   merkle::InclusionProof(position, tree_size, StoredRoots()));
   return ToStrings(proof);
 }
 
@@ -256,13 +258,8 @@ absl::StatusOr<std::vector<std::string>> Reader::ConsistencyProof(
     return absl::InvalidArgumentError(absl::StrCat(
         "no consistency proof from size ", old_size, " to ", new_size));
   }
-  const Storage* storage = storage_;
-  ASSIGN_OR_RETURN(
-      std::vector<Digest> proof,
-      merkle::ConsistencyProof(old_size, new_size,
-                               [storage](uint64_t begin, uint64_t end) {
-                                 return storage->SubtreeRoot(begin, end);
-                               }));
+  ASSIGN_OR_RETURN(std::vector<Digest> proof,
+                   merkle::ConsistencyProof(old_size, new_size, StoredRoots()));
   return ToStrings(proof);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
+#include "eventstore/merkle.h"
 #include "eventstore/recent_events.h"
 #include "eventstore/storage.h"
 
@@ -51,6 +52,8 @@ class Reader {
   absl::Status Collect(const ReadAllRequest& request, uint64_t position,
                        absl::string_view record, bool verify,
                        ReadAllResult* result, size_t* bytes) const;
+  // Roots of tree ranges, read from storage.
+  merkle::RangeRoot StoredRoots() const;
   // OUT_OF_RANGE if `tree_size` is past the committed head.
   absl::Status CheckTreeSize(uint64_t tree_size) const;
   // Collects the positions of a stream read from the stream index.

@@ -83,19 +83,27 @@ void OpenRaw(const std::string& path, RawDb* raw) {
 
 }  // namespace
 
-void TamperWithRecord(const std::string& path, uint64_t position,
-                      const std::function<void(std::string*)>& mutate) {
+void TamperWithValue(const std::string& path, const std::string& column_family,
+                     const std::string& key,
+                     const std::function<void(std::string*)>& mutate) {
   RawDb raw;
   OpenRaw(path, &raw);
+  rocksdb::ColumnFamilyHandle* family = nullptr;
+  for (auto* handle : raw.handles) {
+    if (handle->GetName() == column_family) family = handle;
+  }
+  ASSERT_NE(family, nullptr) << column_family;
   std::string value;
-  ASSERT_TRUE(raw.db
-                  ->Get(rocksdb::ReadOptions(), raw.handles[1],
-                        LogKey(position), &value)
-                  .ok());
+  ASSERT_TRUE(raw.db->Get(rocksdb::ReadOptions(), family, key, &value).ok());
   mutate(&value);
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  ASSERT_TRUE(raw.db->Put(sync, raw.handles[1], LogKey(position), value).ok());
+  ASSERT_TRUE(raw.db->Put(sync, family, key, value).ok());
+}
+
+void TamperWithRecord(const std::string& path, uint64_t position,
+                      const std::function<void(std::string*)>& mutate) {
+  TamperWithValue(path, kLogColumnFamily, LogKey(position), mutate);
 }
 
 int CorruptLogTables(const std::string& path, size_t offset) {

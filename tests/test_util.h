@@ -59,6 +59,11 @@ AppendRequest MakeAppend(const std::string& stream, ExpectedVersion expected,
 void TamperWithRecord(const std::string& path, uint64_t position,
                       const std::function<void(std::string*)>& mutate);
 
+// The same for any key of any column family (keys.h).
+void TamperWithValue(const std::string& path, const std::string& column_family,
+                     const std::string& key,
+                     const std::function<void(std::string*)>& mutate);
+
 // Flushes the closed store at `path` into SST files and flips one byte at
 // `offset` in each "log" family SST file. Returns the number of files hit.
 int CorruptLogTables(const std::string& path, size_t offset);

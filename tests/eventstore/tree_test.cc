@@ -10,7 +10,6 @@
 #include "eventstore/keys.h"
 #include "eventstore/merkle.h"
 #include "gtest/gtest.h"
-#include "rocksdb/db.h"
 #include "tests/test_util.h"
 
 namespace missionlog {
@@ -142,30 +141,9 @@ TEST_F(TreeTest, ATamperedNodeBreaksTheProofsThatUseIt) {
   AppendEvents(16);
   const Digest root = Root(16);
   store_.reset();
-  {
-    // Flip a byte of the node over positions 4..7 (level 2, index 1).
-    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-        {rocksdb::kDefaultColumnFamilyName, {}},
-        {kLogColumnFamily, {}},
-        {kStreamsColumnFamily, {}},
-        {kIdsColumnFamily, {}},
-        {kTreeColumnFamily, {}}};
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), db_path(), families,
-                                  &handles, &db)
-                    .ok());
-    std::string value;
-    ASSERT_TRUE(
-        db->Get(rocksdb::ReadOptions(), handles[4], TreeKey(2, 1), &value)
-            .ok());
-    value[0] ^= 1;
-    ASSERT_TRUE(
-        db->Put(rocksdb::WriteOptions(), handles[4], TreeKey(2, 1), value)
-            .ok());
-    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
-    delete db;
-  }
+  // Flip a byte of the node over positions 4..7 (level 2, index 1).
+  testing::TamperWithValue(db_path(), kTreeColumnFamily, TreeKey(2, 1),
+                           [](std::string* value) { (*value)[0] ^= 1; });
   Reopen();
   // Higher nodes were stored when they were built, so the damage shows
   // where an auditor looks: a proof through the node no longer verifies
