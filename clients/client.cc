@@ -5,6 +5,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace missionlog {
@@ -23,7 +24,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
                const ClientOptions& options)
     : options_(options),
       channel_(std::move(channel)),
-      stub_(v1::EventStore::NewStub(channel_)) {}
+      stub_(v1::EventStore::NewStub(channel_)),
+      audit_(v1::Audit::NewStub(channel_)) {}
 
 void Client::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
@@ -156,6 +158,65 @@ absl::StatusOr<v1::GetHeadResponse> Client::GetHead() {
       FromGrpcStatus(stub_->GetHead(&context, v1::GetHeadRequest(), &response));
   if (!status.ok()) return status;
   return response;
+}
+
+absl::StatusOr<v1::TreeHead> Client::GetTreeHead(uint64_t tree_size) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetTreeHeadRequest request;
+  request.set_tree_size(tree_size);
+  v1::TreeHead response;
+  absl::Status status =
+      FromGrpcStatus(audit_->GetTreeHead(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::InclusionProof> Client::GetInclusionProof(
+    uint64_t position, uint64_t tree_size) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetInclusionProofRequest request;
+  request.set_position(position);
+  request.set_tree_size(tree_size);
+  v1::InclusionProof response;
+  absl::Status status =
+      FromGrpcStatus(audit_->GetInclusionProof(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(
+    uint64_t old_size, uint64_t new_size) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetConsistencyProofRequest request;
+  request.set_old_size(old_size);
+  request.set_new_size(new_size);
+  v1::ConsistencyProof response;
+  absl::Status status =
+      FromGrpcStatus(audit_->GetConsistencyProof(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::RecordedEvent> Client::GetEvent(uint64_t position) {
+  v1::ReadRequest request;
+  request.mutable_all()->set_from_position(position);
+  request.set_limit(1);
+  std::optional<v1::RecordedEvent> found;
+  absl::StatusOr<ReadEnd> end =
+      Read(request, [&found, position](const v1::ReadResponse& batch) {
+        for (const auto& event : batch.events()) {
+          if (event.position() == position) found = event;
+        }
+        return true;
+      });
+  if (!end.ok()) return end.status();
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("no event at position ", position));
+  }
+  return *found;
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

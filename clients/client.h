@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "missionlog/v1/audit.grpc.pb.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
 namespace missionlog {
@@ -68,6 +69,15 @@ class Client {
       const std::string& stream);
   absl::StatusOr<v1::GetHeadResponse> GetHead();
 
+  // The Audit service. tree_size 0 means the current tree.
+  absl::StatusOr<v1::TreeHead> GetTreeHead(uint64_t tree_size);
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t position,
+                                                       uint64_t tree_size);
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t old_size,
+                                                           uint64_t new_size);
+  // The event at `position`, verbatim.
+  absl::StatusOr<v1::RecordedEvent> GetEvent(uint64_t position);
+
  private:
   Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
   void SetDeadline(grpc::ClientContext* context) const;
@@ -75,6 +85,7 @@ class Client {
   const ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventStore::Stub> stub_;
+  std::unique_ptr<v1::Audit::Stub> audit_;
 };
 
 // The gRPC status as an absl::Status; the status details (a

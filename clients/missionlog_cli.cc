@@ -11,6 +11,8 @@
 //          --from=N|now, --stream-prefix=P, --type-prefix=P
 //   info STREAM                            a stream's last version
 //   head                                   the log's next position
+//   prove POSITION [--size=N]              fetch and check an inclusion proof
+//          (recomputes the leaf hash and payload digest locally)
 //
 // The server comes from --server, else $MISSIONLOG_SERVER, else
 // 127.0.0.1:7600. Output is a table, or with --json one JSON object per
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -35,6 +38,7 @@
 #include "absl/time/time.h"
 #include "clients/cli_output.h"
 #include "clients/client.h"
+#include "clients/proofs.h"
 
 namespace missionlog {
 namespace {
@@ -48,7 +52,8 @@ constexpr char kUsage[] =
     "[--type-prefix=P]\n"
     "  tail [--from=POSITION|now] [--stream-prefix=P] [--type-prefix=P]\n"
     "  info STREAM\n"
-    "  head\n";
+    "  head\n"
+    "  prove POSITION [--size=N]\n";
 
 struct Args {
   std::vector<std::string> positional;
@@ -270,6 +275,42 @@ int Head(Client* client, bool json) {
   return 0;
 }
 
+int Prove(Client* client, const Args& args, bool json) {
+  uint64_t position = 0;
+  uint64_t size = 0;
+  if (args.positional.size() != 2 ||
+      !ParseNumber(args.positional[1], &position) ||
+      (args.Has("size") && !ParseNumber(args.Get("size", ""), &size))) {
+    return UsageError("prove takes POSITION [--size=N]");
+  }
+  absl::StatusOr<v1::TreeHead> head = client->GetTreeHead(size);
+  if (!head.ok()) return CallError("prove", head.status());
+  absl::StatusOr<v1::InclusionProof> proof =
+      client->GetInclusionProof(position, head->tree_size());
+  if (!proof.ok()) return CallError("prove", proof.status());
+  absl::StatusOr<v1::RecordedEvent> event = client->GetEvent(position);
+  if (!event.ok()) return CallError("prove", event.status());
+  absl::Status verified = VerifyEventInclusion(*event, *proof, *head);
+  if (!verified.ok()) return CallError("verification", verified);
+  std::string root = absl::BytesToHexString(head->root_hash());
+  if (json) {
+    std::printf(
+        "{\"position\":%llu,\"tree_size\":%llu,\"root\":\"%s\","
+        "\"proof_hashes\":%d,\"verified\":true}\n",
+        static_cast<unsigned long long>(position),
+        static_cast<unsigned long long>(head->tree_size()), root.c_str(),
+        proof->hashes_size());
+  } else {
+    std::printf(
+        "event %llu is in the tree of %llu events (root %s): leaf hash and "
+        "payload digest recomputed, %d-hash inclusion proof verified\n",
+        static_cast<unsigned long long>(position),
+        static_cast<unsigned long long>(head->tree_size()), root.c_str(),
+        proof->hashes_size());
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   Args args = Parse(argc, argv);
   if (args.positional.empty() || args.Has("help")) {
@@ -288,6 +329,7 @@ int Main(int argc, char** argv) {
   if (command == "tail") return Tail(client.get(), args, json);
   if (command == "info") return Info(client.get(), args, json);
   if (command == "head") return Head(client.get(), json);
+  if (command == "prove") return Prove(client.get(), args, json);
   return UsageError("unknown command '" + command + "'");
 }
 

@@ -22,6 +22,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "services/audit_service.h"
 #include "services/event_store_service.h"
 #include "services/worker_pool.h"
 
@@ -108,6 +109,7 @@ int Main() {
   ServiceOptions service_options;
   service_options.batch_events = absl::GetFlag(FLAGS_batch_events);
   EventStoreService service(store->get(), workers.get(), service_options);
+  AuditService audit(store->get(), workers.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -117,6 +119,7 @@ int Main() {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
   builder.RegisterService(&service);
+  builder.RegisterService(&audit);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "missionlogd: cannot listen on %s\n", listen.c_str());

@@ -137,6 +137,27 @@ TEST_F(CliTest, InfoAndHead) {
       << head.output;
 }
 
+TEST_F(CliTest, ProveChecksAnInclusionProof) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(
+        Cli(absl::StrCat("append s/k/1 t.v1 '{\"i\":", i, "}'")).exit_code, 0);
+  }
+  CliRun proved = Cli("prove 3");
+  EXPECT_EQ(proved.exit_code, 0) << proved.output;
+  EXPECT_TRUE(
+      absl::StrContains(proved.output, "event 3 is in the tree of 5 events"))
+      << proved.output;
+  CliRun json = Cli("prove 1 --size=4 --json");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_TRUE(absl::StrContains(json.output, "\"tree_size\":4")) << json.output;
+  EXPECT_TRUE(absl::StrContains(json.output, "\"verified\":true"));
+  CliRun beyond = Cli("prove 9");
+  EXPECT_EQ(beyond.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(beyond.output, "INVALID_ARGUMENT") ||
+              absl::StrContains(beyond.output, "OUT_OF_RANGE"))
+      << beyond.output;
+}
+
 TEST_F(CliTest, ErrorsAreOneLineWithTheCodeAndNonZeroExit) {
   ASSERT_EQ(Cli("append s/k/1 t.v1 '{}'").exit_code, 0);
   CliRun conflict = Cli("append s/k/1 t.v1 '{}' --expected-version=no-stream");

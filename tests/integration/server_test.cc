@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "clients/client.h"
+#include "clients/proofs.h"
 #include "gtest/gtest.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
@@ -421,6 +422,39 @@ TEST_F(ServerTest, AcknowledgedAppendsSurviveKill9OfTheServer) {
     ASSERT_NE(it, found.end()) << "acknowledged event " << id << " lost";
     EXPECT_EQ(it->second, position);
   }
+}
+
+TEST_F(ServerTest, AuditProofsVerifyAgainstTheTreeHead) {
+  ASSERT_TRUE(client_->Append(MakeRequest("a/b/c", 7, "x")).ok());
+  auto old_head = client_->GetTreeHead(0);
+  ASSERT_TRUE(old_head.ok()) << old_head.status();
+  EXPECT_EQ(old_head->tree_size(), 7u);
+  ASSERT_TRUE(client_->Append(MakeRequest("a/b/d", 6, "y")).ok());
+  auto head = client_->GetTreeHead(0);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->tree_size(), 13u);
+  auto same_old = client_->GetTreeHead(7);
+  ASSERT_TRUE(same_old.ok());
+  EXPECT_EQ(same_old->root_hash(), old_head->root_hash());
+
+  for (uint64_t position = 0; position < 13; ++position) {
+    auto proof = client_->GetInclusionProof(position, 13);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    auto event = client_->GetEvent(position);
+    ASSERT_TRUE(event.ok()) << event.status();
+    EXPECT_TRUE(VerifyEventInclusion(*event, *proof, *head).ok()) << position;
+    // The same proof does not verify a different event.
+    auto other = client_->GetEvent((position + 1) % 13);
+    ASSERT_TRUE(other.ok());
+    EXPECT_FALSE(VerifyEventInclusion(*other, *proof, *head).ok());
+  }
+  auto consistency = client_->GetConsistencyProof(7, 13);
+  ASSERT_TRUE(consistency.ok()) << consistency.status();
+  EXPECT_GT(consistency->hashes_size(), 0);
+  EXPECT_EQ(client_->GetInclusionProof(3, 99).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(client_->GetConsistencyProof(0, 13).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ServerTest, GracefulShutdownEndsSubscriptionsAndExitsZero) {

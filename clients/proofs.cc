@@ -1,0 +1,51 @@
+#include "clients/proofs.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/merkle.h"
+#include "eventstore/sha256.h"
+
+namespace missionlog {
+namespace {
+
+std::optional<Digest> ToDigest(const std::string& bytes) {
+  Digest digest;
+  if (bytes.size() != digest.size()) return std::nullopt;
+  std::copy(bytes.begin(), bytes.end(), digest.begin());
+  return digest;
+}
+
+}  // namespace
+
+absl::Status VerifyEventInclusion(const v1::RecordedEvent& event,
+                                  const v1::InclusionProof& proof,
+                                  const v1::TreeHead& head) {
+  const Digest leaf = LeafHash(event.header());
+  if (DigestView(leaf) != event.leaf_hash()) {
+    return absl::DataLossError(absl::StrCat(
+        "event ", event.position(), ": leaf hash does not match its header"));
+  }
+  if (DigestView(Sha256(event.data())) != event.data_sha256()) {
+    return absl::DataLossError(absl::StrCat(
+        "event ", event.position(), ": payload does not match its digest"));
+  }
+  std::optional<Digest> root = ToDigest(head.root_hash());
+  if (!root || proof.tree_size() != head.tree_size() ||
+      proof.position() != event.position()) {
+    return absl::InvalidArgumentError("proof and tree head do not match");
+  }
+  std::vector<Digest> hashes;
+  for (const std::string& hash : proof.hashes()) {
+    std::optional<Digest> digest = ToDigest(hash);
+    if (!digest) return absl::InvalidArgumentError("malformed proof hash");
+    hashes.push_back(*digest);
+  }
+  return merkle::VerifyInclusion(event.position(), head.tree_size(), leaf,
+                                 hashes, *root);
+}
+
+}  // namespace missionlog
