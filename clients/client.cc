@@ -137,67 +137,62 @@ absl::Status Client::Subscribe(
   return FromGrpcStatus(reader->Finish());
 }
 
-absl::StatusOr<v1::GetStreamInfoResponse> Client::GetStreamInfo(
-    const std::string& stream) {
+template <typename Response, typename Call>
+absl::StatusOr<Response> Client::Unary(const Call& call) const {
   grpc::ClientContext context;
   SetDeadline(&context);
-  v1::GetStreamInfoRequest request;
-  request.set_stream(stream);
-  v1::GetStreamInfoResponse response;
-  absl::Status status =
-      FromGrpcStatus(stub_->GetStreamInfo(&context, request, &response));
+  Response response;
+  absl::Status status = FromGrpcStatus(call(&context, &response));
   if (!status.ok()) return status;
   return response;
+}
+
+absl::StatusOr<v1::GetStreamInfoResponse> Client::GetStreamInfo(
+    const std::string& stream) {
+  v1::GetStreamInfoRequest request;
+  request.set_stream(stream);
+  return Unary<v1::GetStreamInfoResponse>(
+      [&](grpc::ClientContext* context, v1::GetStreamInfoResponse* response) {
+        return stub_->GetStreamInfo(context, request, response);
+      });
 }
 
 absl::StatusOr<v1::GetHeadResponse> Client::GetHead() {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::GetHeadResponse response;
-  absl::Status status =
-      FromGrpcStatus(stub_->GetHead(&context, v1::GetHeadRequest(), &response));
-  if (!status.ok()) return status;
-  return response;
+  return Unary<v1::GetHeadResponse>(
+      [&](grpc::ClientContext* context, v1::GetHeadResponse* response) {
+        return stub_->GetHead(context, v1::GetHeadRequest(), response);
+      });
 }
 
 absl::StatusOr<v1::TreeHead> Client::GetTreeHead(uint64_t tree_size) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::GetTreeHeadRequest request;
   request.set_tree_size(tree_size);
-  v1::TreeHead response;
-  absl::Status status =
-      FromGrpcStatus(audit_->GetTreeHead(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Unary<v1::TreeHead>(
+      [&](grpc::ClientContext* context, v1::TreeHead* response) {
+        return audit_->GetTreeHead(context, request, response);
+      });
 }
 
 absl::StatusOr<v1::InclusionProof> Client::GetInclusionProof(
     uint64_t position, uint64_t tree_size) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::GetInclusionProofRequest request;
   request.set_position(position);
   request.set_tree_size(tree_size);
-  v1::InclusionProof response;
-  absl::Status status =
-      FromGrpcStatus(audit_->GetInclusionProof(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Unary<v1::InclusionProof>(
+      [&](grpc::ClientContext* context, v1::InclusionProof* response) {
+        return audit_->GetInclusionProof(context, request, response);
+      });
 }
 
 absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(
     uint64_t old_size, uint64_t new_size) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::GetConsistencyProofRequest request;
   request.set_old_size(old_size);
   request.set_new_size(new_size);
-  v1::ConsistencyProof response;
-  absl::Status status =
-      FromGrpcStatus(audit_->GetConsistencyProof(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Unary<v1::ConsistencyProof>(
+      [&](grpc::ClientContext* context, v1::ConsistencyProof* response) {
+        return audit_->GetConsistencyProof(context, request, response);
+      });
 }
 
 absl::StatusOr<v1::RecordedEvent> Client::GetEvent(uint64_t position) {

@@ -81,6 +81,9 @@ class Client {
  private:
   Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
   void SetDeadline(grpc::ClientContext* context) const;
+  // One unary call with the deadline set: `call(context, response)`.
+  template <typename Response, typename Call>
+  absl::StatusOr<Response> Unary(const Call& call) const;
 
   const ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "eventstore/event_store.h"
 
 namespace missionlog {
@@ -64,17 +63,6 @@ class CommittedHead {
   Head Get() const {
     absl::MutexLock lock(&mu_);
     return head_;
-  }
-
-  // Waits until next_position() > `position` or `timeout` passes; returns
-  // the next position then.
-  uint64_t WaitBeyond(uint64_t position, absl::Duration timeout) const {
-    absl::MutexLock lock(&mu_);
-    auto beyond = [this, position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return head_.next_position > position;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&beyond), timeout);
-    return head_.next_position;
   }
 
  private:

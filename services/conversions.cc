@@ -51,8 +51,6 @@ absl::StatusOr<ExpectedVersion> FromProto(const v1::ExpectedVersion& version) {
   }
 }
 
-absl::StatusCode CodeOf(const absl::Status& status) { return status.code(); }
-
 }  // namespace
 
 absl::StatusOr<AppendRequest> FromProto(const v1::AppendRequest& request,
@@ -116,7 +114,7 @@ void ToProto(const RecordedEvent& event, v1::RecordedEvent* out) {
 
 void ToRpcStatus(const absl::Status& status, const v1::AppendRequest* append,
                  v1::RpcStatus* out) {
-  out->set_code(static_cast<int32_t>(CodeOf(status)));
+  out->set_code(static_cast<int32_t>(status.code()));
   out->set_message(std::string(status.message()));
   std::optional<ActualVersion> actual = ActualVersionFromStatus(status);
   if (status.code() == absl::StatusCode::kAborted && actual &&
@@ -133,7 +131,7 @@ void ToRpcStatus(const absl::Status& status, const v1::AppendRequest* append,
 grpc::Status ToGrpcStatus(const absl::Status& status,
                           const v1::AppendRequest* append) {
   if (status.ok()) return grpc::Status::OK;
-  auto code = static_cast<grpc::StatusCode>(CodeOf(status));
+  auto code = static_cast<grpc::StatusCode>(status.code());
   std::string message(status.message());
   if (status.code() == absl::StatusCode::kAborted && append != nullptr) {
     v1::RpcStatus details;
