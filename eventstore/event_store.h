@@ -248,6 +248,27 @@ class EventStore {
       uint64_t position, uint64_t tree_size) = 0;
   virtual absl::StatusOr<std::vector<std::string>> GetConsistencyProof(
       uint64_t old_size, uint64_t new_size) = 0;
+  // The stored hashes of complete subtrees at `level` (>= 1), from node
+  // `from_index` on: node i covers leaves [i << level, (i + 1) << level).
+  // At most `max_nodes`, and only nodes complete within the committed tree.
+  // For auditors who check the server's tree against the leaves.
+  virtual absl::StatusOr<std::vector<std::string>> GetTreeNodes(
+      int level, uint64_t from_index, size_t max_nodes) = 0;
+
+  // Signed checkpoints (checkpoint.h), stored verbatim and kept forever.
+  // The store does not sign: Checkpointer does, and checks consistency
+  // first. PutCheckpoint writes synchronously; INVALID_ARGUMENT if
+  // `tree_size` is past the committed head.
+  virtual absl::Status PutCheckpoint(uint64_t tree_size,
+                                     absl::string_view signed_note) = 0;
+  // The checkpoint signed at exactly `tree_size`, or the latest for 0.
+  // NOT_FOUND if there is none.
+  struct StoredCheckpoint {
+    uint64_t tree_size = 0;
+    std::string signed_note;
+  };
+  virtual absl::StatusOr<StoredCheckpoint> GetCheckpoint(
+      uint64_t tree_size) = 0;
 
   // The bus's wake-up for subscribers that have caught up: runs `callback`
   // once, on an internal thread, as soon as the committed head passes

@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "eventstore/keys.h"
 #include "eventstore/prepared_append.h"
 #include "eventstore/status_util.h"
 
@@ -98,6 +100,53 @@ absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetInclusionProof(
 absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetConsistencyProof(
     uint64_t old_size, uint64_t new_size) {
   return reader_.ConsistencyProof(old_size, new_size);
+}
+
+absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetTreeNodes(
+    int level, uint64_t from_index, size_t max_nodes) {
+  return reader_.TreeNodes(level, from_index, max_nodes);
+}
+
+absl::Status EventStoreImpl::PutCheckpoint(uint64_t tree_size,
+                                           absl::string_view signed_note) {
+  if (tree_size > head_.next_position()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint of size ", tree_size,
+                     " is past the committed head ", head_.next_position()));
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+  rocksdb::Status status = storage_->db()->Put(
+      write_options, storage_->checkpoints(), LogKey(tree_size),
+      rocksdb::Slice(signed_note.data(), signed_note.size()));
+  return status.ok() ? absl::OkStatus()
+                     : FromRocksDb(status, "writing a checkpoint");
+}
+
+absl::StatusOr<EventStore::StoredCheckpoint> EventStoreImpl::GetCheckpoint(
+    uint64_t tree_size) {
+  rocksdb::ReadOptions read_options;
+  read_options.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(read_options, storage_->checkpoints()));
+  if (tree_size == 0) {
+    it->SeekToLast();
+  } else {
+    it->Seek(LogKey(tree_size));
+  }
+  if (!it->status().ok()) {
+    return FromRocksDb(it->status(), "reading checkpoints");
+  }
+  if (!it->Valid() || it->key().size() != 8 ||
+      (tree_size != 0 && DecodeFixed64(it->key().data()) != tree_size)) {
+    return absl::NotFoundError(
+        tree_size == 0 ? std::string("no checkpoint has been signed yet")
+                       : absl::StrCat("no checkpoint of size ", tree_size));
+  }
+  StoredCheckpoint checkpoint;
+  checkpoint.tree_size = DecodeFixed64(it->key().data());
+  checkpoint.signed_note = it->value().ToString();
+  return checkpoint;
 }
 
 }  // namespace missionlog

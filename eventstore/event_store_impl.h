@@ -36,6 +36,11 @@ class EventStoreImpl : public EventStore {
       uint64_t position, uint64_t tree_size) override;
   absl::StatusOr<std::vector<std::string>> GetConsistencyProof(
       uint64_t old_size, uint64_t new_size) override;
+  absl::StatusOr<std::vector<std::string>> GetTreeNodes(
+      int level, uint64_t from_index, size_t max_nodes) override;
+  absl::Status PutCheckpoint(uint64_t tree_size,
+                             absl::string_view signed_note) override;
+  absl::StatusOr<StoredCheckpoint> GetCheckpoint(uint64_t tree_size) override;
   Stats GetStats() override { return writer_.GetStats(); }
   bool NotifyWhenBeyond(uint64_t position,
                         std::function<void()> callback) override {

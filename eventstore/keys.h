@@ -21,6 +21,11 @@
 //   it, so the tree never lags the log, and the root of any past size, and
 //   any inclusion or consistency proof, is O(log n) node reads (merkle.h).
 //
+//   column family "checkpoints" -- signed checkpoints, kept forever
+//     key   := tree_size: fixed64
+//     value := signed note (checkpoint.h, signed_note.h), verbatim
+//   Written with a synced write of its own, never in an event's batch.
+//
 //   fixed64 := 64-bit unsigned integer, big-endian (byte order = numeric order)
 //
 // Stream names never contain 0x00 (validation rejects control characters),
@@ -45,6 +50,7 @@ inline constexpr char kLogColumnFamily[] = "log";
 inline constexpr char kStreamsColumnFamily[] = "streams";
 inline constexpr char kIdsColumnFamily[] = "ids";
 inline constexpr char kTreeColumnFamily[] = "tree";
+inline constexpr char kCheckpointsColumnFamily[] = "checkpoints";
 
 inline std::string TreeKey(int level, uint64_t index) {
   std::string key(1, static_cast<char>(level));

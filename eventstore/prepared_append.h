@@ -13,6 +13,7 @@
 #include "eventstore/clock.h"
 #include "eventstore/event_store.h"
 #include "eventstore/sha256.h"
+#include "eventstore/utf8.h"
 #include "eventstore/uuid.h"
 
 namespace missionlog {
@@ -37,9 +38,6 @@ struct PreparedAppend {
 absl::StatusOr<PreparedAppend> PrepareAppend(const Options& options,
                                              Clock* clock,
                                              AppendRequest request);
-
-// True if `text` is valid UTF-8 without control characters (C0, DEL, C1).
-bool IsPrintableUtf8(absl::string_view text);
 
 }  // namespace missionlog
 

@@ -263,6 +263,49 @@ absl::StatusOr<std::vector<std::string>> Reader::ConsistencyProof(
   return ToStrings(proof);
 }
 
+absl::StatusOr<std::vector<std::string>> Reader::TreeNodes(
+    int level, uint64_t from_index, size_t max_nodes) const {
+  if (level < 1 || level > 63) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tree level ", level, " is not in 1..63"));
+  }
+  // Only nodes complete within the committed tree: a node of a larger tree
+  // may already be written but is not yet covered by the published head.
+  const uint64_t complete = head_->next_position() >> level;
+  std::vector<std::string> nodes;
+  if (from_index >= complete) return nodes;
+  const uint64_t count = std::min<uint64_t>(complete - from_index, max_nodes);
+  nodes.reserve(count);
+  rocksdb::ReadOptions read_options;
+  read_options.verify_checksums = true;
+  const std::string end_key = TreeKey(level, from_index + count);
+  rocksdb::Slice upper(end_key);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(read_options, storage_->tree()));
+  uint64_t expected = from_index;
+  for (it->Seek(TreeKey(level, from_index)); it->Valid(); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    const uint64_t index = DecodeFixed64(key.data() + 1);
+    if (key.size() != 9 || index != expected || it->value().size() != 32) {
+      return absl::DataLossError(absl::StrCat(
+          "tree node at level ", level, " index ", expected, " (positions ",
+          expected << level, "..", ((expected + 1) << level) - 1,
+          ") is missing or malformed"));
+    }
+    nodes.emplace_back(it->value().data(), it->value().size());
+    ++expected;
+  }
+  if (!it->status().ok()) {
+    return FromRocksDb(it->status(), "reading the tree");
+  }
+  if (nodes.size() != count) {
+    return absl::DataLossError(absl::StrCat(
+        "tree node at level ", level, " index ", expected, " is missing"));
+  }
+  return nodes;
+}
+
 absl::StatusOr<StreamInfo> Reader::GetStreamInfo(
     absl::string_view stream) const {
   ASSIGN_OR_RETURN(std::optional<Storage::StreamHead> last,

@@ -38,6 +38,9 @@ class Reader {
   absl::StatusOr<std::string> TreeRoot(uint64_t tree_size) const;
   absl::StatusOr<std::vector<std::string>> InclusionProof(
       uint64_t position, uint64_t tree_size) const;
+  absl::StatusOr<std::vector<std::string>> TreeNodes(int level,
+                                                     uint64_t from_index,
+                                                     size_t max_nodes) const;
   absl::StatusOr<std::vector<std::string>> ConsistencyProof(
       uint64_t old_size, uint64_t new_size) const;
 

@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
       {kStreamsColumnFamily, IndexFamilyOptions(cache, false)},
       {kIdsColumnFamily, IndexFamilyOptions(cache, true)},
       {kTreeColumnFamily, TreeFamilyOptions(cache)},
+      {kCheckpointsColumnFamily, rocksdb::ColumnFamilyOptions()},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
@@ -131,13 +132,14 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   storage->streams_ = handles[2];
   storage->ids_ = handles[3];
   storage->tree_ = handles[4];
+  storage->checkpoints_ = handles[5];
   return storage;
 }
 
 Storage::~Storage() {
   if (db_ == nullptr) return;
   for (rocksdb::ColumnFamilyHandle* handle :
-       {log_, streams_, ids_, tree_, default_}) {
+       {log_, streams_, ids_, tree_, checkpoints_, default_}) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
   db_->Close().PermitUncheckedError();

@@ -33,6 +33,7 @@ class Storage {
   rocksdb::ColumnFamilyHandle* streams() const { return streams_; }
   rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
   rocksdb::ColumnFamilyHandle* tree() const { return tree_; }
+  rocksdb::ColumnFamilyHandle* checkpoints() const { return checkpoints_; }
 
   // The root of leaves [begin, end) of the Merkle tree, from stored nodes
   // (complete subtrees) and leaf hashes. REQUIRES: begin < end <= the
@@ -64,6 +65,7 @@ class Storage {
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;  // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;      // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;     // owned, freed in ~Storage
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;  // owned, as above
   rocksdb::ColumnFamilyHandle* default_ = nullptr;  // owned, freed in ~Storage
 };
 

@@ -68,12 +68,12 @@ struct RawDb {
 };
 
 void OpenRaw(const std::string& path, RawDb* raw) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, {}},
-      {kLogColumnFamily, {}},
-      {kStreamsColumnFamily, {}},
-      {kIdsColumnFamily, {}},
-      {kTreeColumnFamily, {}}};
+  std::vector<std::string> names;
+  rocksdb::Status listed =
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  ASSERT_TRUE(listed.ok()) << listed.ToString();
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.push_back({name, {}});
   rocksdb::DB* db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(rocksdb::DBOptions(), path,
                                              families, &raw->handles, &db);

@@ -1,0 +1,95 @@
+// C2SP signed notes (c2sp.org/signed-note) with Ed25519 keys, through
+// OpenSSL 3. Keys are written in the text encodings that Go's
+// golang.org/x/mod/sumdb/note and the transparency-dev tools use, so a key
+// made by `missionlog keygen` works with them and the other way round:
+//
+//   signer key   := "PRIVATE+KEY+" name "+" key_id "+" base64(0x01 || seed)
+//   verifier key := name "+" key_id "+" base64(0x01 || public_key)
+//   key_id       := hex8(SHA-256(name || 0x0A || 0x01 || public_key)[:4])
+//
+//   signed note  := text (ends in "\n") "\n" signature_line+
+//   signature_line := "— " name " " base64(key_id[4] || ed25519_sig[64]) "\n"
+//
+// seed and public_key are 32 bytes (RFC 8032); the signature covers the text
+// including its final newline. A key name is non-empty and has no spaces or
+// '+'.
+#ifndef MISSIONLOG_EVENTSTORE_SIGNED_NOTE_H_
+#define MISSIONLOG_EVENTSTORE_SIGNED_NOTE_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace missionlog {
+namespace note {
+
+using Ed25519Key = std::array<uint8_t, 32>;
+
+// Copyable; the seed is held in memory for as long as the Signer lives.
+class Signer {
+ public:
+  // A fresh key pair from the OS's random source.
+  static absl::StatusOr<Signer> Generate(absl::string_view name);
+  // Parses a signer key (above). INVALID_ARGUMENT if malformed, or if its
+  // key id does not match the key.
+  static absl::StatusOr<Signer> FromKey(absl::string_view signer_key);
+
+  const std::string& name() const { return name_; }
+  uint32_t key_id() const { return key_id_; }
+  std::string SignerKey() const;
+  std::string VerifierKey() const;
+
+  // `text` as a signed note with one signature. INVALID_ARGUMENT unless
+  // `text` is a valid note text (ValidateText).
+  absl::StatusOr<std::string> Sign(absl::string_view text) const;
+
+ private:
+  Signer() = default;
+
+  std::string name_;
+  uint32_t key_id_ = 0;
+  Ed25519Key seed_{};
+  Ed25519Key public_key_{};
+};
+
+class Verifier {
+ public:
+  // Parses a verifier key (above). INVALID_ARGUMENT if malformed.
+  static absl::StatusOr<Verifier> FromKey(absl::string_view verifier_key);
+
+  const std::string& name() const { return name_; }
+  uint32_t key_id() const { return key_id_; }
+
+  // Whether `signature` is this key's Ed25519 signature of `text`.
+  bool Verify(absl::string_view text, absl::string_view signature) const;
+
+ private:
+  Verifier() = default;
+
+  std::string name_;
+  uint32_t key_id_ = 0;
+  Ed25519Key public_key_{};
+};
+
+// OK if `text` can be the text of a note: non-empty valid UTF-8 ending in a
+// newline, no other control characters, no blank last line.
+absl::Status ValidateText(absl::string_view text);
+
+// The text of `signed_note`, if it carries a valid signature by `verifier`
+// (signatures by other keys are ignored, as the spec asks).
+// INVALID_ARGUMENT if the note is malformed; FAILED_PRECONDITION if it has no
+// signature by the key, or that signature does not verify.
+absl::StatusOr<std::string> Open(absl::string_view signed_note,
+                                 const Verifier& verifier);
+
+// Largest signed note accepted by Open.
+inline constexpr size_t kMaxNoteBytes = 1 << 16;
+
+}  // namespace note
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_SIGNED_NOTE_H_
