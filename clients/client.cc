@@ -195,6 +195,48 @@ absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(
       });
 }
 
+absl::StatusOr<v1::SignedCheckpoint> Client::GetCheckpoint(uint64_t tree_size) {
+  v1::GetCheckpointRequest request;
+  request.set_tree_size(tree_size);
+  return Unary<v1::SignedCheckpoint>(
+      [&](grpc::ClientContext* context, v1::SignedCheckpoint* response) {
+        return audit_->GetCheckpoint(context, request, response);
+      });
+}
+
+absl::Status Client::GetEntries(
+    uint64_t from, uint64_t count,
+    const std::function<bool(const v1::GetEntriesResponse&)>& on_batch) {
+  v1::GetEntriesRequest request;
+  request.set_from(from);
+  request.set_count(count);
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::GetEntriesResponse>> reader =
+      audit_->GetEntries(&context, request);
+  v1::GetEntriesResponse response;
+  while (reader->Read(&response)) {
+    if (!on_batch(response)) {
+      context.TryCancel();
+      reader->Finish().ok();
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<v1::TreeNodes> Client::GetTreeNodes(uint32_t level,
+                                                   uint64_t from_index,
+                                                   uint32_t count) {
+  v1::GetTreeNodesRequest request;
+  request.set_level(level);
+  request.set_from_index(from_index);
+  request.set_count(count);
+  return Unary<v1::TreeNodes>(
+      [&](grpc::ClientContext* context, v1::TreeNodes* response) {
+        return audit_->GetTreeNodes(context, request, response);
+      });
+}
+
 absl::StatusOr<v1::RecordedEvent> Client::GetEvent(uint64_t position) {
   v1::ReadRequest request;
   request.mutable_all()->set_from_position(position);

@@ -75,6 +75,16 @@ class Client {
                                                        uint64_t tree_size);
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t old_size,
                                                            uint64_t new_size);
+  // A signed checkpoint: the latest for tree_size 0.
+  absl::StatusOr<v1::SignedCheckpoint> GetCheckpoint(uint64_t tree_size);
+  // Streams the entries [from, from + count) (count 0: to the head);
+  // `on_batch` returns false to stop early.
+  absl::Status GetEntries(
+      uint64_t from, uint64_t count,
+      const std::function<bool(const v1::GetEntriesResponse&)>& on_batch);
+  absl::StatusOr<v1::TreeNodes> GetTreeNodes(uint32_t level,
+                                             uint64_t from_index,
+                                             uint32_t count);
   // The event at `position`, verbatim.
   absl::StatusOr<v1::RecordedEvent> GetEvent(uint64_t position);
 

@@ -11,13 +11,23 @@
 //          --from=N|now, --stream-prefix=P, --type-prefix=P
 //   info STREAM                            a stream's last version
 //   head                                   the log's next position
-//   prove POSITION [--size=N]              fetch and check an inclusion proof
-//          (recomputes the leaf hash and payload digest locally)
+//   prove POSITION [--size=N] [--key=FILE] fetch, print and check an
+//          inclusion proof (recomputes the leaf hash and payload digest
+//          locally; with --key, against the latest signed checkpoint)
+//   checkpoint [--size=N] [--key=FILE]     print a signed checkpoint (and
+//          check its signature with --key)
+//   verify --key=FILE [--state=FILE] [--full]  verify the whole log against
+//          the log's public key (see clients/auditor.h); the last verified
+//          checkpoint is kept in --state (default missionlog-verify.state)
+//   keygen --origin=NAME --out=PREFIX      write a new Ed25519 key pair:
+//          PREFIX.key (private, mode 0600) and PREFIX.pub
 //
 // The server comes from --server, else $MISSIONLOG_SERVER, else
 // 127.0.0.1:7600. Output is a table, or with --json one JSON object per
 // line. Errors are one line on stderr with the gRPC code; exit status 1 for
 // a failed call, 2 for bad usage.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -36,9 +46,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "clients/auditor.h"
 #include "clients/cli_output.h"
 #include "clients/client.h"
 #include "clients/proofs.h"
+#include "eventstore/checkpoint.h"
+#include "eventstore/signed_note.h"
 
 namespace missionlog {
 namespace {
@@ -53,7 +66,10 @@ constexpr char kUsage[] =
     "  tail [--from=POSITION|now] [--stream-prefix=P] [--type-prefix=P]\n"
     "  info STREAM\n"
     "  head\n"
-    "  prove POSITION [--size=N]\n";
+    "  prove POSITION [--size=N] [--key=FILE]\n"
+    "  checkpoint [--size=N] [--key=FILE]\n"
+    "  verify --key=FILE [--state=FILE] [--full]\n"
+    "  keygen --origin=NAME --out=PREFIX\n";
 
 struct Args {
   std::vector<std::string> positional;
@@ -275,38 +291,239 @@ int Head(Client* client, bool json) {
   return 0;
 }
 
+// The verifier key in --key's file.
+absl::StatusOr<note::Verifier> LoadVerifier(const Args& args) {
+  absl::StatusOr<std::string> key = note::ReadKeyFile(args.Get("key", ""));
+  if (!key.ok()) return key.status();
+  return note::Verifier::FromKey(*key);
+}
+
+// The checkpoint at `size` (0: latest), opened with `key`.
+absl::StatusOr<Checkpoint> SignedCheckpointOf(Client* client, uint64_t size,
+                                              const note::Verifier& key) {
+  absl::StatusOr<v1::SignedCheckpoint> stored = client->GetCheckpoint(size);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<std::string> text = note::Open(stored->note(), key);
+  if (!text.ok()) return text.status();
+  return ParseCheckpoint(*text);
+}
+
 int Prove(Client* client, const Args& args, bool json) {
   uint64_t position = 0;
   uint64_t size = 0;
   if (args.positional.size() != 2 ||
       !ParseNumber(args.positional[1], &position) ||
       (args.Has("size") && !ParseNumber(args.Get("size", ""), &size))) {
-    return UsageError("prove takes POSITION [--size=N]");
+    return UsageError("prove takes POSITION [--size=N] [--key=FILE]");
   }
-  absl::StatusOr<v1::TreeHead> head = client->GetTreeHead(size);
-  if (!head.ok()) return CallError("prove", head.status());
+  v1::TreeHead head;
+  if (args.Has("key")) {
+    absl::StatusOr<note::Verifier> key = LoadVerifier(args);
+    if (!key.ok()) return CallError("reading --key", key.status());
+    absl::StatusOr<Checkpoint> checkpoint =
+        SignedCheckpointOf(client, size, *key);
+    if (!checkpoint.ok()) return CallError("checkpoint", checkpoint.status());
+    head.set_tree_size(checkpoint->tree_size);
+    head.set_root_hash(std::string(DigestView(checkpoint->root_hash)));
+  } else {
+    absl::StatusOr<v1::TreeHead> unsigned_head = client->GetTreeHead(size);
+    if (!unsigned_head.ok()) return CallError("prove", unsigned_head.status());
+    head = *unsigned_head;
+  }
   absl::StatusOr<v1::InclusionProof> proof =
-      client->GetInclusionProof(position, head->tree_size());
+      client->GetInclusionProof(position, head.tree_size());
   if (!proof.ok()) return CallError("prove", proof.status());
   absl::StatusOr<v1::RecordedEvent> event = client->GetEvent(position);
   if (!event.ok()) return CallError("prove", event.status());
-  absl::Status verified = VerifyEventInclusion(*event, *proof, *head);
+  absl::Status verified = VerifyEventInclusion(*event, *proof, head);
   if (!verified.ok()) return CallError("verification", verified);
-  std::string root = absl::BytesToHexString(head->root_hash());
+  const std::string root = absl::BytesToHexString(head.root_hash());
+  const char* against = args.Has("key") ? "signed checkpoint" : "tree head";
   if (json) {
+    std::string hashes;
+    for (const std::string& hash : proof->hashes()) {
+      absl::StrAppend(&hashes, hashes.empty() ? "" : ",", "\"",
+                      absl::BytesToHexString(hash), "\"");
+    }
     std::printf(
         "{\"position\":%llu,\"tree_size\":%llu,\"root\":\"%s\","
-        "\"proof_hashes\":%d,\"verified\":true}\n",
+        "\"leaf_hash\":\"%s\",\"proof\":[%s],\"signed\":%s,"
+        "\"verified\":true}\n",
         static_cast<unsigned long long>(position),
-        static_cast<unsigned long long>(head->tree_size()), root.c_str(),
-        proof->hashes_size());
+        static_cast<unsigned long long>(head.tree_size()), root.c_str(),
+        absl::BytesToHexString(event->leaf_hash()).c_str(), hashes.c_str(),
+        args.Has("key") ? "true" : "false");
+  } else {
+    std::printf("event %llu, leaf hash %s\n",
+                static_cast<unsigned long long>(position),
+                absl::BytesToHexString(event->leaf_hash()).c_str());
+    for (const std::string& hash : proof->hashes()) {
+      std::printf("  proof  %s\n", absl::BytesToHexString(hash).c_str());
+    }
+    std::printf(
+        "verified: in the %s of %llu events (root %s); leaf hash and payload "
+        "digest recomputed, %d-hash inclusion proof checked\n",
+        against, static_cast<unsigned long long>(head.tree_size()),
+        root.c_str(), proof->hashes_size());
+  }
+  return 0;
+}
+
+int CheckpointCommand(Client* client, const Args& args, bool json) {
+  uint64_t size = 0;
+  if (args.positional.size() != 1 ||
+      (args.Has("size") && !ParseNumber(args.Get("size", ""), &size))) {
+    return UsageError("checkpoint takes [--size=N] [--key=FILE]");
+  }
+  absl::StatusOr<v1::SignedCheckpoint> stored = client->GetCheckpoint(size);
+  if (!stored.ok()) return CallError("checkpoint", stored.status());
+  bool verified = false;
+  if (args.Has("key")) {
+    absl::StatusOr<note::Verifier> key = LoadVerifier(args);
+    if (!key.ok()) return CallError("reading --key", key.status());
+    absl::StatusOr<std::string> text = note::Open(stored->note(), *key);
+    if (!text.ok()) return CallError("signature check", text.status());
+    verified = true;
+  }
+  if (json) {
+    std::printf("{\"tree_size\":%llu,\"note\":%s,\"signature_verified\":%s}\n",
+                static_cast<unsigned long long>(stored->tree_size()),
+                JsonString(stored->note()).c_str(),
+                verified ? "true" : "false");
+  } else {
+    std::fputs(stored->note().c_str(), stdout);
+    if (verified) std::fprintf(stderr, "signature verified\n");
+  }
+  return 0;
+}
+
+int Keygen(const Args& args) {
+  const std::string origin = args.Get("origin", "");
+  const std::string out = args.Get("out", "");
+  if (origin.empty() || out.empty() || args.positional.size() != 1) {
+    return UsageError("keygen takes --origin=NAME --out=PREFIX");
+  }
+  absl::StatusOr<note::Signer> signer = note::Signer::Generate(origin);
+  if (!signer.ok()) return CallError("keygen", signer.status());
+  absl::Status written =
+      note::WriteKeyFiles(*signer, out + ".key", out + ".pub");
+  if (!written.ok()) return CallError("keygen", written);
+  std::printf(
+      "wrote %s.key (private: give it to missionlogd --signing_key) "
+      "and %s.pub (public: give it to auditors)\n%s\n",
+      out.c_str(), out.c_str(), signer->VerifierKey().c_str());
+  return 0;
+}
+
+// A one-line progress bar on stderr, redrawn at most ten times a second.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  void Update(uint64_t done, uint64_t total) {
+    if (!enabled_) return;
+    const absl::Time now = absl::Now();
+    if (done < total && now - last_ < absl::Milliseconds(100)) return;
+    last_ = now;
+    const double fraction = total == 0 ? 1 : static_cast<double>(done) / total;
+    const int filled = static_cast<int>(fraction * 30);
+    const double seconds = absl::ToDoubleSeconds(now - start_);
+    std::fprintf(stderr, "\r[%s%s] %llu/%llu entries %3.0f%% %.0f/s ",
+                 std::string(filled, '#').c_str(),
+                 std::string(30 - filled, '.').c_str(),
+                 static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total), fraction * 100,
+                 seconds > 0 ? done / seconds : 0.0);
+    drawn_ = true;
+  }
+  void Clear() {
+    if (drawn_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  const bool enabled_;
+  const absl::Time start_ = absl::Now();
+  absl::Time last_ = absl::InfinitePast();
+  bool drawn_ = false;
+};
+
+int Verify(Client* client, const Args& args, bool json) {
+  if (!args.Has("key") || args.positional.size() != 1) {
+    return UsageError("verify takes --key=FILE [--state=FILE] [--full]");
+  }
+  absl::StatusOr<note::Verifier> key = LoadVerifier(args);
+  if (!key.ok()) return CallError("reading --key", key.status());
+  const std::string state_path = args.Get("state", "missionlog-verify.state");
+  absl::StatusOr<std::optional<TrustedState>> state =
+      LoadTrustedState(state_path);
+  if (!state.ok()) return CallError("reading --state", state.status());
+  ProgressBar bar(!json && isatty(STDERR_FILENO));
+  VerifyOptions options;
+  options.full = args.Has("full");
+  options.progress = [&bar](uint64_t done, uint64_t total) {
+    bar.Update(done, total);
+  };
+  absl::StatusOr<VerifyReport> report =
+      VerifyLog(client, *key, &*state, options);
+  bar.Clear();
+  if (!report.ok()) {
+    if (json) {
+      std::printf("{\"verified\":false,\"code\":\"%s\",\"error\":%s}\n",
+                  absl::StatusCodeToString(report.status().code()).c_str(),
+                  JsonString(report.status().message()).c_str());
+    }
+    std::fprintf(stderr, "missionlog: verify FAILED: %s\n",
+                 std::string(report.status().message()).c_str());
+    return 1;
+  }
+  absl::Status saved = SaveTrustedState(state_path, **state);
+  if (!saved.ok()) return CallError("saving --state", saved);
+  const double seconds = absl::ToDoubleSeconds(report->elapsed);
+  const double rate = seconds > 0 ? report->entries / seconds : 0;
+  const std::string root =
+      absl::BytesToHexString(DigestView(report->root_hash));
+  const std::string time =
+      report->checkpoint_time
+          ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *report->checkpoint_time,
+                             absl::UTCTimeZone())
+          : "";
+  if (json) {
+    std::printf(
+        "{\"verified\":true,\"origin\":%s,\"tree_size\":%llu,\"root\":"
+        "\"%s\",\"checkpoint_time\":%s,\"previously_trusted\":%llu,"
+        "\"from\":%llu,\"entries\":%llu,\"tree_nodes\":%llu,"
+        "\"server_head\":%llu,\"seconds\":%.3f,\"entries_per_s\":%.0f}\n",
+        JsonString(report->origin).c_str(),
+        static_cast<unsigned long long>(report->tree_size), root.c_str(),
+        JsonString(time).c_str(),
+        static_cast<unsigned long long>(report->previously_trusted),
+        static_cast<unsigned long long>(report->from),
+        static_cast<unsigned long long>(report->entries),
+        static_cast<unsigned long long>(report->tree_nodes),
+        static_cast<unsigned long long>(report->server_head), seconds, rate);
   } else {
     std::printf(
-        "event %llu is in the tree of %llu events (root %s): leaf hash and "
-        "payload digest recomputed, %d-hash inclusion proof verified\n",
-        static_cast<unsigned long long>(position),
-        static_cast<unsigned long long>(head->tree_size()), root.c_str(),
-        proof->hashes_size());
+        "verified %s: checkpoint of %llu events (root %s, signed %s)\n"
+        "  entries %llu..%llu recomputed (%llu, %.0f/s), %llu stored tree "
+        "nodes matched\n",
+        report->origin.c_str(),
+        static_cast<unsigned long long>(report->tree_size), root.c_str(),
+        time.empty() ? "at an unknown time" : time.c_str(),
+        static_cast<unsigned long long>(report->from),
+        static_cast<unsigned long long>(report->tree_size),
+        static_cast<unsigned long long>(report->entries), rate,
+        static_cast<unsigned long long>(report->tree_nodes));
+    if (report->previously_trusted > 0) {
+      std::printf(
+          "  consistent with the checkpoint of %llu events trusted "
+          "before\n",
+          static_cast<unsigned long long>(report->previously_trusted));
+    }
+    if (report->server_head > report->tree_size) {
+      std::printf("  %llu newer events are not yet covered by a checkpoint\n",
+                  static_cast<unsigned long long>(report->server_head -
+                                                  report->tree_size));
+    }
+    std::printf("  now trusted: %s\n", state_path.c_str());
   }
   return 0;
 }
@@ -330,6 +547,11 @@ int Main(int argc, char** argv) {
   if (command == "info") return Info(client.get(), args, json);
   if (command == "head") return Head(client.get(), json);
   if (command == "prove") return Prove(client.get(), args, json);
+  if (command == "checkpoint") {
+    return CheckpointCommand(client.get(), args, json);
+  }
+  if (command == "verify") return Verify(client.get(), args, json);
+  if (command == "keygen") return Keygen(args);
   return UsageError("unknown command '" + command + "'");
 }
 

@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace missionlog {
@@ -186,6 +188,21 @@ absl::StatusOr<CompactRange> CompactRange::Recover(uint64_t size,
     begin += width;
   }
   range.size_ = size;
+  return range;
+}
+
+absl::StatusOr<CompactRange> CompactRange::FromPeaks(
+    uint64_t size, std::vector<Digest> peaks) {
+  size_t expected = 0;
+  for (uint64_t rest = size; rest != 0; rest &= rest - 1) ++expected;
+  if (peaks.size() != expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a tree of size ", size, " has ", expected, " peaks, not ",
+                     peaks.size()));
+  }
+  CompactRange range;
+  range.size_ = size;
+  range.peaks_ = std::move(peaks);
   return range;
 }
 

@@ -67,6 +67,13 @@ class CompactRange {
   static absl::StatusOr<CompactRange> Recover(uint64_t size,
                                               const RangeRoot& root);
 
+  // The range with the given peaks (the roots of the complete subtrees
+  // that make up the first `size` leaves, largest first), as peaks()
+  // returned them. INVALID_ARGUMENT if their number does not fit `size`.
+  static absl::StatusOr<CompactRange> FromPeaks(uint64_t size,
+                                                std::vector<Digest> peaks);
+  const std::vector<Digest>& peaks() const { return peaks_; }
+
   // Appends the leaf at index size(); `emit` gets every subtree of level
   // >= 1 this completes, lowest first.
   void Append(const Digest& leaf, const Emit& emit);

@@ -36,6 +36,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "eventstore/coding.h"
+#include "eventstore/leaf.h"
 #include "eventstore/uuid.h"
 
 namespace missionlog {
@@ -53,6 +54,9 @@ absl::Status Corrupt(uint64_t position, absl::string_view what) {
 // The header's fixed-size prefix, up to and including payload_sha256.
 constexpr size_t kFixedHeaderSize = 1 + 8 + 8 + 8 + 1 + 8 + 16 + 4 + 32;
 constexpr size_t kStreamOffset = kFixedHeaderSize;
+static_assert(kFixedHeaderSize == kLeafFixedSize &&
+                  kHeaderFormatV1 == kLeafFormatV1,
+              "leaf.h must describe this grammar");
 
 }  // namespace
 

@@ -1,9 +1,14 @@
 #include "eventstore/signed_note.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -99,6 +104,22 @@ absl::Status ParseKey(absl::string_view encoded, std::string* name,
             static_cast<uint8_t>(id_bytes[3]);
   std::copy(key_bytes.begin() + 1, key_bytes.end(), key->begin());
   return absl::OkStatus();
+}
+
+// Creates `path` (which must not exist) with `mode` and writes `contents`.
+absl::Status WriteNewFile(const std::string& path, absl::string_view contents,
+                          mode_t mode) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  const bool written = write(fd, contents.data(), contents.size()) ==
+                           static_cast<ssize_t>(contents.size()) &&
+                       fsync(fd) == 0;
+  close(fd);
+  return written ? absl::OkStatus()
+                 : absl::InternalError(absl::StrCat("cannot write ", path));
 }
 
 absl::Status OpenSslError(absl::string_view what) {
@@ -292,6 +313,28 @@ absl::StatusOr<std::string> Open(absl::string_view signed_note,
                      absl::StrFormat("%08x", verifier.key_id())));
   }
   return std::string(text);
+}
+
+absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    return absl::NotFoundError(absl::StrCat("cannot read key file ", path));
+  }
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
+absl::Status WriteKeyFiles(const Signer& signer,
+                           const std::string& private_path,
+                           const std::string& public_path) {
+  if (access(public_path.c_str(), F_OK) == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(public_path, " already exists"));
+  }
+  absl::Status status =
+      WriteNewFile(private_path, signer.SignerKey() + "\n", 0600);
+  if (!status.ok()) return status;
+  return WriteNewFile(public_path, signer.VerifierKey() + "\n", 0644);
 }
 
 }  // namespace note

@@ -86,6 +86,16 @@ absl::Status ValidateText(absl::string_view text);
 absl::StatusOr<std::string> Open(absl::string_view signed_note,
                                  const Verifier& verifier);
 
+// Key files hold one key (above) on one line. ReadKeyFile returns that
+// line; NOT_FOUND if the file cannot be read.
+absl::StatusOr<std::string> ReadKeyFile(const std::string& path);
+// Writes `signer`'s signer key to `private_path` (mode 0600) and its
+// verifier key to `public_path` (0644), both new files, synced.
+// FAILED_PRECONDITION if either exists.
+absl::Status WriteKeyFiles(const Signer& signer,
+                           const std::string& private_path,
+                           const std::string& public_path);
+
 // Largest signed note accepted by Open.
 inline constexpr size_t kMaxNoteBytes = 1 << 16;
 

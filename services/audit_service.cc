@@ -4,7 +4,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "services/conversions.h"
+#include "services/read_reactor.h"
+#include "services/wire_encoding.h"
 
 namespace missionlog {
 
@@ -67,6 +70,70 @@ grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     response->set_old_size(old_size);
     response->set_new_size(new_size);
     for (std::string& hash : *proof) response->add_hashes(std::move(hash));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
+    grpc::CallbackServerContext* context,
+    const v1::GetCheckpointRequest* request, v1::SignedCheckpoint* response) {
+  const uint64_t size = request->tree_size();
+  return OnWorker(context, [this, size, response] {
+    absl::StatusOr<EventStore::StoredCheckpoint> stored =
+        store_->GetCheckpoint(size);
+    if (!stored.ok()) return stored.status();
+    response->set_tree_size(stored->tree_size);
+    response->set_note(std::move(stored->signed_note));
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// Finishes a call at once with `status`.
+class FailedEntries : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit FailedEntries(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetEntries(
+    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* raw) {
+  v1::GetEntriesRequest request;
+  if (!ParseByteBuffer(*raw, &request)) {
+    return new FailedEntries(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          "not a GetEntriesRequest"));
+  }
+  v1::ReadRequest read;
+  read.mutable_all()->set_from_position(request.from());
+  read.set_limit(request.count());
+  return new ReadReactor(store_, workers_, options_, std::move(read),
+                         /*leaves_only=*/true);
+}
+
+grpc::ServerUnaryReactor* AuditService::GetTreeNodes(
+    grpc::CallbackServerContext* context,
+    const v1::GetTreeNodesRequest* request, v1::TreeNodes* response) {
+  if (request->level() < 1 || request->level() > 63 ||
+      request->count() > kMaxTreeNodes) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("level must be 1..63 and count at most ", kMaxTreeNodes)));
+    return reactor;
+  }
+  const int level = static_cast<int>(request->level());
+  const uint64_t from = request->from_index();
+  const size_t count = request->count();
+  return OnWorker(context, [this, level, from, count, response] {
+    absl::StatusOr<std::vector<std::string>> nodes =
+        store_->GetTreeNodes(level, from, count);
+    if (!nodes.ok()) return nodes.status();
+    response->set_level(static_cast<uint32_t>(level));
+    response->set_from_index(from);
+    for (std::string& hash : *nodes) response->add_hashes(std::move(hash));
     return absl::OkStatus();
   });
 }

@@ -1,6 +1,8 @@
-// The Audit gRPC service (proto/missionlog/v1/audit.proto): tree heads and
-// Merkle proofs from the engine, computed on the worker pool (they read
-// O(log n) stored nodes; callbacks never block).
+// The Audit gRPC service (proto/missionlog/v1/audit.proto): tree heads,
+// Merkle proofs, stored tree nodes and signed checkpoints from the engine,
+// computed on the worker pool (callbacks never block). GetEntries is a raw
+// method served by the Read path (its responses are ReadResponses on the
+// wire).
 #ifndef MISSIONLOG_SERVICES_AUDIT_SERVICE_H_
 #define MISSIONLOG_SERVICES_AUDIT_SERVICE_H_
 
@@ -8,15 +10,18 @@
 
 #include "eventstore/event_store.h"
 #include "missionlog/v1/audit.grpc.pb.h"
+#include "services/event_store_service.h"
 #include "services/worker_pool.h"
 
 namespace missionlog {
 
-class AuditService final : public v1::Audit::CallbackService {
+class AuditService final : public v1::Audit::WithRawCallbackMethod_GetEntries<
+                               v1::Audit::CallbackService> {
  public:
   // `store` and `workers` must outlive the service.
-  AuditService(EventStore* store, WorkerPool* workers)
-      : store_(store), workers_(workers) {}
+  AuditService(EventStore* store, WorkerPool* workers,
+               const ServiceOptions& options)
+      : store_(store), workers_(workers), options_(options) {}
 
   grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* context,
                                         const v1::GetTreeHeadRequest* request,
@@ -29,6 +34,19 @@ class AuditService final : public v1::Audit::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetConsistencyProofRequest* request,
       v1::ConsistencyProof* response) override;
+  grpc::ServerUnaryReactor* GetCheckpoint(
+      grpc::CallbackServerContext* context,
+      const v1::GetCheckpointRequest* request,
+      v1::SignedCheckpoint* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GetEntries(
+      grpc::CallbackServerContext* context,
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* GetTreeNodes(grpc::CallbackServerContext* context,
+                                         const v1::GetTreeNodesRequest* request,
+                                         v1::TreeNodes* response) override;
+
+  // Most nodes per GetTreeNodes call.
+  static constexpr uint32_t kMaxTreeNodes = 65536;
 
  private:
   // Runs `work` on a worker and finishes the call with its status.
@@ -39,6 +57,7 @@ class AuditService final : public v1::Audit::CallbackService {
 
   EventStore* const store_;
   WorkerPool* const workers_;
+  const ServiceOptions options_;
 };
 
 }  // namespace missionlog

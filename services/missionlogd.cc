@@ -5,6 +5,7 @@
 // SIGINT/SIGTERM: stop accepting calls, end subscriptions (UNAVAILABLE),
 // finish in-flight appends, close the store, exit 0.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
@@ -18,7 +19,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
+#include "eventstore/signed_note.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -42,6 +45,22 @@ ABSL_FLAG(int64_t, max_message_bytes, 20 << 20,
 ABSL_FLAG(int, workers, 2, "Threads for storage reads.");
 ABSL_FLAG(int64_t, batch_events, 1000,
           "Events per message in Read and Subscribe responses.");
+ABSL_FLAG(std::string, origin, "",
+          "The log's name: the origin line of its checkpoints and its key's "
+          "name, a schema-less URL such as example.gov.uk/missionlog. Empty: "
+          "the signing key's name (localhost/missionlog for a new key).");
+ABSL_FLAG(std::string, signing_key, "",
+          "File holding the log's Ed25519 signer key (signed-note text "
+          "form, as written by `missionlog keygen`). Empty: <data_dir>/"
+          "log.key, created with <data_dir>/log.pub on first start.");
+ABSL_FLAG(int64_t, checkpoint_interval_ms, 1000,
+          "Longest a committed event waits for a signed checkpoint.");
+ABSL_FLAG(int64_t, checkpoint_events, 10000,
+          "Sign a checkpoint as soon as this many events are unsigned.");
+ABSL_FLAG(bool, verify_reads, true,
+          "Recompute every read event's leaf hash and payload digest and "
+          "answer DATA_LOSS on a mismatch. Off only to test auditors' "
+          "independent checks.");
 ABSL_FLAG(int, shutdown_grace_seconds, 2,
           "How long a shutdown waits for in-flight calls before cancelling "
           "them. (gRPC waits this long whenever a client is still connected, "
@@ -62,6 +81,41 @@ sigset_t BlockShutdownSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return signals;
+}
+
+// The signer from --signing_key, or from <data_dir>/log.key, made on first
+// start (with its public half in log.pub beside it).
+absl::StatusOr<note::Signer> LoadSigner(const std::string& data_dir) {
+  std::string path = absl::GetFlag(FLAGS_signing_key);
+  const std::string origin = absl::GetFlag(FLAGS_origin);
+  if (path.empty()) {
+    path = data_dir + "/log.key";
+    if (access(path.c_str(), F_OK) != 0) {
+      absl::StatusOr<note::Signer> made = note::Signer::Generate(
+          origin.empty() ? "localhost/missionlog" : origin);
+      if (!made.ok()) return made.status();
+      absl::Status written =
+          note::WriteKeyFiles(*made, path, data_dir + "/log.pub");
+      if (!written.ok()) return written;
+      std::printf(
+          "missionlogd: created the log's signing key %s (public key "
+          "%s/log.pub)\n",
+          path.c_str(), data_dir.c_str());
+    }
+  }
+  absl::StatusOr<std::string> key = note::ReadKeyFile(path);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<note::Signer> signer = note::Signer::FromKey(*key);
+  if (!signer.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", signer.status().message()));
+  }
+  if (!origin.empty() && origin != signer->name()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--origin=", origin, " but the key in ", path,
+                     " is named ", signer->name()));
+  }
+  return signer;
 }
 
 bool IsLoopback(const std::string& address) {
@@ -96,6 +150,7 @@ int Main() {
   options.max_append_bytes = absl::GetFlag(FLAGS_max_append_bytes);
   // Keep every streamed message well under a client's 4 MiB default.
   options.max_read_bytes = 2 << 20;
+  options.verify_reads = absl::GetFlag(FLAGS_verify_reads);
   absl::StatusOr<std::unique_ptr<EventStore>> store =
       EventStore::Open(options, data_dir);
   if (!store.ok()) {
@@ -104,12 +159,31 @@ int Main() {
     return 1;
   }
 
+  absl::StatusOr<note::Signer> signer = LoadSigner(data_dir);
+  if (!signer.ok()) {
+    std::fprintf(stderr, "missionlogd: no signing key: %s\n",
+                 signer.status().ToString().c_str());
+    return 1;
+  }
+  CheckpointerOptions checkpointer_options;
+  checkpointer_options.interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_checkpoint_interval_ms));
+  checkpointer_options.max_events =
+      static_cast<uint64_t>(absl::GetFlag(FLAGS_checkpoint_events));
+  checkpointer_options.on_error = [](const absl::Status& status) {
+    std::fprintf(stderr, "missionlogd: checkpoint not signed: %s\n",
+                 status.ToString().c_str());
+  };
+  const std::string origin = signer->name();
+  std::unique_ptr<Checkpointer> checkpointer = Checkpointer::Start(
+      store->get(), *std::move(signer), checkpointer_options);
+
   auto workers = std::make_unique<WorkerPool>(absl::GetFlag(FLAGS_workers),
                                               /*max_queued=*/100000);
   ServiceOptions service_options;
   service_options.batch_events = absl::GetFlag(FLAGS_batch_events);
   EventStoreService service(store->get(), workers.get(), service_options);
-  AuditService audit(store->get(), workers.get());
+  AuditService audit(store->get(), workers.get(), service_options);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -133,6 +207,9 @@ int Main() {
       host.c_str(), port, data_dir.c_str(),
       static_cast<unsigned long long>(head.next_position),
       options.sync ? "on" : "OFF");
+  std::printf(
+      "missionlogd: checkpoints signed as %s%s\n", origin.c_str(),
+      checkpointer->status().ok() ? "" : " (SIGNING REFUSED, see above)");
   std::fflush(stdout);
 
   int received = 0;
@@ -148,10 +225,14 @@ int Main() {
   server->Wait();
   workers.reset();
   head = (*store)->GetHead();
+  // The last checkpoint covers every acknowledged append.
+  absl::Status last = checkpointer->Stop();
+  checkpointer.reset();
   store->reset();  // finishes in-flight appends, closes RocksDB
-  std::printf("missionlogd: stopped; data in %s (%llu events)\n",
+  std::printf("missionlogd: stopped; data in %s (%llu events)%s\n",
               data_dir.c_str(),
-              static_cast<unsigned long long>(head.next_position));
+              static_cast<unsigned long long>(head.next_position),
+              last.ok() ? "; last checkpoint signed" : "");
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "services/read_reactor.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "services/conversions.h"
 #include "services/wire_encoding.h"
@@ -16,6 +17,21 @@ ReadReactor::ReadReactor(EventStore* store, WorkerPool* workers,
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a ReadRequest"));
     return;
   }
+  Start();
+}
+
+ReadReactor::ReadReactor(EventStore* store, WorkerPool* workers,
+                         const ServiceOptions& options, v1::ReadRequest request,
+                         bool leaves_only)
+    : store_(store),
+      workers_(workers),
+      options_(options),
+      request_(std::move(request)),
+      leaves_only_(leaves_only) {
+  Start();
+}
+
+void ReadReactor::Start() {
   const v1::ReadRequest& request = request_;
   remaining_ = request.limit() == 0 ? UINT64_MAX : request.limit();
   switch (request.source_case()) {
@@ -114,7 +130,11 @@ absl::Status ReadReactor::FetchStream() {
 void ReadReactor::AppendEvents(const std::vector<RecordedEvent>& events) {
   for (const RecordedEvent& event : events) {
     event_bytes_.clear();
-    AppendRecordedEvent(event, &event_bytes_);
+    if (leaves_only_) {
+      AppendLogEntry(event, &event_bytes_);
+    } else {
+      AppendRecordedEvent(event, &event_bytes_);
+    }
     AppendLengthDelimited(1, event_bytes_, &bytes_);  // ReadResponse.events
   }
 }

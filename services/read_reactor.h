@@ -21,12 +21,20 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   ReadReactor(EventStore* store, WorkerPool* workers,
               const ServiceOptions& options, const grpc::ByteBuffer& request);
+  // For a request already parsed. `leaves_only`: each event as a
+  // v1::LogEntry (the Audit service's GetEntries, whose responses are
+  // otherwise ReadResponses on the wire).
+  ReadReactor(EventStore* store, WorkerPool* workers,
+              const ServiceOptions& options, v1::ReadRequest request,
+              bool leaves_only);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override { cancelled_ = true; }
   void OnDone() override { delete this; }
 
  private:
+  // Checks the request and schedules the first fetch, or finishes.
+  void Start();
   void ScheduleFetch();
   // On a worker: reads the next batch into response_ and writes it, or
   // finishes.
@@ -40,6 +48,7 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   WorkerPool* const workers_;
   const ServiceOptions options_;
   v1::ReadRequest request_;
+  const bool leaves_only_ = false;
 
   // Touched by one thread at a time: the fetch, then the write it starts.
   std::string bytes_;  // the response being built

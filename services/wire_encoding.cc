@@ -130,4 +130,11 @@ void AppendRecordedEvent(const RecordedEvent& event, std::string* out) {
   PutString(kData, event.payload(), out);
 }
 
+void AppendLogEntry(const RecordedEvent& event, std::string* out) {
+  PutUint64(kPosition, event.position(), out);
+  PutString(kLeafHash, event.leaf_hash(), out);
+  PutString(kHeader, event.header(), out);
+  PutString(kData, event.payload(), out);
+}
+
 }  // namespace missionlog

@@ -20,6 +20,10 @@ namespace missionlog {
 // Appends the wire form of v1::RecordedEvent for `event`.
 void AppendRecordedEvent(const RecordedEvent& event, std::string* out);
 
+// Appends the wire form of v1::LogEntry for `event`: a RecordedEvent with
+// only its position, leaf hash, header and payload.
+void AppendLogEntry(const RecordedEvent& event, std::string* out);
+
 // Appends field `field` as a length-delimited value (an embedded message,
 // string or bytes).
 void AppendLengthDelimited(int field, absl::string_view value,

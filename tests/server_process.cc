@@ -51,10 +51,15 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->pid_ = pid;
   server->stdout_fd_ = fds[0];
+  // Lines before "listening on" (e.g. a new signing key) are skipped.
   std::string line;
+  std::string said;
   const std::string marker = "listening on ";
-  if (!ReadLine(fds[0], &line) || line.find(marker) == std::string::npos) {
-    ADD_FAILURE() << "missionlogd did not start; it said: " << line;
+  while (ReadLine(fds[0], &line) && line.find(marker) == std::string::npos) {
+    said += line + "\n";
+  }
+  if (line.find(marker) == std::string::npos) {
+    ADD_FAILURE() << "missionlogd did not start; it said: " << said;
     return nullptr;
   }
   size_t start = line.find(marker) + marker.size();

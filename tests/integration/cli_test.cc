@@ -144,8 +144,11 @@ TEST_F(CliTest, ProveChecksAnInclusionProof) {
   }
   CliRun proved = Cli("prove 3");
   EXPECT_EQ(proved.exit_code, 0) << proved.output;
-  EXPECT_TRUE(
-      absl::StrContains(proved.output, "event 3 is in the tree of 5 events"))
+  EXPECT_TRUE(absl::StrContains(proved.output,
+                                "verified: in the tree head of 5 events"))
+      << proved.output;
+  // The proof itself is printed: 3 sibling hashes for leaf 3 of 5.
+  EXPECT_EQ(std::count(proved.output.begin(), proved.output.end(), '\n'), 5)
       << proved.output;
   CliRun json = Cli("prove 1 --size=4 --json");
   EXPECT_EQ(json.exit_code, 0) << json.output;

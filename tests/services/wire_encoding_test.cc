@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "missionlog/v1/audit.pb.h"
 #include "missionlog/v1/store.pb.h"
 #include "services/conversions.h"
 #include "tests/test_util.h"
@@ -49,6 +50,25 @@ TEST_F(WireEncodingTest, RecordedEventMatchesGeneratedCode) {
     v1::RecordedEvent parsed;
     ASSERT_TRUE(parsed.ParseFromString(actual));
     EXPECT_EQ(parsed.id(), event.id());
+  }
+}
+
+TEST_F(WireEncodingTest, LogEntryMatchesGeneratedCode) {
+  ASSERT_TRUE(
+      Append("w/e/1", ExpectedVersion::Any(),
+             {testing::MakeEvent("t", "payload"), testing::MakeEvent("t", "")})
+          .ok());
+  for (const RecordedEvent& event : ReadAll()) {
+    v1::LogEntry generated;
+    generated.set_position(event.position());
+    generated.set_leaf_hash(std::string(event.leaf_hash()));
+    generated.set_header(std::string(event.header()));
+    generated.set_data(std::string(event.payload()));
+    std::string expected;
+    ASSERT_TRUE(generated.SerializeToString(&expected));
+    std::string actual;
+    AppendLogEntry(event, &actual);
+    EXPECT_EQ(actual, expected) << "position " << event.position();
   }
 }
 
