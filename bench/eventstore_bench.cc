@@ -50,6 +50,8 @@ ABSL_FLAG(int, batch_events, 1000000, "Events written by append_batch.");
 ABSL_FLAG(int, payload_bytes, 300, "Payload size of each event.");
 ABSL_FLAG(int, read_limit, 1000, "Events per read call.");
 ABSL_FLAG(bool, verify_reads, true, "Check leaf hashes and digests on read.");
+ABSL_FLAG(bool, merkle_tree, true,
+          "Maintain the Merkle tree (false measures what it costs).");
 ABSL_FLAG(int, group_commit_delay_us, 200,
           "Options::max_group_commit_delay, in microseconds.");
 
@@ -301,6 +303,7 @@ int Main() {
   Options options;
   options.sync = absl::GetFlag(FLAGS_sync);
   options.verify_reads = absl::GetFlag(FLAGS_verify_reads);
+  options.benchmark_without_tree = !absl::GetFlag(FLAGS_merkle_tree);
   options.max_group_commit_delay =
       absl::Microseconds(absl::GetFlag(FLAGS_group_commit_delay_us));
   absl::StatusOr<std::unique_ptr<EventStore>> store =

@@ -196,6 +196,10 @@ struct Options {
   // Check each read record's leaf hash and payload digest (DATA_LOSS on
   // mismatch). RocksDB's own block checksums are verified regardless.
   bool verify_reads = true;
+  // Benchmarks only, to measure what the Merkle tree costs appends: the
+  // writer skips it. Tree roots, proofs and checkpoints of such a store are
+  // wrong; never set it on a store anyone will read or reopen.
+  bool benchmark_without_tree = false;
 
   // Not owned; must outlive the store. nullptr means the system clock.
   Clock* clock = nullptr;
@@ -248,7 +252,8 @@ class EventStore {
       uint64_t position, uint64_t tree_size) = 0;
   virtual absl::StatusOr<std::vector<std::string>> GetConsistencyProof(
       uint64_t old_size, uint64_t new_size) = 0;
-  // The stored hashes of complete subtrees at `level` (>= 1), from node
+  // The stored hashes of complete subtrees at `level` (a multiple of 4:
+  // the levels the store keeps, keys.h), from node
   // `from_index` on: node i covers leaves [i << level, (i + 1) << level).
   // At most `max_nodes`, and only nodes complete within the committed tree.
   // For auditors who check the server's tree against the leaves.

@@ -22,13 +22,8 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::Open(
   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
                    Storage::Open(options, path));
   ASSIGN_OR_RETURN(Head recovered, storage->RecoverHead());
-  const Storage* stored = storage.get();
-  ASSIGN_OR_RETURN(
-      merkle::CompactRange tree,
-      merkle::CompactRange::Recover(recovered.next_position,
-                                    [stored](uint64_t begin, uint64_t end) {
-                                      return stored->SubtreeRoot(begin, end);
-                                    }));
+  ASSIGN_OR_RETURN(merkle::CompactRange tree,
+                   storage->RecoverTree(recovered.next_position));
   recovered.root_hash = std::string(DigestView(tree.Root()));
   return std::unique_ptr<EventStoreImpl>(new EventStoreImpl(
       options, std::move(storage), recovered, std::move(tree)));

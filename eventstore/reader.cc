@@ -265,9 +265,10 @@ absl::StatusOr<std::vector<std::string>> Reader::ConsistencyProof(
 
 absl::StatusOr<std::vector<std::string>> Reader::TreeNodes(
     int level, uint64_t from_index, size_t max_nodes) const {
-  if (level < 1 || level > 63) {
+  if (!IsStoredTreeLevel(level) || level > 63) {
     return absl::InvalidArgumentError(
-        absl::StrCat("tree level ", level, " is not in 1..63"));
+        absl::StrCat("tree level ", level, " is not stored: only multiples of ",
+                     kTreeTileHeight, " are (keys.h)"));
   }
   // Only nodes complete within the committed tree: a node of a larger tree
   // may already be written but is not yet covered by the published head.

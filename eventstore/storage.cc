@@ -165,13 +165,43 @@ absl::StatusOr<Head> Storage::RecoverHead() const {
   return head;
 }
 
-absl::StatusOr<Digest> Storage::LeafHashAt(uint64_t position) const {
+absl::StatusOr<merkle::CompactRange> Storage::RecoverTree(uint64_t size) const {
+  std::string frontier;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), tree_, kTreeFrontierKey, &frontier);
+  if (!status.IsNotFound()) {
+    RETURN_IF_ERROR(FromRocksDb(status, "reading the tree's frontier"));
+  }
+  if (status.ok() && frontier.size() >= 8 && (frontier.size() - 8) % 32 == 0 &&
+      DecodeFixed64(frontier.data()) == size) {
+    std::vector<Digest> peaks((frontier.size() - 8) / 32);
+    for (size_t i = 0; i < peaks.size(); ++i) {
+      std::copy(frontier.begin() + 8 + 32 * i,
+                frontier.begin() + 8 + 32 * (i + 1), peaks[i].begin());
+    }
+    absl::StatusOr<merkle::CompactRange> range =
+        merkle::CompactRange::FromPeaks(size, std::move(peaks));
+    if (range.ok()) return range;
+  }
+  return merkle::CompactRange::Recover(
+      size, [this](uint64_t begin, uint64_t end) {
+        return SubtreeRoot(begin, end, /*check_leaves=*/false);
+      });
+}
+
+absl::StatusOr<Digest> Storage::LeafHashAt(uint64_t position,
+                                           bool check) const {
   std::string value;
   RETURN_IF_ERROR(FromRocksDb(
       db_->Get(rocksdb::ReadOptions(), log_, LogKey(position), &value),
       absl::StrCat("reading the leaf at position ", position)));
   RecordParts parts;
   RETURN_IF_ERROR(SplitRecordValue(position, value, &parts));
+  if (!check) {
+    Digest stored;
+    std::copy(parts.leaf_hash.begin(), parts.leaf_hash.end(), stored.begin());
+    return stored;
+  }
   Digest leaf = LeafHash(parts.header);
   if (DigestView(leaf) != parts.leaf_hash) {
     return absl::DataLossError(
@@ -181,30 +211,37 @@ absl::StatusOr<Digest> Storage::LeafHashAt(uint64_t position) const {
   return leaf;
 }
 
-absl::StatusOr<Digest> Storage::SubtreeRoot(uint64_t begin,
-                                            uint64_t end) const {
+absl::StatusOr<Digest> Storage::SubtreeRoot(uint64_t begin, uint64_t end,
+                                            bool check_leaves) const {
   const uint64_t width = end - begin;
   if (width == 0) return merkle::EmptyRoot();
   if ((width & (width - 1)) == 0 && begin % width == 0) {
     const int level = __builtin_ctzll(width);
-    if (level == 0) return LeafHashAt(begin);
-    std::string value;
-    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), tree_,
-                                      TreeKey(level, begin >> level), &value);
-    if (status.IsNotFound() || (status.ok() && value.size() != 32)) {
-      return absl::DataLossError(absl::StrCat("Merkle node for positions ",
-                                              begin, "..", end - 1,
-                                              " is missing or malformed"));
-    }
-    RETURN_IF_ERROR(FromRocksDb(status, "reading a Merkle node"));
-    Digest digest;
-    std::copy(value.begin(), value.end(), digest.begin());
-    return digest;
+    if (level == 0) return LeafHashAt(begin, check_leaves);
+    if (IsStoredTreeLevel(level)) return StoredNode(level, begin >> level);
+    // Not a stored level: hashed from its two children below.
   }
   const uint64_t split = merkle::Split(begin, end);
-  ASSIGN_OR_RETURN(Digest left, SubtreeRoot(begin, split));
-  ASSIGN_OR_RETURN(Digest right, SubtreeRoot(split, end));
+  ASSIGN_OR_RETURN(Digest left, SubtreeRoot(begin, split, check_leaves));
+  ASSIGN_OR_RETURN(Digest right, SubtreeRoot(split, end, check_leaves));
   return merkle::HashChildren(left, right);
+}
+
+absl::StatusOr<Digest> Storage::StoredNode(int level, uint64_t index) const {
+  const uint64_t begin = index << level;
+  const uint64_t end = (index + 1) << level;
+  std::string value;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), tree_, TreeKey(level, index), &value);
+  if (status.IsNotFound() || (status.ok() && value.size() != 32)) {
+    return absl::DataLossError(absl::StrCat("Merkle node for positions ", begin,
+                                            "..", end - 1,
+                                            " is missing or malformed"));
+  }
+  RETURN_IF_ERROR(FromRocksDb(status, "reading a Merkle node"));
+  Digest digest;
+  std::copy(value.begin(), value.end(), digest.begin());
+  return digest;
 }
 
 absl::StatusOr<std::optional<Storage::StreamHead>> Storage::LastInStream(

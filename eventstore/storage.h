@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
+#include "eventstore/merkle.h"
 #include "eventstore/sha256.h"
 #include "rocksdb/db.h"
 
@@ -38,10 +39,21 @@ class Storage {
   // The root of leaves [begin, end) of the Merkle tree, from stored nodes
   // (complete subtrees) and leaf hashes. REQUIRES: begin < end <= the
   // written size.
-  absl::StatusOr<Digest> SubtreeRoot(uint64_t begin, uint64_t end) const;
+  // `check_leaves`: recompute each leaf hash read from its header
+  // (DATA_LOSS on a mismatch); off, the stored leaf hash is taken as is
+  // (reopening, which must not fail on one damaged record).
+  absl::StatusOr<Digest> SubtreeRoot(uint64_t begin, uint64_t end,
+                                     bool check_leaves = true) const;
+  // The stored node of an even `level` (keys.h); DATA_LOSS if missing.
+  absl::StatusOr<Digest> StoredNode(int level, uint64_t index) const;
   // The stored leaf hash at `position`, checked against its header
-  // (DATA_LOSS if they disagree).
-  absl::StatusOr<Digest> LeafHashAt(uint64_t position) const;
+  // (DATA_LOSS if they disagree) if `check`.
+  absl::StatusOr<Digest> LeafHashAt(uint64_t position, bool check) const;
+
+  // The tree's right edge for `size` leaves: from the stored frontier
+  // (keys.h), or if it is absent or of another size, from stored nodes and
+  // the leaf hashes as stored.
+  absl::StatusOr<merkle::CompactRange> RecoverTree(uint64_t size) const;
 
   // The head as stored: one past the last "log" key, and that event's
   // recorded_at. An empty log gives {0, 0}.

@@ -234,6 +234,15 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
     }
     group->appends.push_back(std::move(pending));
   }
+  if (tree_.size() != tree_before.size() && !options_.benchmark_without_tree) {
+    std::string frontier;
+    PutFixed64(&frontier, tree_.size());
+    for (const Digest& peak : tree_.peaks()) {
+      frontier.append(reinterpret_cast<const char*>(peak.data()), peak.size());
+    }
+    batch.Put(storage_->tree(), kTreeFrontierKey, frontier)
+        .PermitUncheckedError();
+  }
   if (batch.Count() > 0) {
     rocksdb::WriteOptions write_options;
     write_options.sync = false;  // the sync thread syncs the whole WAL
@@ -408,14 +417,16 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     EncodeRecordHeader(header, &scratch_header_);
     const Digest leaf = LeafHash(scratch_header_);
     // The Merkle tree grows in the same WriteBatch: it never lags the log.
-    tree_.Append(
-        leaf, [this, batch](int level, uint64_t index, const Digest& hash) {
-          batch
-              ->Put(storage_->tree(), TreeKey(level, index),
-                    rocksdb::Slice(reinterpret_cast<const char*>(hash.data()),
-                                   hash.size()))
-              .PermitUncheckedError();
-        });
+    if (!options_.benchmark_without_tree)
+      tree_.Append(
+          leaf, [this, batch](int level, uint64_t index, const Digest& hash) {
+            if (!IsStoredTreeLevel(level)) return;
+            batch
+                ->Put(storage_->tree(), TreeKey(level, index),
+                      rocksdb::Slice(reinterpret_cast<const char*>(hash.data()),
+                                     hash.size()))
+                .PermitUncheckedError();
+          });
     // Built once into the group's chunk: the WriteBatch copies it, the
     // bus's ring shares the chunk.
     const size_t offset = group->chunk.size();

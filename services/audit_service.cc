@@ -116,12 +116,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetEntries(
 grpc::ServerUnaryReactor* AuditService::GetTreeNodes(
     grpc::CallbackServerContext* context,
     const v1::GetTreeNodesRequest* request, v1::TreeNodes* response) {
-  if (request->level() < 1 || request->level() > 63 ||
-      request->count() > kMaxTreeNodes) {
+  if (request->level() > 63 || request->count() > kMaxTreeNodes) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("level must be 1..63 and count at most ", kMaxTreeNodes)));
+        absl::StrCat("level must be a multiple of 4 and count at most ",
+                     kMaxTreeNodes)));
     return reactor;
   }
   const int level = static_cast<int>(request->level());

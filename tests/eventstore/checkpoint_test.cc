@@ -267,15 +267,15 @@ TEST_F(CheckpointerTest, CheckpointsSurviveReopenAndStayConsistent) {
 }
 
 TEST_F(CheckpointerTest, RefusesToSignATreeInconsistentWithTheLastCheckpoint) {
-  AppendEvents(8);
+  AppendEvents(20);
   {
     auto checkpointer = Start();
-    ASSERT_EQ(*checkpointer->SignNow(), 8u);
+    ASSERT_EQ(*checkpointer->SignNow(), 20u);
   }
-  // Damage a stored node the next consistency proof goes through: the
-  // complete subtree of leaves 0..7 (level 3, index 0).
+  // Damage a stored node under the checkpoint's root: leaves 0..15
+  // (level 4, index 0).
   store_.reset();
-  testing::TamperWithValue(db_path(), kTreeColumnFamily, TreeKey(3, 0),
+  testing::TamperWithValue(db_path(), kTreeColumnFamily, TreeKey(4, 0),
                            [](std::string* value) { (*value)[0] ^= 1; });
   Reopen();
   std::vector<absl::Status> errors;
@@ -289,7 +289,7 @@ TEST_F(CheckpointerTest, RefusesToSignATreeInconsistentWithTheLastCheckpoint) {
   AppendEvents(3);
   EXPECT_EQ(checkpointer->SignNow().status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Stored(0).tree_size, 8u);  // nothing new was signed
+  EXPECT_EQ(Stored(0).tree_size, 20u);  // nothing new was signed
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors[0].message().find("refusing to sign"), std::string::npos);
 }
@@ -300,9 +300,12 @@ TEST_F(CheckpointerTest, RefusesWhenANodeUnderTheNextProofIsDamaged) {
     auto checkpointer = Start();
     ASSERT_EQ(*checkpointer->SignNow(), 6u);
   }
-  AppendEvents(4);  // 10 events: the proof from 6 uses node level 1 index 2
+  // 256 events: the proof from 6 holds the root of leaves 16..31, the
+  // stored level-4 node 1; neither the root of 6 (from leaves) nor that of
+  // 256 (a stored level-8 node) reads it.
+  AppendEvents(250);
   store_.reset();
-  testing::TamperWithValue(db_path(), kTreeColumnFamily, TreeKey(1, 2),
+  testing::TamperWithValue(db_path(), kTreeColumnFamily, TreeKey(4, 1),
                            [](std::string* value) { (*value)[5] ^= 1; });
   Reopen();
   auto checkpointer = Start();
@@ -313,19 +316,22 @@ TEST_F(CheckpointerTest, RefusesWhenANodeUnderTheNextProofIsDamaged) {
 }
 
 TEST_F(CheckpointerTest, TreeNodesAreServedPerLevel) {
-  AppendEvents(11);
-  auto level1 = store_->GetTreeNodes(1, 0, 100);
-  ASSERT_TRUE(level1.ok()) << level1.status();
-  EXPECT_EQ(level1->size(), 5u);  // pairs 0-1 .. 8-9
-  EXPECT_EQ((*level1)[0], *store_->GetTreeRoot(2));
-  auto level3 = store_->GetTreeNodes(3, 0, 100);
-  ASSERT_TRUE(level3.ok());
-  ASSERT_EQ(level3->size(), 1u);
-  EXPECT_EQ((*level3)[0], *store_->GetTreeRoot(8));
-  EXPECT_EQ(store_->GetTreeNodes(1, 3, 1)->size(), 1u);
-  EXPECT_TRUE(store_->GetTreeNodes(4, 0, 100)->empty());
-  EXPECT_EQ(store_->GetTreeNodes(0, 0, 1).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  AppendEvents(300);
+  auto level4 = store_->GetTreeNodes(4, 0, 100);
+  ASSERT_TRUE(level4.ok()) << level4.status();
+  EXPECT_EQ(level4->size(), 18u);  // leaves 0-15 .. 272-287
+  EXPECT_EQ((*level4)[0], *store_->GetTreeRoot(16));
+  auto level8 = store_->GetTreeNodes(8, 0, 100);
+  ASSERT_TRUE(level8.ok());
+  ASSERT_EQ(level8->size(), 1u);
+  EXPECT_EQ((*level8)[0], *store_->GetTreeRoot(256));
+  EXPECT_EQ(store_->GetTreeNodes(4, 3, 1)->size(), 1u);
+  EXPECT_TRUE(store_->GetTreeNodes(12, 0, 100)->empty());
+  // Other levels are not stored (they are hashed from the ones below).
+  for (int level : {0, 1, 2, 3, 5}) {
+    EXPECT_EQ(store_->GetTreeNodes(level, 0, 1).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
 }
 
 }  // namespace

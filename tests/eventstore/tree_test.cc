@@ -137,22 +137,39 @@ TEST_F(TreeTest, SizesPastTheHeadAreOutOfRange) {
             absl::StatusCode::kOutOfRange);
 }
 
-TEST_F(TreeTest, ATamperedNodeBreaksTheProofsThatUseIt) {
-  AppendEvents(16);
-  const Digest root = Root(16);
+TEST_F(TreeTest, ReopeningWithoutAUsableFrontierRebuildsTheEdge) {
+  AppendEvents(1000);
+  const std::string root = store_->GetHead().root_hash;
   store_.reset();
-  // Flip a byte of the node over positions 4..7 (level 2, index 1).
-  testing::TamperWithValue(db_path(), kTreeColumnFamily, TreeKey(2, 1),
+  // A frontier of another size (as in a store written before frontiers):
+  // the edge is rebuilt from stored nodes and leaf hashes.
+  testing::TamperWithValue(db_path(), kTreeColumnFamily, kTreeFrontierKey,
+                           [](std::string* value) { (*value)[7] ^= 1; });
+  Reopen();
+  EXPECT_EQ(store_->GetHead().root_hash, root);
+  AppendEvents(3);
+  EXPECT_EQ(store_->GetHead().root_hash,
+            std::string(DigestView(merkle::RootFromLeaves(LeafHashes()))));
+}
+
+TEST_F(TreeTest, ATamperedNodeBreaksTheProofsThatUseIt) {
+  AppendEvents(256);
+  const Digest root = Root(256);
+  store_.reset();
+  // Flip a byte of the node over positions 16..31 (level 4, index 1).
+  testing::TamperWithValue(db_path(), kTreeColumnFamily, TreeKey(4, 1),
                            [](std::string* value) { (*value)[0] ^= 1; });
   Reopen();
   // Higher nodes were stored when they were built, so the damage shows
   // where an auditor looks: a proof through the node no longer verifies
   // against the root they recorded.
-  auto proof = store_->GetInclusionProof(0, 16);
+  auto proof = store_->GetInclusionProof(0, 256);
   ASSERT_TRUE(proof.ok());
   std::vector<Digest> leaves = LeafHashes();
   EXPECT_FALSE(
-      merkle::VerifyInclusion(0, 16, leaves[0], ToDigests(*proof), root).ok());
+      merkle::VerifyInclusion(0, 256, leaves[0], ToDigests(*proof), root).ok());
+  // The stored node above it was written from the original.
+  EXPECT_EQ(Root(256), root);
 }
 
 }  // namespace

@@ -225,10 +225,10 @@ TEST_F(VerifyTest, ARewrittenRecordWithItsLeafHashIsLocated) {
   CliRun run = Verify("--full");
   EXPECT_EQ(run.exit_code, 1) << run.output;
   // The nodes written with the original leaf still hold: the fault is
-  // narrowed to the pair of leaves under the lowest one that disagrees.
+  // narrowed to the 16 leaves under the lowest stored one that disagrees.
   EXPECT_TRUE(absl::StrContains(run.output,
-                                "position 22: the server's tree node at level "
-                                "1 index 11 (positions 22..23) does not match"))
+                                "position 16: the server's tree node at level "
+                                "4 index 1 (positions 16..31) does not match"))
       << run.output;
 }
 
@@ -251,17 +251,18 @@ TEST_F(VerifyTest, AFlippedPayloadByteIsNamed) {
 TEST_F(VerifyTest, AFlippedTreeNodeIsNamed) {
   AppendEvents(40);
   Restart();
-  // Level 2 node 3 covers positions 12..15. The checkpoint's root does not
-  // read it, so only comparing every stored node finds it.
+  // Level 4 node 1 covers positions 16..31. The entries and the checkpoint
+  // signed before the damage agree, so only comparing every stored node
+  // finds it.
   TamperOffline([](const std::string& path) {
-    testing::TamperWithValue(path, kTreeColumnFamily, TreeKey(2, 3),
+    testing::TamperWithValue(path, kTreeColumnFamily, TreeKey(4, 1),
                              [](std::string* value) { (*value)[9] ^= 0x04; });
   });
   CliRun run = Verify();
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output,
-                                "position 12: the server's tree node at level "
-                                "2 index 3 (positions 12..15)"))
+                                "position 16: the server's tree node at level "
+                                "4 index 1 (positions 16..31)"))
       << run.output;
 }
 
