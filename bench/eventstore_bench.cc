@@ -10,6 +10,7 @@
 //   append_batch   --batch_threads appenders, --batch events per append
 //   read_all       the whole log in reads of --read_limit events
 //   read_stream    every stream written above, in reads of --read_limit
+//   proofs         inclusion and consistency proofs over the whole log
 //   disk_sync      the disk itself: 512-byte appends to a plain file, each
 //                  followed by fdatasync (no RocksDB), for reading the
 //                  append figures against what the disk can do today
@@ -230,6 +231,34 @@ void RunReadAll(EventStore* store) {
          MicrosSince(start) / 1e6, &latencies);
 }
 
+// Inclusion and consistency proofs at spread positions of the whole log,
+// one thread; "events" are proofs.
+void RunProofs(EventStore* store) {
+  const uint64_t size = store->GetHead().next_position;
+  if (size < 2) return;
+  for (bool consistency : {false, true}) {
+    Latencies latencies;
+    const int proofs = 20000;
+    auto start = Clock::now();
+    for (int i = 0; i < proofs; ++i) {
+      const uint64_t pick =
+          (static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull) % (size - 1);
+      auto op_start = Clock::now();
+      absl::Status status =
+          consistency ? store->GetConsistencyProof(pick + 1, size).status()
+                      : store->GetInclusionProof(pick, size).status();
+      latencies.micros.push_back(MicrosSince(op_start));
+      if (!status.ok()) {
+        std::fprintf(stderr, "proof failed: %s\n", status.ToString().c_str());
+        std::exit(1);
+      }
+    }
+    Report(consistency ? "consistency_proof" : "inclusion_proof",
+           absl::StrCat("tree_size=", size), proofs, MicrosSince(start) / 1e6,
+           &latencies);
+  }
+}
+
 void RunReadStream(EventStore* store) {
   Latencies latencies;
   uint64_t events = 0;
@@ -331,6 +360,8 @@ int Main() {
       RunDiskSync(path);
     } else if (workload == "read_all") {
       RunReadAll(store->get());
+    } else if (workload == "proofs") {
+      RunProofs(store->get());
     } else if (workload == "read_stream") {
       RunReadStream(store->get());
     } else {

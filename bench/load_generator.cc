@@ -14,6 +14,10 @@
 //   subscribe_fanout  --subscribers subscriptions from now while one client
 //                     appends --fanout_rate events/s; latency is append to
 //                     delivery
+//   inclusion_proof   Audit.GetInclusionProof of a random position in the
+//                     current tree (--proof_clients calls in flight)
+//   consistency_proof Audit.GetConsistencyProof from a random size to the
+//                     current tree
 //
 // Unary workloads use gRPC's callback client API: --clients concurrent
 // calls, each starting the next when it completes.
@@ -36,6 +40,7 @@
 #include "absl/synchronization/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "loadgen.pb.h"
+#include "missionlog/v1/audit.grpc.pb.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:7600", "missionlogd address.");
@@ -53,6 +58,8 @@ ABSL_FLAG(int, ops, 100000, "Calls per unary workload (events for stream).");
 ABSL_FLAG(int, batch, 100, "Events per append in append_batch.");
 ABSL_FLAG(int, batch_events, 1000000, "Events written by append_batch.");
 ABSL_FLAG(int, payload_bytes, 300, "Payload size of each event.");
+ABSL_FLAG(int, proof_clients, 4, "Concurrent calls for the proof workloads.");
+ABSL_FLAG(int, proof_ops, 20000, "Calls per proof workload.");
 ABSL_FLAG(int, subscribers, 100, "Subscribers for subscribe_fanout.");
 ABSL_FLAG(int, fanout_rate, 10000, "Events/s appended in subscribe_fanout.");
 ABSL_FLAG(int, fanout_seconds, 5, "Duration of subscribe_fanout.");
@@ -166,6 +173,60 @@ void Noop(v1::EventStore::Stub* stub) {
       },
       &samples);
   Report("noop", clients, ops, seconds, &samples);
+}
+
+// Proofs over the tree as it is when the workload starts; "events" in the
+// report line are proofs.
+void Proofs(v1::EventStore::Stub* stub, v1::Audit::Stub* audit,
+            bool consistency) {
+  grpc::ClientContext head_context;
+  v1::GetHeadRequest head_request;
+  v1::GetHeadResponse head;
+  if (!stub->GetHead(&head_context, head_request, &head).ok() ||
+      head.next_position() < 2) {
+    std::fprintf(stderr, "proof workloads need a log of 2+ events\n");
+    std::exit(1);
+  }
+  const uint64_t size = head.next_position();
+  const int clients = absl::GetFlag(FLAGS_proof_clients);
+  const int ops = absl::GetFlag(FLAGS_proof_ops);
+  Samples samples;
+  double seconds = RunClosedLoop(
+      clients, ops,
+      [audit, size, consistency](int i, std::function<void(bool)> done) {
+        // A cheap deterministic spread over the whole log.
+        const uint64_t pick =
+            (static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull) % (size - 1);
+        auto* context = new grpc::ClientContext();
+        if (consistency) {
+          auto* request = new v1::GetConsistencyProofRequest();
+          auto* response = new v1::ConsistencyProof();
+          request->set_old_size(pick + 1);
+          request->set_new_size(size);
+          audit->async()->GetConsistencyProof(context, request, response,
+                                              [=](grpc::Status status) {
+                                                delete context;
+                                                delete request;
+                                                delete response;
+                                                done(status.ok());
+                                              });
+        } else {
+          auto* request = new v1::GetInclusionProofRequest();
+          auto* response = new v1::InclusionProof();
+          request->set_position(pick);
+          request->set_tree_size(size);
+          audit->async()->GetInclusionProof(context, request, response,
+                                            [=](grpc::Status status) {
+                                              delete context;
+                                              delete request;
+                                              delete response;
+                                              done(status.ok());
+                                            });
+        }
+      },
+      &samples);
+  Report(consistency ? "consistency_proof" : "inclusion_proof", clients, ops,
+         seconds, &samples);
 }
 
 void AppendUnary(v1::EventStore::Stub* stub, const std::string& name,
@@ -399,6 +460,7 @@ int Main() {
   auto channel = grpc::CreateCustomChannel(
       server, grpc::InsecureChannelCredentials(), args);
   auto stub = v1::EventStore::NewStub(channel);
+  auto audit = v1::Audit::NewStub(channel);
   for (absl::string_view workload :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (workload == "noop") {
@@ -417,6 +479,10 @@ int Main() {
       AppendStream(stub.get(), /*noop=*/true);
     } else if (workload == "read_all") {
       ReadAll(stub.get());
+    } else if (workload == "inclusion_proof") {
+      Proofs(stub.get(), audit.get(), /*consistency=*/false);
+    } else if (workload == "consistency_proof") {
+      Proofs(stub.get(), audit.get(), /*consistency=*/true);
     } else if (workload == "subscribe_fanout") {
       SubscribeFanout(server);
     } else {

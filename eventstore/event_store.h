@@ -106,6 +106,9 @@ struct ReadAllRequest {
   size_t limit = 1000;        // maximum number of events returned
   std::string stream_prefix;  // only events whose stream starts with this
   std::string type_prefix;    // only events whose type starts with this
+  // false: skip the hash checks of Options::verify_reads, for readers who
+  // recompute every hash themselves (auditors' GetEntries).
+  bool verify = true;
 };
 
 struct ReadAllResult {

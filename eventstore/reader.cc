@@ -58,8 +58,8 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
       return absl::DataLossError(
           absl::StrCat("the log has no event at position ", expected));
     }
-    RETURN_IF_ERROR(Collect(request, expected++, View(it->value()), verify_,
-                            &result, &bytes));
+    RETURN_IF_ERROR(Collect(request, expected++, View(it->value()),
+                            verify_ && request.verify, &result, &bytes));
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log"));
   const bool stopped_early =
@@ -276,34 +276,10 @@ absl::StatusOr<std::vector<std::string>> Reader::TreeNodes(
   std::vector<std::string> nodes;
   if (from_index >= complete) return nodes;
   const uint64_t count = std::min<uint64_t>(complete - from_index, max_nodes);
-  nodes.reserve(count);
-  rocksdb::ReadOptions read_options;
-  read_options.verify_checksums = true;
-  const std::string end_key = TreeKey(level, from_index + count);
-  rocksdb::Slice upper(end_key);
-  read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(read_options, storage_->tree()));
-  uint64_t expected = from_index;
-  for (it->Seek(TreeKey(level, from_index)); it->Valid(); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    const uint64_t index = DecodeFixed64(key.data() + 1);
-    if (key.size() != 9 || index != expected || it->value().size() != 32) {
-      return absl::DataLossError(absl::StrCat(
-          "tree node at level ", level, " index ", expected, " (positions ",
-          expected << level, "..", ((expected + 1) << level) - 1,
-          ") is missing or malformed"));
-    }
-    nodes.emplace_back(it->value().data(), it->value().size());
-    ++expected;
-  }
-  if (!it->status().ok()) {
-    return FromRocksDb(it->status(), "reading the tree");
-  }
-  if (nodes.size() != count) {
-    return absl::DataLossError(absl::StrCat(
-        "tree node at level ", level, " index ", expected, " is missing"));
-  }
+  ASSIGN_OR_RETURN(std::vector<Digest> stored,
+                   storage_->StoredNodes(level, from_index, count));
+  nodes.reserve(stored.size());
+  for (const Digest& node : stored) nodes.emplace_back(DigestView(node));
   return nodes;
 }
 

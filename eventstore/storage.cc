@@ -189,37 +189,25 @@ absl::StatusOr<merkle::CompactRange> Storage::RecoverTree(uint64_t size) const {
       });
 }
 
-absl::StatusOr<Digest> Storage::LeafHashAt(uint64_t position,
-                                           bool check) const {
-  std::string value;
-  RETURN_IF_ERROR(FromRocksDb(
-      db_->Get(rocksdb::ReadOptions(), log_, LogKey(position), &value),
-      absl::StrCat("reading the leaf at position ", position)));
-  RecordParts parts;
-  RETURN_IF_ERROR(SplitRecordValue(position, value, &parts));
-  if (!check) {
-    Digest stored;
-    std::copy(parts.leaf_hash.begin(), parts.leaf_hash.end(), stored.begin());
-    return stored;
-  }
-  Digest leaf = LeafHash(parts.header);
-  if (DigestView(leaf) != parts.leaf_hash) {
-    return absl::DataLossError(
-        absl::StrCat("event at position ", position,
-                     " is corrupt: leaf hash does not match header"));
-  }
-  return leaf;
-}
-
 absl::StatusOr<Digest> Storage::SubtreeRoot(uint64_t begin, uint64_t end,
                                             bool check_leaves) const {
   const uint64_t width = end - begin;
   if (width == 0) return merkle::EmptyRoot();
   if ((width & (width - 1)) == 0 && begin % width == 0) {
+    // A complete subtree: stored, or hashed from the nodes (or leaves) of
+    // the stored level below it, read in one scan.
     const int level = __builtin_ctzll(width);
-    if (level == 0) return LeafHashAt(begin, check_leaves);
-    if (IsStoredTreeLevel(level)) return StoredNode(level, begin >> level);
-    // Not a stored level: hashed from its two children below.
+    const int base = level - level % kTreeTileHeight;
+    const uint64_t count = uint64_t{1} << (level - base);
+    ASSIGN_OR_RETURN(std::vector<Digest> nodes,
+                     base == 0 ? LeafHashes(begin, count, check_leaves)
+                               : StoredNodes(base, begin >> base, count));
+    for (size_t n = nodes.size(); n > 1; n /= 2) {
+      for (size_t i = 0; i < n / 2; ++i) {
+        nodes[i] = merkle::HashChildren(nodes[2 * i], nodes[2 * i + 1]);
+      }
+    }
+    return nodes[0];
   }
   const uint64_t split = merkle::Split(begin, end);
   ASSIGN_OR_RETURN(Digest left, SubtreeRoot(begin, split, check_leaves));
@@ -227,21 +215,90 @@ absl::StatusOr<Digest> Storage::SubtreeRoot(uint64_t begin, uint64_t end,
   return merkle::HashChildren(left, right);
 }
 
-absl::StatusOr<Digest> Storage::StoredNode(int level, uint64_t index) const {
-  const uint64_t begin = index << level;
-  const uint64_t end = (index + 1) << level;
-  std::string value;
-  rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), tree_, TreeKey(level, index), &value);
-  if (status.IsNotFound() || (status.ok() && value.size() != 32)) {
-    return absl::DataLossError(absl::StrCat("Merkle node for positions ", begin,
-                                            "..", end - 1,
-                                            " is missing or malformed"));
+namespace {
+
+// Point lookups of `keys` in one batch (bloom filters make each cheaper than
+// a seek). OK with `values` filled, or the index of the first key that is
+// missing in `*missing`.
+absl::Status MultiGet(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+                      const std::vector<std::string>& keys,
+                      std::vector<rocksdb::PinnableSlice>* values,
+                      size_t* missing) {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  values->resize(keys.size());
+  db->MultiGet(rocksdb::ReadOptions(), family, slices.size(), slices.data(),
+               values->data(), statuses.data(), /*sorted_input=*/true);
+  *missing = keys.size();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      *missing = i;
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(FromRocksDb(statuses[i], "reading the tree"));
   }
-  RETURN_IF_ERROR(FromRocksDb(status, "reading a Merkle node"));
-  Digest digest;
-  std::copy(value.begin(), value.end(), digest.begin());
-  return digest;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Digest>> Storage::StoredNodes(int level,
+                                                         uint64_t first,
+                                                         uint64_t count) const {
+  std::vector<std::string> keys;
+  keys.reserve(count);
+  for (uint64_t i = 0; i < count; ++i)
+    keys.push_back(TreeKey(level, first + i));
+  std::vector<rocksdb::PinnableSlice> values;
+  size_t missing;
+  RETURN_IF_ERROR(MultiGet(db_.get(), tree_, keys, &values, &missing));
+  std::vector<Digest> nodes(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (i == missing || values[i].size() != 32) {
+      const uint64_t index = first + i;
+      return absl::DataLossError(absl::StrCat(
+          "Merkle node at level ", level, " index ", index, " (positions ",
+          index << level, "..", ((index + 1) << level) - 1,
+          ") is missing or malformed"));
+    }
+    std::memcpy(nodes[i].data(), values[i].data(), 32);
+  }
+  return nodes;
+}
+
+absl::StatusOr<std::vector<Digest>> Storage::LeafHashes(uint64_t first,
+                                                        uint64_t count,
+                                                        bool check) const {
+  std::vector<std::string> keys;
+  keys.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) keys.push_back(LogKey(first + i));
+  std::vector<rocksdb::PinnableSlice> values;
+  size_t missing;
+  RETURN_IF_ERROR(MultiGet(db_.get(), log_, keys, &values, &missing));
+  std::vector<Digest> leaves(count);
+  for (size_t i = 0; i < count; ++i) {
+    const uint64_t position = first + i;
+    if (i == missing) {
+      return absl::DataLossError(
+          absl::StrCat("the log has no event at position ", position));
+    }
+    RecordParts parts;
+    RETURN_IF_ERROR(SplitRecordValue(
+        position, absl::string_view(values[i].data(), values[i].size()),
+        &parts));
+    if (check) {
+      leaves[i] = LeafHash(parts.header);
+      if (DigestView(leaves[i]) != parts.leaf_hash) {
+        return absl::DataLossError(
+            absl::StrCat("event at position ", position,
+                         " is corrupt: leaf hash does not match header"));
+      }
+    } else {
+      std::copy(parts.leaf_hash.begin(), parts.leaf_hash.end(),
+                leaves[i].begin());
+    }
+  }
+  return leaves;
 }
 
 absl::StatusOr<std::optional<Storage::StreamHead>> Storage::LastInStream(

@@ -44,11 +44,14 @@ class Storage {
   // (reopening, which must not fail on one damaged record).
   absl::StatusOr<Digest> SubtreeRoot(uint64_t begin, uint64_t end,
                                      bool check_leaves = true) const;
-  // The stored node of an even `level` (keys.h); DATA_LOSS if missing.
-  absl::StatusOr<Digest> StoredNode(int level, uint64_t index) const;
-  // The stored leaf hash at `position`, checked against its header
-  // (DATA_LOSS if they disagree) if `check`.
-  absl::StatusOr<Digest> LeafHashAt(uint64_t position, bool check) const;
+  // The stored nodes [first, first + count) of a stored `level` (keys.h),
+  // in one scan; DATA_LOSS naming the first missing or malformed one.
+  absl::StatusOr<std::vector<Digest>> StoredNodes(int level, uint64_t first,
+                                                  uint64_t count) const;
+  // The leaf hashes at positions [first, first + count), in one scan,
+  // checked against their headers if `check`.
+  absl::StatusOr<std::vector<Digest>> LeafHashes(uint64_t first, uint64_t count,
+                                                 bool check) const;
 
   // The tree's right edge for `size` leaves: from the stored frontier
   // (keys.h), or if it is absent or of another size, from stored nodes and
