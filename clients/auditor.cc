@@ -1,8 +1,10 @@
 #include "clients/auditor.h"
 
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "eventstore/checkpoint.h"
 #include "eventstore/leaf.h"
 #include "eventstore/merkle.h"
@@ -60,6 +63,71 @@ struct Walk {
   // level's first one.
   std::vector<std::vector<Digest>> nodes = std::vector<std::vector<Digest>>(64);
   std::vector<uint64_t> first_node = std::vector<uint64_t>(64, 0);
+};
+
+// Batches handed from the receiving thread to the checking thread, at most
+// kDepth at a time; checked messages go back to be parsed into again.
+class BatchPipe {
+ public:
+  // On the receiving thread: takes `batch`'s contents. False once the
+  // checker has stopped.
+  bool Produce(v1::GetEntriesResponse* batch) {
+    absl::MutexLock lock(&mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return full_.size() < kDepth || stopped_;
+    };
+    mu_.Await(absl::Condition(&room));
+    if (stopped_) return false;
+    full_.emplace_back();
+    full_.back().Swap(batch);
+    if (!empty_.empty()) {
+      batch->Swap(&empty_.back());  // reuse its allocated entries
+      empty_.pop_back();
+    }
+    return true;
+  }
+
+  // No more batches.
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+
+  // On the checking thread: runs `check` on each batch until it returns
+  // false or the pipe is closed and drained.
+  void Consume(
+      const std::function<bool(const v1::GetEntriesResponse&)>& check) {
+    while (true) {
+      v1::GetEntriesResponse batch;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !full_.empty() || closed_;
+        };
+        mu_.Await(absl::Condition(&ready));
+        if (full_.empty()) return;
+        batch.Swap(&full_.front());
+        full_.pop_front();
+      }
+      const bool go_on = check(batch);
+      absl::MutexLock lock(&mu_);
+      if (!go_on) {
+        stopped_ = true;
+        return;
+      }
+      batch.Clear();
+      empty_.emplace_back();
+      empty_.back().Swap(&batch);
+    }
+  }
+
+ private:
+  static constexpr size_t kDepth = 4;
+  absl::Mutex mu_;
+  std::deque<v1::GetEntriesResponse> full_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::GetEntriesResponse> empty_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Checks one entry and appends its leaf. DATA_LOSS naming the position.
@@ -327,23 +395,33 @@ absl::StatusOr<VerifyReport> VerifyLog(Client* client,
   absl::Status entry_status;
   // A full run found the leaves up to the trusted size changed.
   bool trusted_prefix_differs = false;
+  // Checks one batch; false once an entry fails or the size is reached.
+  auto check_batch = [&](const v1::GetEntriesResponse& batch) {
+    for (const v1::LogEntry& entry : batch.entries()) {
+      if (next >= size) return false;
+      entry_status = CheckEntry(entry, next, &walk);
+      if (!entry_status.ok()) return false;
+      ++next;
+      if (trusted != nullptr && next == trusted->tree_size &&
+          walk.range.Root() != trusted->root_hash) {
+        trusted_prefix_differs = true;
+      }
+    }
+    if (options.progress) options.progress(next - report.from, to_do);
+    return true;
+  };
   absl::Status streamed = absl::OkStatus();
-  if (to_do > 0)
+  if (to_do > 0) {
+    // Receiving (gRPC, parsing) on this thread and checking (hashing) on
+    // another overlap: a few batches in between.
+    BatchPipe pipe;
+    std::thread checker([&pipe, &check_batch] { pipe.Consume(check_batch); });
     streamed = client->GetEntries(
-        report.from, to_do, [&](const v1::GetEntriesResponse& batch) {
-          for (const v1::LogEntry& entry : batch.entries()) {
-            if (next >= size) return false;
-            entry_status = CheckEntry(entry, next, &walk);
-            if (!entry_status.ok()) return false;
-            ++next;
-            if (trusted != nullptr && next == trusted->tree_size &&
-                walk.range.Root() != trusted->root_hash) {
-              trusted_prefix_differs = true;
-            }
-          }
-          if (options.progress) options.progress(next - report.from, to_do);
-          return true;
-        });
+        report.from, to_do,
+        [&pipe](v1::GetEntriesResponse* batch) { return pipe.Produce(batch); });
+    pipe.Close();
+    checker.join();
+  }
   if (!entry_status.ok()) return entry_status;
   if (!streamed.ok()) {
     return absl::Status(streamed.code(), absl::StrCat("position ", next, ": ",

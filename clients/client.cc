@@ -206,7 +206,7 @@ absl::StatusOr<v1::SignedCheckpoint> Client::GetCheckpoint(uint64_t tree_size) {
 
 absl::Status Client::GetEntries(
     uint64_t from, uint64_t count,
-    const std::function<bool(const v1::GetEntriesResponse&)>& on_batch) {
+    const std::function<bool(v1::GetEntriesResponse*)>& on_batch) {
   v1::GetEntriesRequest request;
   request.set_from(from);
   request.set_count(count);
@@ -215,7 +215,7 @@ absl::Status Client::GetEntries(
       audit_->GetEntries(&context, request);
   v1::GetEntriesResponse response;
   while (reader->Read(&response)) {
-    if (!on_batch(response)) {
+    if (!on_batch(&response)) {
       context.TryCancel();
       reader->Finish().ok();
       return absl::OkStatus();

@@ -78,10 +78,11 @@ class Client {
   // A signed checkpoint: the latest for tree_size 0.
   absl::StatusOr<v1::SignedCheckpoint> GetCheckpoint(uint64_t tree_size);
   // Streams the entries [from, from + count) (count 0: to the head);
-  // `on_batch` returns false to stop early.
+  // `on_batch` may take the batch's contents (swap them out) and returns
+  // false to stop early.
   absl::Status GetEntries(
       uint64_t from, uint64_t count,
-      const std::function<bool(const v1::GetEntriesResponse&)>& on_batch);
+      const std::function<bool(v1::GetEntriesResponse*)>& on_batch);
   absl::StatusOr<v1::TreeNodes> GetTreeNodes(uint32_t level,
                                              uint64_t from_index,
                                              uint32_t count);

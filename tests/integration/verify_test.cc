@@ -246,6 +246,16 @@ TEST_F(VerifyTest, AFlippedPayloadByteIsNamed) {
   EXPECT_TRUE(absl::StrContains(
       run.output, "position 31: the payload does not match the digest"))
       << run.output;
+  // A server that checks its reads (the default) refuses to serve it.
+  Restart();
+  v1::ReadRequest read;
+  read.mutable_all()->set_from_position(31);
+  read.set_limit(1);
+  auto result =
+      client_->Read(read, [](const v1::ReadResponse&) { return true; });
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(absl::StrContains(result.status().message(), "31"))
+      << result.status();
 }
 
 TEST_F(VerifyTest, AFlippedTreeNodeIsNamed) {
