@@ -6,10 +6,12 @@
 
 namespace missionlog {
 
-AppendStreamReactor::AppendStreamReactor(EventStore* store,
+AppendStreamReactor::AppendStreamReactor(DomainGate* gate,
                                          const ServiceOptions& options,
                                          std::string principal)
-    : store_(store), options_(options), principal_(std::move(principal)) {
+    : appends_(DomainGate::NewSequence(gate)),
+      options_(options),
+      principal_(std::move(principal)) {
   {
     absl::MutexLock lock(&mu_);
     reading_ = true;
@@ -50,10 +52,10 @@ void AppendStreamReactor::Submit(uint64_t sequence,
   }
   // The wire request is kept for error details; the engine gets the copy.
   auto wire = std::make_shared<v1::AppendRequest>(request.append());
-  store_->AppendAsync(std::move(append).value(),
-                      [this, sequence, wire](absl::StatusOr<AppendResult> r) {
-                        Complete(sequence, std::move(r), *wire);
-                      });
+  appends_->Append(std::move(append).value(),
+                   [this, sequence, wire](absl::StatusOr<AppendResult> r) {
+                     Complete(sequence, std::move(r), *wire);
+                   });
 }
 
 void AppendStreamReactor::Complete(uint64_t sequence,

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
+#include "services/domain_gate.h"
 #include "services/event_store_service.h"
 
 namespace missionlog {
@@ -23,7 +24,7 @@ class AppendStreamReactor
     : public grpc::ServerBidiReactor<v1::AppendStreamRequest,
                                      v1::AppendStreamResponse> {
  public:
-  AppendStreamReactor(EventStore* store, const ServiceOptions& options,
+  AppendStreamReactor(DomainGate* gate, const ServiceOptions& options,
                       std::string principal);
 
   void OnReadDone(bool ok) override;
@@ -51,7 +52,8 @@ class AppendStreamReactor
   Actions Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run(const Actions& actions);
 
-  EventStore* const store_;
+  // Keeps this call's appends in order through validation.
+  const std::shared_ptr<DomainGate::Sequence> appends_;
   const ServiceOptions options_;
   const std::string principal_;
 

@@ -16,7 +16,8 @@ EventStoreService::EventStoreService(EventStore* store, WorkerPool* workers,
     : store_(store),
       workers_(workers),
       options_(options),
-      encoded_(options.encoded_events, options.encoded_event_bytes) {}
+      encoded_(options.encoded_events, options.encoded_event_bytes),
+      gate_(store, workers) {}
 
 grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
@@ -29,8 +30,8 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
     return reactor;
   }
   // Completes on the engine's completion thread once durable: no thread
-  // waits for the disk.
-  store_->AppendAsync(
+  // waits for the disk. Domain events are validated on a worker first.
+  gate_.Append(
       std::move(append).value(),
       [reactor, request, response](absl::StatusOr<AppendResult> result) {
         if (result.ok()) {
@@ -45,7 +46,7 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
 
 grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
 EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
-  return new AppendStreamReactor(store_, options_,
+  return new AppendStreamReactor(&gate_, options_,
                                  AnonymousPrincipal(context->peer()));
 }
 

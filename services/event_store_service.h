@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
+#include "services/domain_gate.h"
 #include "services/encoded_events.h"
 #include "services/worker_pool.h"
 
@@ -78,6 +79,7 @@ class EventStoreService final
   WorkerPool* const workers_;
   const ServiceOptions options_;
   EncodedEvents encoded_;  // shared by all subscriptions
+  DomainGate gate_;        // validates domain events before they are appended
 
   absl::Mutex mu_;
   absl::flat_hash_set<SubscribeReactor*> subscriptions_ ABSL_GUARDED_BY(mu_);

@@ -56,7 +56,7 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, AppendThenReadAsATableAndAsJson) {
   CliRun appended =
-      Cli("append dhsc/decision/2025-014 missionlog.decision.recorded.v1 "
+      Cli("append dhsc/decision/2025-014 dhsc.decision.recorded.v1 "
           "'{\"decision\":\"fund 40 diagnostic centres\"}' "
           "--expected-version=no-stream");
   EXPECT_EQ(appended.exit_code, 0) << appended.output;
@@ -77,7 +77,7 @@ TEST_F(CliTest, AppendThenReadAsATableAndAsJson) {
       absl::StrSplit(table.output, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 4u) << table.output;  // header, 2 rows, count
   EXPECT_TRUE(absl::StartsWith(lines[0], "POSITION"));
-  EXPECT_TRUE(absl::StrContains(lines[1], "missionlog.decision.recorded.v1"));
+  EXPECT_TRUE(absl::StrContains(lines[1], "dhsc.decision.recorded.v1"));
   EXPECT_TRUE(absl::StrContains(lines[2], "{\"from\":\"stdin\"}"));
   EXPECT_EQ(lines[3], "(2 events)");
 

@@ -19,6 +19,8 @@
 #include "clients/client.h"
 #include "clients/proofs.h"
 #include "gtest/gtest.h"
+#include "missionlog/v1/domain/missions.pb.h"
+#include "missionlog/v1/domain/organisations.pb.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
 
@@ -31,7 +33,7 @@ v1::AppendRequest MakeRequest(const std::string& stream, int events,
   request.set_stream(stream);
   for (int i = 0; i < events; ++i) {
     v1::EventData* event = request.add_events();
-    event->set_type("missionlog.test.v1");
+    event->set_type("test.event.v1");
     event->set_source("urn:missionlog:integration");
     event->set_datacontenttype("application/json");
     event->set_data(absl::StrCat("{\"tag\":\"", tag, "\",\"i\":", i, "}"));
@@ -125,6 +127,80 @@ TEST_F(ServerTest, RetryWithTheSameIdsIsIdempotent) {
   EXPECT_TRUE(again->deduplicated());
   EXPECT_EQ(again->first_position(), first->first_position());
   EXPECT_EQ(Head(), 2u);
+}
+
+// One domain event as a raw append.
+v1::AppendRequest DomainAppend(const std::string& stream,
+                               const std::string& type,
+                               const google::protobuf::Message& payload) {
+  v1::AppendRequest request;
+  request.set_stream(stream);
+  v1::EventData* event = request.add_events();
+  event->set_type(type);
+  event->set_datacontenttype(absl::StrCat(
+      "application/protobuf; proto=", payload.GetDescriptor()->full_name()));
+  event->set_data(payload.SerializeAsString());
+  return request;
+}
+
+TEST_F(ServerTest, RawAppendsOfDomainTypesAreValidated) {
+  const uint64_t head = Head();
+  // A JSON payload under a domain type: refused, nothing written.
+  v1::AppendRequest json = MakeRequest("dhsc/decision/1", 1, "j");
+  json.mutable_events(0)->set_type("missionlog.decision.recorded.v1");
+  auto refused = client_->Append(json);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("does not parse as"),
+            std::string::npos)
+      << refused.status();
+
+  v1::OrganisationRegistered dhsc;
+  dhsc.set_organisation("dhsc");
+  dhsc.set_name("Department of Health and Social Care");
+  dhsc.set_kind(v1::ORGANISATION_KIND_MINISTERIAL_DEPARTMENT);
+  ASSERT_TRUE(
+      client_
+          ->Append(DomainAppend("dhsc/organisation/dhsc",
+                                "missionlog.organisation.registered.v1", dhsc))
+          .ok());
+
+  // A mission whose lead organisation was never registered.
+  v1::MissionDeclared mission;
+  mission.set_title("Build an NHS fit for the future");
+  mission.set_outcome_statement("Fewer people dying of the biggest killers");
+  v1::Target* target = mission.add_targets();
+  target->set_id("elective-18-weeks");
+  target->set_description("92% of patients treated within 18 weeks");
+  mission.mutable_lead_organisation()->set_stream("nhse/organisation/nhse");
+  mission.mutable_valid_from()->set_year(2024);
+  mission.mutable_valid_from()->set_month(12);
+  mission.mutable_valid_from()->set_day(5);
+  auto missing = client_->Append(DomainAppend(
+      "dhsc/mission/nhs", "missionlog.mission.declared.v1", mission));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(missing.status().message().find(
+                "MissionDeclared.lead_organisation: stream "
+                "nhse/organisation/nhse does not exist"),
+            std::string::npos)
+      << missing.status();
+  EXPECT_EQ(Head(), head + 1);  // only the organisation
+
+  // Pipelined: results in order, the invalid one alone refused, and the
+  // opaque department event after it appended after the valid mission.
+  mission.mutable_lead_organisation()->set_stream("dhsc/organisation/dhsc");
+  std::vector<v1::AppendRequest> appends;
+  appends.push_back(DomainAppend("dhsc/mission/nhs",
+                                 "missionlog.mission.declared.v1", mission));
+  appends.push_back(json);
+  appends.push_back(MakeRequest("dhsc/notes/1", 1, "opaque"));
+  auto results = client_->AppendPipelined(appends);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 3u);
+  ASSERT_TRUE((*results)[0].ok()) << (*results)[0].status();
+  EXPECT_EQ((*results)[1].status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*results)[2].ok()) << (*results)[2].status();
+  EXPECT_LT((*results)[0]->first_position(), (*results)[2]->first_position());
+  EXPECT_EQ(Head(), head + 3);
 }
 
 TEST_F(ServerTest, BadRequestsGetPreciseCodesAndWriteNothing) {

@@ -62,7 +62,7 @@ class VerifyTest : public ::testing::Test {
       v1::AppendRequest request;
       request.set_stream(absl::StrCat("dhsc/decision/", i % 4));
       v1::EventData* event = request.add_events();
-      event->set_type("missionlog.test.v1");
+      event->set_type("test.event.v1");
       event->set_data(absl::StrCat("{\"", tag, "\":", i, "}"));
       ASSERT_TRUE(client_->Append(request).ok());
     }

@@ -1,0 +1,230 @@
+// The domain rules one by one: each accepted case and each rejected case
+// names the field and the rule; departments' own types stay opaque.
+#include "services/domain_validation.h"
+
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "missionlog/v1/domain/concerns.pb.h"
+#include "missionlog/v1/domain/decisions.pb.h"
+#include "missionlog/v1/domain/people.pb.h"
+#include "missionlog/v1/domain/spending.pb.h"
+
+namespace missionlog {
+namespace {
+
+class DomainValidationTest : public ::testing::Test {
+ protected:
+  absl::Status Validate(const std::string& stream, const std::string& type,
+                        const google::protobuf::Message& message) {
+    return ValidateDomainEvent(stream, type, message.SerializeAsString(),
+                               [this](absl::string_view s) {
+                                 return existing_.count(std::string(s)) > 0;
+                               });
+  }
+
+  static void SetDate(v1::Date* date, int y, int m, int d) {
+    date->set_year(y);
+    date->set_month(m);
+    date->set_day(d);
+  }
+
+  v1::DecisionRecorded GoodDecision() {
+    v1::DecisionRecorded decision;
+    decision.set_title("Fund 40 community diagnostic centres");
+    decision.set_decision("Allocate capital in 2025-26");
+    decision.set_forum("Departmental board");
+    decision.set_level(v1::DECISION_LEVEL_DEPARTMENT);
+    decision.add_decided_by()->mutable_post()->set_stream("dhsc/post/sos");
+    decision.add_missions()->set_stream("dhsc/mission/nhs");
+    SetDate(decision.mutable_decided_on(), 2025, 3, 14);
+    return decision;
+  }
+
+  std::set<std::string> existing_ = {
+      "dhsc/post/sos", "dhsc/mission/nhs",    "dhsc/organisation/dhsc",
+      "ifg/person/p1", "ifg/post/chancellor", "dhsc/decision/2025-014"};
+};
+
+constexpr char kDecision[] = "missionlog.decision.recorded.v1";
+
+TEST_F(DomainValidationTest, AGoodDecisionIsAccepted) {
+  EXPECT_TRUE(
+      Validate("dhsc/decision/2025-015", kDecision, GoodDecision()).ok());
+}
+
+TEST_F(DomainValidationTest, RejectionsNameTheFieldAndTheRule) {
+  struct Case {
+    std::string what;
+    std::function<void(v1::DecisionRecorded*)> change;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"no title", [](auto* d) { d->clear_title(); },
+       absl::StatusCode::kInvalidArgument, "DecisionRecorded.title: required"},
+      {"no date", [](auto* d) { d->clear_decided_on(); },
+       absl::StatusCode::kInvalidArgument,
+       "DecisionRecorded.decided_on: required"},
+      {"31 February",
+       [](auto* d) { SetDate(d->mutable_decided_on(), 2025, 2, 31); },
+       absl::StatusCode::kInvalidArgument,
+       "DecisionRecorded.decided_on: 2025-02-31 is not a real date"},
+      {"no level", [](auto* d) { d->clear_level(); },
+       absl::StatusCode::kInvalidArgument, "DecisionRecorded.level: required"},
+      {"unknown level",
+       [](auto* d) { d->set_level(static_cast<v1::DecisionLevel>(99)); },
+       absl::StatusCode::kInvalidArgument,
+       "DecisionRecorded.level: unknown value 99"},
+      {"nobody decided", [](auto* d) { d->clear_decided_by(); },
+       absl::StatusCode::kInvalidArgument,
+       "DecisionRecorded.decided_by: at least one required"},
+      {"a missing mission",
+       [](auto* d) { d->mutable_missions(0)->set_stream("dhsc/mission/gone"); },
+       absl::StatusCode::kFailedPrecondition,
+       "DecisionRecorded.missions[0]: stream dhsc/mission/gone does not "
+       "exist"},
+      {"a mission that is not one",
+       [](auto* d) { d->mutable_missions(0)->set_stream("dhsc/post/sos"); },
+       absl::StatusCode::kInvalidArgument,
+       "DecisionRecorded.missions[0]: dhsc/post/sos is not a mission stream"},
+      {"a malformed reference",
+       [](auto* d) { d->mutable_missions(0)->set_stream("NHS mission"); },
+       absl::StatusCode::kInvalidArgument,
+       "DecisionRecorded.missions[0]: \"NHS mission\" is not a stream name"},
+  };
+  for (const Case& c : cases) {
+    v1::DecisionRecorded decision = GoodDecision();
+    c.change(&decision);
+    absl::Status status =
+        Validate("dhsc/decision/2025-015", kDecision, decision);
+    EXPECT_EQ(status.code(), c.code) << c.what << ": " << status;
+    EXPECT_NE(status.message().find(c.message), std::string::npos)
+        << c.what << ": " << status;
+  }
+}
+
+TEST_F(DomainValidationTest, StreamKindTypeAndPayloadAreChecked) {
+  EXPECT_EQ(Validate("dhsc/spend/1", kDecision, GoodDecision()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Validate("not-a-stream", kDecision, GoodDecision()).code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::Status unknown = Validate(
+      "dhsc/decision/1", "missionlog.decision.invented.v1", GoodDecision());
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.message().find("not a known domain event type"),
+            std::string::npos);
+  absl::Status garbage =
+      ValidateDomainEvent("dhsc/decision/1", kDecision, "{\"json\": true}",
+                          [](absl::string_view) { return true; });
+  EXPECT_EQ(garbage.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(garbage.message().find("does not parse as"), std::string::npos)
+      << garbage;
+  EXPECT_FALSE(IsDomainType("dhsc.decision.recorded.v1"));
+  EXPECT_TRUE(IsDomainType("missionlog.decision.recorded.v1"));
+}
+
+TEST_F(DomainValidationTest, RevisionsNeedAnExistingDecision) {
+  v1::DecisionRevised revised;
+  revised.set_decision("Allocate capital to 30 centres");
+  revised.set_reason("costs rose");
+  SetDate(revised.mutable_valid_from(), 2025, 6, 1);
+  EXPECT_TRUE(Validate("dhsc/decision/2025-014",
+                       "missionlog.decision.revised.v1", revised)
+                  .ok());
+  absl::Status none = Validate("dhsc/decision/2099-001",
+                               "missionlog.decision.revised.v1", revised);
+  EXPECT_EQ(none.code(), absl::StatusCode::kFailedPrecondition) << none;
+  revised.clear_reason();
+  EXPECT_NE(Validate("dhsc/decision/2025-014", "missionlog.decision.revised.v1",
+                     revised)
+                .message()
+                .find("DecisionRevised.reason: required"),
+            std::string::npos);
+}
+
+TEST_F(DomainValidationTest, AppointmentDatesMustBeOrdered) {
+  v1::AppointmentMade appointment;
+  appointment.mutable_person()->set_stream("ifg/person/p1");
+  appointment.mutable_post()->set_stream("ifg/post/chancellor");
+  SetDate(appointment.mutable_start(), 2024, 7, 5);
+  const std::string type = "missionlog.appointment.made.v1";
+  EXPECT_TRUE(Validate("ifg/appointment/a1", type, appointment).ok());
+  SetDate(appointment.mutable_end(), 2024, 7, 5);
+  absl::Status same_day = Validate("ifg/appointment/a1", type, appointment);
+  EXPECT_NE(same_day.message().find(
+                "AppointmentMade.end: 2024-07-05 is not after start "
+                "2024-07-05"),
+            std::string::npos)
+      << same_day;
+  SetDate(appointment.mutable_end(), 2026, 1, 1);
+  EXPECT_TRUE(Validate("ifg/appointment/a1", type, appointment).ok());
+}
+
+TEST_F(DomainValidationTest, MoneyIsMinorUnitsWithARealCurrency) {
+  v1::SpendIncurred spend;
+  spend.mutable_amount()->set_minor_units(396155151);
+  spend.mutable_amount()->set_currency("GBP");
+  spend.set_supplier("Example Ltd");
+  SetDate(spend.mutable_paid_on(), 2023, 4, 30);
+  const std::string type = "missionlog.spending.spend_incurred.v1";
+  EXPECT_TRUE(Validate("hmt/spend/t1", type, spend).ok());
+  spend.mutable_amount()->set_minor_units(-123450);  // a refund
+  EXPECT_TRUE(Validate("hmt/spend/t1", type, spend).ok());
+  spend.mutable_amount()->set_currency("GPB");
+  EXPECT_NE(Validate("hmt/spend/t1", type, spend)
+                .message()
+                .find("SpendIncurred.amount.currency: \"GPB\" is not an ISO "
+                      "4217 currency code"),
+            std::string::npos);
+  spend.mutable_amount()->set_currency("GBP");
+  spend.mutable_amount()->set_minor_units(0);
+  EXPECT_EQ(Validate("hmt/spend/t1", type, spend).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  v1::BudgetAllocated budget;
+  budget.mutable_amount()->set_minor_units(-5);
+  budget.mutable_amount()->set_currency("GBP");
+  EXPECT_NE(Validate("hmt/budget/b1", "missionlog.spending.budget_allocated.v1",
+                     budget)
+                .message()
+                .find("BudgetAllocated.amount.minor_units: must be positive"),
+            std::string::npos);
+}
+
+TEST_F(DomainValidationTest, ASealedRaiserIsADigest) {
+  v1::ConcernRaised concern;
+  concern.mutable_about()->set_stream("dhsc/decision/2025-014");
+  concern.set_summary("The costings omit staffing");
+  concern.set_sealed_raiser_sha256(std::string(32, 'x'));
+  concern.add_raised_to()->mutable_post()->set_stream("dhsc/post/sos");
+  concern.set_severity(v1::SEVERITY_HIGH);
+  SetDate(concern.mutable_raised_on(), 2025, 3, 20);
+  const std::string type = "missionlog.concern.raised.v1";
+  EXPECT_TRUE(Validate("dhsc/concern/c1", type, concern).ok());
+  concern.set_sealed_raiser_sha256("short");
+  EXPECT_NE(Validate("dhsc/concern/c1", type, concern)
+                .message()
+                .find("sealed_raiser_sha256: must be 32 bytes"),
+            std::string::npos);
+}
+
+TEST(DomainDatesTest, RealDatesAndCurrencies) {
+  EXPECT_TRUE(IsRealDate(2024, 2, 29));
+  EXPECT_FALSE(IsRealDate(2023, 2, 29));
+  EXPECT_FALSE(IsRealDate(1900, 2, 29));
+  EXPECT_TRUE(IsRealDate(2000, 2, 29));
+  EXPECT_FALSE(IsRealDate(2024, 4, 31));
+  EXPECT_FALSE(IsRealDate(2024, 13, 1));
+  EXPECT_FALSE(IsRealDate(2024, 0, 1));
+  EXPECT_FALSE(IsRealDate(999, 1, 1));
+  EXPECT_TRUE(IsCurrencyCode("GBP"));
+  EXPECT_TRUE(IsCurrencyCode("EUR"));
+  EXPECT_FALSE(IsCurrencyCode("gbp"));
+  EXPECT_FALSE(IsCurrencyCode("XXX"));
+  EXPECT_FALSE(IsCurrencyCode("GB"));
+}
+
+}  // namespace
+}  // namespace missionlog
