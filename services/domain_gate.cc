@@ -6,6 +6,12 @@
 #include "services/domain_validation.h"
 
 namespace missionlog {
+namespace {
+
+// Longest subject stream the state rules fold.
+constexpr size_t kMaxHistory = 100000;
+
+}  // namespace
 
 bool DomainGate::HasDomainEvents(const AppendRequest& append) {
   for (const EventData& event : append.events) {
@@ -24,11 +30,34 @@ absl::Status DomainGate::Validate(const AppendRequest& append) {
     if (!info.ok()) return info.status();
     return info->exists;
   };
+  const StreamHistory history = [this](absl::string_view stream)
+      -> absl::StatusOr<std::vector<StoredEvent>> {
+    std::vector<StoredEvent> events;
+    ReadStreamRequest read;
+    read.stream = std::string(stream);
+    read.limit = 1000;
+    while (true) {
+      absl::StatusOr<ReadStreamResult> result = store_->ReadStream(read);
+      if (!result.ok()) return result.status();
+      for (const RecordedEvent& event : result->events) {
+        events.push_back(StoredEvent{std::string(event.type()),
+                                     std::string(event.payload())});
+      }
+      if (result->end_of_stream || result->events.empty()) break;
+      if (events.size() >= kMaxHistory) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("stream ", stream, " has more than ", kMaxHistory,
+                         " events: too long to validate against"));
+      }
+      read.from_version = result->events.back().stream_version() + 1;
+    }
+    return events;
+  };
   for (size_t i = 0; i < append.events.size(); ++i) {
     const EventData& event = append.events[i];
     if (IsDomainType(event.type)) {
-      absl::Status status =
-          ValidateDomainEvent(append.stream, event.type, event.payload, exists);
+      absl::Status status = ValidateDomainEvent(append.stream, event.type,
+                                                event.payload, exists, history);
       if (!status.ok()) {
         if (append.events.size() == 1) return status;
         return absl::Status(status.code(),

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -777,10 +779,101 @@ absl::StatusOr<std::string> DomainMessageName(absl::string_view type) {
   return it->second.prototype->GetDescriptor()->full_name();
 }
 
+namespace {
+
+std::string OwnerKey(const v1::Owner& owner) {
+  switch (owner.owner_case()) {
+    case v1::Owner::kOrganisation:
+      return owner.organisation().stream();
+    case v1::Owner::kPost:
+      return owner.post().stream();
+    case v1::Owner::kPerson:
+      return owner.person().stream();
+    default:
+      return "";
+  }
+}
+
+// The rules that depend on the subject's history.
+absl::Status CheckState(absl::string_view stream, absl::string_view type,
+                        const Message& message,
+                        const std::vector<StoredEvent>& events) {
+  const std::string name = message.GetDescriptor()->name();
+  if (absl::StartsWith(type, "missionlog.decision.") &&
+      type != "missionlog.decision.recorded.v1") {
+    if (events.empty() ||
+        events.front().type != "missionlog.decision.recorded.v1") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, ": ", stream, " holds no recorded decision"));
+    }
+    return absl::OkStatus();
+  }
+  if (absl::StartsWith(type, "missionlog.concern.") &&
+      type != "missionlog.concern.raised.v1") {
+    for (const StoredEvent& event : events) {
+      if (event.type == "missionlog.concern.closed.v1") {
+        return absl::FailedPreconditionError(
+            absl::StrCat(name, ": the concern ", stream, " is closed"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  const bool relieved = type == "missionlog.accountability.owner_relieved.v1";
+  const bool transferred =
+      type == "missionlog.accountability.ownership_transferred.v1";
+  if (!relieved && !transferred) return absl::OkStatus();
+  // Current owners by role, folded from the subject's stream.
+  std::set<std::pair<int, std::string>> owners;
+  for (const StoredEvent& event : events) {
+    if (event.type == "missionlog.accountability.owner_assigned.v1") {
+      v1::OwnerAssigned assigned;
+      if (assigned.ParseFromString(event.payload)) {
+        owners.insert({assigned.role(), OwnerKey(assigned.owner())});
+      }
+    } else if (event.type == "missionlog.accountability.owner_relieved.v1") {
+      v1::OwnerRelieved earlier;
+      if (earlier.ParseFromString(event.payload)) {
+        owners.erase({earlier.role(), OwnerKey(earlier.owner())});
+      }
+    } else if (event.type ==
+               "missionlog.accountability.ownership_transferred.v1") {
+      v1::OwnershipTransferred earlier;
+      if (earlier.ParseFromString(event.payload)) {
+        owners.erase({earlier.role(), OwnerKey(earlier.from())});
+        owners.insert({earlier.role(), OwnerKey(earlier.to())});
+      }
+    }
+  }
+  const auto& role_message = static_cast<const Message&>(message);
+  int role;
+  std::string owner, field;
+  if (relieved) {
+    const auto& m = static_cast<const v1::OwnerRelieved&>(role_message);
+    role = m.role();
+    owner = OwnerKey(m.owner());
+    field = "owner";
+  } else {
+    const auto& m = static_cast<const v1::OwnershipTransferred&>(role_message);
+    role = m.role();
+    owner = OwnerKey(m.from());
+    field = "from";
+  }
+  if (owners.count({role, owner}) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, ".", field, ": ", owner, " is not the current ",
+        v1::OwnershipRole_Name(static_cast<v1::OwnershipRole>(role)), " of ",
+        stream));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateDomainEvent(absl::string_view stream,
                                  absl::string_view type,
                                  absl::string_view payload,
-                                 const StreamExists& exists) {
+                                 const StreamExists& exists,
+                                 const StreamHistory& history) {
   auto it = Registry().find(type);
   if (it == Registry().end()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -822,7 +915,12 @@ absl::Status ValidateDomainEvent(absl::string_view stream,
   }
   Check check(name, exists);
   domain.rules(*message, &check);
-  return check.status();
+  if (!check.ok() || !history || !domain.stream_must_exist) {
+    return check.status();
+  }
+  absl::StatusOr<std::vector<StoredEvent>> events = history(stream);
+  if (!events.ok()) return events.status();
+  return CheckState(stream, type, *message, *events);
 }
 
 }  // namespace missionlog

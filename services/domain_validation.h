@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,14 +31,28 @@ bool IsDomainType(absl::string_view type);
 // threads).
 using StreamExists = std::function<absl::StatusOr<bool>(absl::string_view)>;
 
+// The events of a stream so far (type and payload), for the rules that
+// depend on a subject's state (a storage read too).
+struct StoredEvent {
+  std::string type;
+  std::string payload;
+};
+using StreamHistory =
+    std::function<absl::StatusOr<std::vector<StoredEvent>>(absl::string_view)>;
+
 // Validates one domain event appended to `stream`: `type` must be known,
 // `payload` must parse as its message, the stream must be of the kind the
 // type belongs on (`<organisation>/<kind>/<id>`), and the message's rules
-// must hold, including that every stream it references exists.
+// must hold, including that every stream it references exists. With
+// `history`, also the rules on the subject's state (FAILED_PRECONDITION):
+// a revision, reversal or outcome names a recorded decision; a relief or
+// transfer names the subject's current owner in that role; a concern is
+// acknowledged, responded to, escalated or closed only while open.
 absl::Status ValidateDomainEvent(absl::string_view stream,
                                  absl::string_view type,
                                  absl::string_view payload,
-                                 const StreamExists& exists);
+                                 const StreamExists& exists,
+                                 const StreamHistory& history = nullptr);
 
 // The message name (e.g. "missionlog.v1.DecisionRecorded") of a domain
 // event type, or NOT_FOUND.

@@ -2,10 +2,12 @@
 // names the field and the rule; departments' own types stay opaque.
 #include "services/domain_validation.h"
 
+#include <map>
 #include <set>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/concerns.pb.h"
 #include "missionlog/v1/domain/decisions.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
@@ -208,6 +210,93 @@ TEST_F(DomainValidationTest, ASealedRaiserIsADigest) {
                 .message()
                 .find("sealed_raiser_sha256: must be 32 bytes"),
             std::string::npos);
+}
+
+// The rules on a subject's state, with histories given per stream.
+class DomainStateTest : public DomainValidationTest {
+ protected:
+  absl::Status ValidateWithHistory(const std::string& stream,
+                                   const std::string& type,
+                                   const google::protobuf::Message& message) {
+    return ValidateDomainEvent(
+        stream, type, message.SerializeAsString(),
+        [](absl::string_view) { return true; },
+        [this](
+            absl::string_view s) -> absl::StatusOr<std::vector<StoredEvent>> {
+          return histories_[std::string(s)];
+        });
+  }
+  void Add(const std::string& stream, const std::string& type,
+           const google::protobuf::Message& message) {
+    histories_[stream].push_back(
+        StoredEvent{type, message.SerializeAsString()});
+  }
+  std::map<std::string, std::vector<StoredEvent>> histories_;
+};
+
+TEST_F(DomainStateTest, ATransferNamesTheCurrentOwner) {
+  const std::string mission = "dhsc/mission/nhs";
+  v1::OwnerAssigned assigned;
+  assigned.set_subject_kind(v1::SUBJECT_KIND_MISSION);
+  assigned.mutable_owner()->mutable_post()->set_stream("dhsc/post/sos");
+  assigned.set_role(v1::OWNERSHIP_ROLE_MINISTER);
+  SetDate(assigned.mutable_valid_from(), 2024, 7, 5);
+  Add(mission, "missionlog.accountability.owner_assigned.v1", assigned);
+
+  v1::OwnershipTransferred transfer;
+  transfer.mutable_from()->mutable_post()->set_stream("dhsc/post/sos");
+  transfer.mutable_to()->mutable_post()->set_stream("dhsc/post/mos");
+  transfer.set_role(v1::OWNERSHIP_ROLE_MINISTER);
+  transfer.set_reason("portfolio reshuffle");
+  SetDate(transfer.mutable_valid_from(), 2025, 1, 6);
+  const std::string type = "missionlog.accountability.ownership_transferred.v1";
+  EXPECT_TRUE(ValidateWithHistory(mission, type, transfer).ok());
+
+  // After it, the old owner is no longer the one to transfer from.
+  Add(mission, type, transfer);
+  absl::Status stale = ValidateWithHistory(mission, type, transfer);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(stale.message().find("OwnershipTransferred.from: dhsc/post/sos "
+                                 "is not the current OWNERSHIP_ROLE_MINISTER "
+                                 "of dhsc/mission/nhs"),
+            std::string::npos)
+      << stale;
+  // Nor the owner in another role.
+  transfer.mutable_from()->mutable_post()->set_stream("dhsc/post/mos");
+  transfer.set_role(v1::OWNERSHIP_ROLE_RESPONSIBLE_OWNER);
+  EXPECT_EQ(ValidateWithHistory(mission, type, transfer).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DomainStateTest, AClosedConcernTakesNoResponse) {
+  const std::string concern = "dhsc/concern/c1";
+  v1::ConcernResponded response;
+  response.mutable_by()->mutable_post()->set_stream("dhsc/post/sos");
+  response.set_response("We have commissioned a review");
+  SetDate(response.mutable_on(), 2025, 4, 1);
+  const std::string type = "missionlog.concern.responded.v1";
+  Add(concern, "missionlog.concern.raised.v1", v1::ConcernRaised());
+  EXPECT_TRUE(ValidateWithHistory(concern, type, response).ok());
+  v1::ConcernClosed closed;
+  Add(concern, "missionlog.concern.closed.v1", closed);
+  absl::Status refused = ValidateWithHistory(concern, type, response);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("the concern dhsc/concern/c1 is closed"),
+            std::string::npos)
+      << refused;
+}
+
+TEST_F(DomainStateTest, ARevisionNamesARecordedDecision) {
+  v1::DecisionReversed reversed;
+  reversed.set_reason("superseded by the spending review");
+  SetDate(reversed.mutable_valid_from(), 2025, 6, 11);
+  const std::string type = "missionlog.decision.reversed.v1";
+  // The stream exists but holds something else.
+  Add("dhsc/decision/x", "dhsc.note.v1", v1::DecisionReversed());
+  EXPECT_EQ(ValidateWithHistory("dhsc/decision/x", type, reversed).code(),
+            absl::StatusCode::kFailedPrecondition);
+  Add("dhsc/decision/y", "missionlog.decision.recorded.v1", GoodDecision());
+  EXPECT_TRUE(ValidateWithHistory("dhsc/decision/y", type, reversed).ok());
 }
 
 TEST(DomainDatesTest, RealDatesAndCurrencies) {
