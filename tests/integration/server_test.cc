@@ -19,8 +19,10 @@
 #include "clients/client.h"
 #include "clients/proofs.h"
 #include "gtest/gtest.h"
+#include "missionlog/v1/domain/concerns.pb.h"
 #include "missionlog/v1/domain/missions.pb.h"
 #include "missionlog/v1/domain/organisations.pb.h"
+#include "missionlog/v1/domain/people.pb.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
 
@@ -201,6 +203,50 @@ TEST_F(ServerTest, RawAppendsOfDomainTypesAreValidated) {
   ASSERT_TRUE((*results)[2].ok()) << (*results)[2].status();
   EXPECT_LT((*results)[0]->first_position(), (*results)[2]->first_position());
   EXPECT_EQ(Head(), head + 3);
+
+  // A rule on the subject's state: a closed concern takes no response.
+  auto date = [](v1::Date* d) {
+    d->set_year(2025);
+    d->set_month(4);
+    d->set_day(1);
+  };
+  v1::PostCreated post;
+  post.mutable_organisation()->set_stream("dhsc/organisation/dhsc");
+  post.set_name("Secretary of State for Health and Social Care");
+  ASSERT_TRUE(client_
+                  ->Append(DomainAppend("dhsc/post/sos",
+                                        "missionlog.post.created.v1", post))
+                  .ok());
+  v1::ConcernRaised raised;
+  raised.mutable_about()->set_stream("dhsc/mission/nhs");
+  raised.set_summary("The 18-week target has no workforce plan behind it");
+  raised.mutable_raised_by()->mutable_organisation()->set_stream(
+      "dhsc/organisation/dhsc");
+  raised.add_raised_to()->mutable_post()->set_stream("dhsc/post/sos");
+  raised.set_severity(v1::SEVERITY_HIGH);
+  date(raised.mutable_raised_on());
+  ASSERT_TRUE(client_
+                  ->Append(DomainAppend("dhsc/concern/c1",
+                                        "missionlog.concern.raised.v1", raised))
+                  .ok());
+  v1::ConcernClosed closed;
+  closed.mutable_by()->mutable_post()->set_stream("dhsc/post/sos");
+  closed.set_resolution("withdrawn");
+  date(closed.mutable_on());
+  ASSERT_TRUE(client_
+                  ->Append(DomainAppend("dhsc/concern/c1",
+                                        "missionlog.concern.closed.v1", closed))
+                  .ok());
+  v1::ConcernResponded response;
+  response.mutable_by()->mutable_post()->set_stream("dhsc/post/sos");
+  response.set_response("A plan will follow");
+  date(response.mutable_on());
+  auto late = client_->Append(DomainAppend(
+      "dhsc/concern/c1", "missionlog.concern.responded.v1", response));
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(late.status().message().find("is closed"), std::string::npos)
+      << late.status();
+  EXPECT_EQ(Head(), head + 6);
 }
 
 TEST_F(ServerTest, BadRequestsGetPreciseCodesAndWriteNothing) {
