@@ -501,17 +501,22 @@ int Verify(Client* client, const Args& args, bool json) {
         static_cast<unsigned long long>(report->tree_nodes),
         static_cast<unsigned long long>(report->server_head), seconds, rate);
   } else {
-    std::printf(
-        "verified %s: checkpoint of %llu events (root %s, signed %s)\n"
-        "  entries %llu..%llu recomputed (%llu, %.0f/s), %llu stored tree "
-        "nodes matched\n",
-        report->origin.c_str(),
-        static_cast<unsigned long long>(report->tree_size), root.c_str(),
-        time.empty() ? "at an unknown time" : time.c_str(),
-        static_cast<unsigned long long>(report->from),
-        static_cast<unsigned long long>(report->tree_size),
-        static_cast<unsigned long long>(report->entries), rate,
-        static_cast<unsigned long long>(report->tree_nodes));
+    std::printf("verified %s: checkpoint of %llu events (root %s, signed %s)\n",
+                report->origin.c_str(),
+                static_cast<unsigned long long>(report->tree_size),
+                root.c_str(),
+                time.empty() ? "at an unknown time" : time.c_str());
+    if (report->entries == 0) {
+      std::printf("  no new entries since the checkpoint trusted before\n");
+    } else {
+      std::printf(
+          "  %llu entries at positions %llu..%llu recomputed (%.0f/s); %llu "
+          "stored tree nodes matched\n",
+          static_cast<unsigned long long>(report->entries),
+          static_cast<unsigned long long>(report->from),
+          static_cast<unsigned long long>(report->tree_size - 1), rate,
+          static_cast<unsigned long long>(report->tree_nodes));
+    }
     if (report->previously_trusted > 0) {
       std::printf(
           "  consistent with the checkpoint of %llu events trusted "
