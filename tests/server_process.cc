@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,20 @@ bool ReadLine(int fd, std::string* line) {
 }
 
 }  // namespace
+
+ShellRun RunShell(const std::string& command) {
+  ShellRun run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    run.output.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(
     const std::string& data_dir, const std::vector<std::string>& flags) {

@@ -12,6 +12,14 @@
 namespace missionlog {
 namespace testing {
 
+// What a shell command printed (stdout and stderr together, if the command
+// redirects them so) and its exit status (-1 if it did not exit normally).
+struct ShellRun {
+  int exit_code = -1;
+  std::string output;
+};
+ShellRun RunShell(const std::string& command);
+
 class ServerProcess {
  public:
   // Starts missionlogd --listen=127.0.0.1:0 --data_dir=`data_dir` plus

@@ -1,7 +1,6 @@
 // The missionlog CLI as a user runs it, against the real missionlogd.
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <memory>
@@ -17,10 +16,7 @@
 namespace missionlog {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using CliRun = testing::ShellRun;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -36,18 +32,8 @@ class CliTest : public ::testing::Test {
     FILE* in = fopen(input_file.c_str(), "w");
     fputs(input.c_str(), in);
     fclose(in);
-    std::string command =
-        absl::StrCat(MISSIONLOG_CLI_PATH, " ", args, " <", input_file, " 2>&1");
-    CliRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-      run.output.append(buffer, n);
-    }
-    int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return testing::RunShell(absl::StrCat(MISSIONLOG_CLI_PATH, " ", args, " <",
+                                          input_file, " 2>&1"));
   }
 
   testing::TempDir dir_;

@@ -4,9 +4,7 @@
 // directly in RocksDB, rolling the log back, or truncating it and appending
 // different events are each caught and named; restarts keep the tree and
 // the checkpoints consistent.
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <memory>
 #include <string>
@@ -24,10 +22,7 @@
 namespace missionlog {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using CliRun = testing::ShellRun;
 
 class VerifyTest : public ::testing::Test {
  protected:
@@ -69,18 +64,8 @@ class VerifyTest : public ::testing::Test {
   }
 
   CliRun Cli(const std::string& args) {
-    std::string command =
-        absl::StrCat(MISSIONLOG_CLI_PATH, " ", args, " </dev/null 2>&1");
-    CliRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-      run.output.append(buffer, n);
-    }
-    int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return testing::RunShell(
+        absl::StrCat(MISSIONLOG_CLI_PATH, " ", args, " </dev/null 2>&1"));
   }
 
   CliRun Verify(const std::string& extra = "") {
