@@ -23,15 +23,9 @@ namespace {
 constexpr char kStateMagic[] = "missionlog-verify-state 1";
 constexpr uint32_t kNodesPerCall = 65536;
 
-bool ToDigest(absl::string_view bytes, Digest* digest) {
-  if (bytes.size() != digest->size()) return false;
-  std::copy(bytes.begin(), bytes.end(), digest->begin());
-  return true;
-}
-
 bool FromBase64(absl::string_view text, Digest* digest) {
   std::string bytes;
-  return absl::Base64Unescape(text, &bytes) && ToDigest(bytes, digest);
+  return absl::Base64Unescape(text, &bytes) && DigestFromBytes(bytes, digest);
 }
 
 std::string Base64(const Digest& digest) {
@@ -46,7 +40,7 @@ absl::Status CheckConsistency(Client* client, uint64_t old_size,
   if (!proof.ok()) return proof.status();
   std::vector<Digest> hashes(proof->hashes_size());
   for (int i = 0; i < proof->hashes_size(); ++i) {
-    if (!ToDigest(proof->hashes(i), &hashes[i])) {
+    if (!DigestFromBytes(proof->hashes(i), &hashes[i])) {
       return absl::FailedPreconditionError("malformed consistency proof");
     }
   }

@@ -1,7 +1,6 @@
 #include "clients/proofs.h"
 
 #include <algorithm>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,17 +9,6 @@
 #include "eventstore/sha256.h"
 
 namespace missionlog {
-namespace {
-
-std::optional<Digest> ToDigest(const std::string& bytes) {
-  Digest digest;
-  if (bytes.size() != digest.size()) return std::nullopt;
-  std::copy(bytes.begin(), bytes.end(), digest.begin());
-  return digest;
-}
-
-}  // namespace
-
 absl::Status VerifyEventInclusion(const v1::RecordedEvent& event,
                                   const v1::InclusionProof& proof,
                                   const v1::TreeHead& head) {
@@ -33,19 +21,22 @@ absl::Status VerifyEventInclusion(const v1::RecordedEvent& event,
     return absl::DataLossError(absl::StrCat(
         "event ", event.position(), ": payload does not match its digest"));
   }
-  std::optional<Digest> root = ToDigest(head.root_hash());
-  if (!root || proof.tree_size() != head.tree_size() ||
+  Digest root;
+  if (!DigestFromBytes(head.root_hash(), &root) ||
+      proof.tree_size() != head.tree_size() ||
       proof.position() != event.position()) {
     return absl::InvalidArgumentError("proof and tree head do not match");
   }
   std::vector<Digest> hashes;
   for (const std::string& hash : proof.hashes()) {
-    std::optional<Digest> digest = ToDigest(hash);
-    if (!digest) return absl::InvalidArgumentError("malformed proof hash");
-    hashes.push_back(*digest);
+    Digest digest;
+    if (!DigestFromBytes(hash, &digest)) {
+      return absl::InvalidArgumentError("malformed proof hash");
+    }
+    hashes.push_back(digest);
   }
   return merkle::VerifyInclusion(event.position(), head.tree_size(), leaf,
-                                 hashes, *root);
+                                 hashes, root);
 }
 
 }  // namespace missionlog

@@ -13,21 +13,11 @@
 namespace missionlog {
 namespace {
 
-// The text of a stored signed note, without checking its signature: the
-// log's own earlier checkpoints are checked against the tree, not the key
-// (which may have been rotated since).
-absl::string_view NoteText(absl::string_view signed_note) {
-  const size_t split = signed_note.rfind("\n\n");
-  return split == absl::string_view::npos ? signed_note
-                                          : signed_note.substr(0, split + 1);
-}
-
 absl::StatusOr<Digest> ToDigest(absl::string_view bytes) {
   Digest digest;
-  if (bytes.size() != digest.size()) {
+  if (!DigestFromBytes(bytes, &digest)) {
     return absl::DataLossError("a tree hash is not 32 bytes");
   }
-  std::copy(bytes.begin(), bytes.end(), digest.begin());
   return digest;
 }
 
@@ -69,13 +59,15 @@ Checkpointer::Checkpointer(EventStore* store, note::Signer signer,
 
 Checkpointer::~Checkpointer() { Stop().IgnoreError(); }
 
+// The log's own earlier checkpoints are checked against the tree, not the
+// key (which may have been rotated since).
 absl::Status Checkpointer::Recover() {
   absl::StatusOr<EventStore::StoredCheckpoint> latest =
       store_->GetCheckpoint(0);
   if (absl::IsNotFound(latest.status())) return absl::OkStatus();
   RETURN_IF_ERROR(latest.status());
   ASSIGN_OR_RETURN(Checkpoint checkpoint,
-                   ParseCheckpoint(NoteText(latest->signed_note)));
+                   ParseCheckpoint(note::Text(latest->signed_note)));
   const uint64_t committed = store_->GetHead().next_position;
   if (checkpoint.tree_size > committed) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -2,6 +2,7 @@
 #ifndef MISSIONLOG_EVENTSTORE_SHA256_H_
 #define MISSIONLOG_EVENTSTORE_SHA256_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -17,6 +18,13 @@ Digest Sha256(absl::string_view data);
 
 // RFC 6962 leaf hash: SHA-256(0x00 || leaf).
 Digest LeafHash(absl::string_view leaf);
+
+// The digest in `bytes`; false unless they are exactly 32 bytes.
+inline bool DigestFromBytes(absl::string_view bytes, Digest* digest) {
+  if (bytes.size() != digest->size()) return false;
+  std::copy(bytes.begin(), bytes.end(), digest->begin());
+  return true;
+}
 
 inline absl::string_view DigestView(const Digest& digest) {
   return absl::string_view(reinterpret_cast<const char*>(digest.data()),

@@ -265,20 +265,25 @@ bool Verifier::Verify(absl::string_view text,
              text.size()) == 1;
 }
 
+absl::string_view Text(absl::string_view signed_note) {
+  const size_t split = signed_note.rfind("\n\n");
+  return split == absl::string_view::npos ? signed_note
+                                          : signed_note.substr(0, split + 1);
+}
+
 absl::StatusOr<std::string> Open(absl::string_view signed_note,
                                  const Verifier& verifier) {
   if (signed_note.size() > kMaxNoteBytes) {
     return absl::InvalidArgumentError("signed note is too long");
   }
   // The text ends at the last blank line; signature lines follow it.
-  const size_t split = signed_note.rfind("\n\n");
-  if (split == absl::string_view::npos || signed_note.back() != '\n') {
+  const absl::string_view text = Text(signed_note);
+  if (text.size() == signed_note.size() || signed_note.back() != '\n') {
     return absl::InvalidArgumentError("malformed note: no signature block");
   }
-  absl::string_view text = signed_note.substr(0, split + 1);
   absl::Status valid = ValidateText(text);
   if (!valid.ok()) return valid;
-  absl::string_view block = signed_note.substr(split + 2);
+  absl::string_view block = signed_note.substr(text.size() + 1);
   block.remove_suffix(1);
   bool signed_by_key = false;
   for (absl::string_view line : absl::StrSplit(block, '\n')) {

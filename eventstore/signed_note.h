@@ -79,6 +79,10 @@ class Verifier {
 // newline, no other control characters, no blank last line.
 absl::Status ValidateText(absl::string_view text);
 
+// The text of `signed_note` (everything up to its last blank line), without
+// checking any signature: for the log's own stored notes.
+absl::string_view Text(absl::string_view signed_note);
+
 // The text of `signed_note`, if it carries a valid signature by `verifier`
 // (signatures by other keys are ignored, as the spec asks).
 // INVALID_ARGUMENT if the note is malformed; FAILED_PRECONDITION if it has no
