@@ -153,6 +153,27 @@ double RunClosedLoop(
   return std::chrono::duration<double>(SteadyClock::now() - begin).count();
 }
 
+// Starts one callback-API unary call: `start(context, request, response,
+// on_done)` is the stub's async method; `done(ok)` runs when it completes.
+template <typename Response, typename Request, typename Start>
+void StartUnary(Request request, const Start& start,
+                std::function<void(bool)> done) {
+  auto* context = new grpc::ClientContext();
+  auto* owned = new Request(std::move(request));
+  auto* response = new Response();
+  start(context, owned, response,
+        [context, owned, response, done](grpc::Status status) {
+          if (!status.ok()) {
+            std::fprintf(stderr, "call failed: %s\n",
+                         status.error_message().c_str());
+          }
+          delete context;
+          delete owned;
+          delete response;
+          done(status.ok());
+        });
+}
+
 void Noop(v1::EventStore::Stub* stub) {
   const int clients = absl::GetFlag(FLAGS_clients);
   const int ops = absl::GetFlag(FLAGS_ops);
@@ -160,16 +181,10 @@ void Noop(v1::EventStore::Stub* stub) {
   double seconds = RunClosedLoop(
       clients, ops,
       [stub](int, std::function<void(bool)> done) {
-        auto* context = new grpc::ClientContext();
-        auto* request = new v1::GetHeadRequest();
-        auto* response = new v1::GetHeadResponse();
-        stub->async()->GetHead(context, request, response,
-                               [=](grpc::Status status) {
-                                 delete context;
-                                 delete request;
-                                 delete response;
-                                 done(status.ok());
-                               });
+        StartUnary<v1::GetHeadResponse>(
+            v1::GetHeadRequest(),
+            [stub](auto... args) { stub->async()->GetHead(args...); },
+            std::move(done));
       },
       &samples);
   Report("noop", clients, ops, seconds, &samples);
@@ -197,31 +212,26 @@ void Proofs(v1::EventStore::Stub* stub, v1::Audit::Stub* audit,
         // A cheap deterministic spread over the whole log.
         const uint64_t pick =
             (static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull) % (size - 1);
-        auto* context = new grpc::ClientContext();
         if (consistency) {
-          auto* request = new v1::GetConsistencyProofRequest();
-          auto* response = new v1::ConsistencyProof();
-          request->set_old_size(pick + 1);
-          request->set_new_size(size);
-          audit->async()->GetConsistencyProof(context, request, response,
-                                              [=](grpc::Status status) {
-                                                delete context;
-                                                delete request;
-                                                delete response;
-                                                done(status.ok());
-                                              });
+          v1::GetConsistencyProofRequest request;
+          request.set_old_size(pick + 1);
+          request.set_new_size(size);
+          StartUnary<v1::ConsistencyProof>(
+              std::move(request),
+              [audit](auto... args) {
+                audit->async()->GetConsistencyProof(args...);
+              },
+              std::move(done));
         } else {
-          auto* request = new v1::GetInclusionProofRequest();
-          auto* response = new v1::InclusionProof();
-          request->set_position(pick);
-          request->set_tree_size(size);
-          audit->async()->GetInclusionProof(context, request, response,
-                                            [=](grpc::Status status) {
-                                              delete context;
-                                              delete request;
-                                              delete response;
-                                              done(status.ok());
-                                            });
+          v1::GetInclusionProofRequest request;
+          request.set_position(pick);
+          request.set_tree_size(size);
+          StartUnary<v1::InclusionProof>(
+              std::move(request),
+              [audit](auto... args) {
+                audit->async()->GetInclusionProof(args...);
+              },
+              std::move(done));
         }
       },
       &samples);
@@ -236,21 +246,12 @@ void AppendUnary(v1::EventStore::Stub* stub, const std::string& name,
   double seconds = RunClosedLoop(
       clients, ops,
       [&](int i, std::function<void(bool)> done) {
-        auto* context = new grpc::ClientContext();
-        auto* request = new v1::AppendRequest(prototype);
-        request->set_stream(absl::StrCat("loadgen/", name, "/", i % clients));
-        auto* response = new v1::AppendResponse();
-        stub->async()->Append(context, request, response,
-                              [=](grpc::Status status) {
-                                if (!status.ok()) {
-                                  std::fprintf(stderr, "append: %s\n",
-                                               status.error_message().c_str());
-                                }
-                                delete context;
-                                delete request;
-                                delete response;
-                                done(status.ok());
-                              });
+        v1::AppendRequest request = prototype;
+        request.set_stream(absl::StrCat("loadgen/", name, "/", i % clients));
+        StartUnary<v1::AppendResponse>(
+            std::move(request),
+            [stub](auto... args) { stub->async()->Append(args...); },
+            std::move(done));
       },
       &samples);
   Report(name, clients, static_cast<uint64_t>(ops) * events_per_append, seconds,
