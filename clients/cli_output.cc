@@ -1,11 +1,25 @@
 #include "clients/cli_output.h"
 
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "missionlog/v1/domain/accountability.pb.h"
+#include "missionlog/v1/domain/concerns.pb.h"
+#include "missionlog/v1/domain/contributions.pb.h"
+#include "missionlog/v1/domain/decisions.pb.h"
+#include "missionlog/v1/domain/missions.pb.h"
+#include "missionlog/v1/domain/organisations.pb.h"
+#include "missionlog/v1/domain/people.pb.h"
+#include "missionlog/v1/domain/spending.pb.h"
+#include "missionlog/v1/domain_actions.h"
 
 namespace missionlog {
 namespace {
@@ -24,6 +38,12 @@ std::string Cell(absl::string_view text, size_t width) {
   }
   if (text.size() > width && width > 3) cell.replace(width - 3, 3, "...");
   return cell;
+}
+
+bool IsBinaryContentType(absl::string_view type) {
+  return absl::StartsWith(type, "application/protobuf") ||
+         absl::StartsWith(type, "application/x-protobuf") ||
+         absl::StartsWith(type, "application/octet-stream");
 }
 
 }  // namespace
@@ -88,9 +108,41 @@ std::string EventJson(const v1::RecordedEvent& event) {
   }
   absl::StrAppend(
       &json, ",\"datacontenttype\":", JsonString(event.datacontenttype()),
-      ",\"data\":", JsonString(event.data()), ",\"data_sha256\":\"",
-      absl::BytesToHexString(event.data_sha256()), "\",\"leaf_hash\":\"",
-      absl::BytesToHexString(event.leaf_hash()), "\"}");
+      // Binary payloads as base64.
+      !IsBinaryContentType(event.datacontenttype())
+          ? absl::StrCat(",\"data\":", JsonString(event.data()))
+          : absl::StrCat(",\"data_base64\":\"",
+                         absl::Base64Escape(event.data()), "\""),
+      ",\"data_sha256\":\"", absl::BytesToHexString(event.data_sha256()),
+      "\",\"leaf_hash\":\"", absl::BytesToHexString(event.leaf_hash()), "\"");
+  if (std::optional<std::string> decoded = DomainEventJson(event)) {
+    absl::StrAppend(&json, ",\"event\":", *decoded);
+  }
+  absl::StrAppend(&json, "}");
+  return json;
+}
+
+std::optional<std::string> DomainEventJson(const v1::RecordedEvent& event) {
+  static const auto* const kMessages = [] {
+    auto* messages =
+        new std::map<std::string, const google::protobuf::Message*>();
+#define MISSIONLOG_DOMAIN_MESSAGE(Rpc, Message, type) \
+  (*messages)[type] = &v1::Message::default_instance();
+    MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_DOMAIN_MESSAGE)
+#undef MISSIONLOG_DOMAIN_MESSAGE
+    return messages;
+  }();
+  auto it = kMessages->find(event.type());
+  if (it == kMessages->end()) return std::nullopt;
+  std::unique_ptr<google::protobuf::Message> message(it->second->New());
+  if (!message->ParseFromString(event.data())) return std::nullopt;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(*message, &json, options)
+           .ok()) {
+    return std::nullopt;
+  }
   return json;
 }
 
@@ -104,13 +156,14 @@ void EventPrinter::Print(const v1::RecordedEvent& event) {
                   "VERSION", "TYPE", "RECORDED (UTC)", "DATA");
       header_printed_ = true;
     }
-    std::printf("%-9llu %-30s %-7llu %-34s %-27s %s\n",
-                static_cast<unsigned long long>(event.position()),
-                Cell(event.subject(), 30).c_str(),
-                static_cast<unsigned long long>(event.stream_version()),
-                Cell(event.type(), 34).c_str(),
-                FormatMicros(Micros(event.recorded_time())).c_str(),
-                Cell(event.data(), 60).c_str());
+    std::printf(
+        "%-9llu %-30s %-7llu %-34s %-27s %s\n",
+        static_cast<unsigned long long>(event.position()),
+        Cell(event.subject(), 30).c_str(),
+        static_cast<unsigned long long>(event.stream_version()),
+        Cell(event.type(), 34).c_str(),
+        FormatMicros(Micros(event.recorded_time())).c_str(),
+        Cell(DomainEventJson(event).value_or(event.data()), 60).c_str());
   }
   if (streaming_) std::fflush(stdout);
 }

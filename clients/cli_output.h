@@ -4,6 +4,7 @@
 #define MISSIONLOG_CLIENTS_CLI_OUTPUT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -27,7 +28,12 @@ class EventPrinter {
   uint64_t printed_ = 0;
 };
 
+// With an "event" member holding the decoded domain event, for types of the
+// missionlog. namespace (domain_actions.h).
 std::string EventJson(const v1::RecordedEvent& event);
+// A domain event's payload as JSON (proto field names), or std::nullopt for
+// other types and payloads that do not parse.
+std::optional<std::string> DomainEventJson(const v1::RecordedEvent& event);
 std::string AppendResultJson(const v1::AppendResponse& result,
                              const std::string& id);
 std::string StreamInfoJson(const std::string& stream,

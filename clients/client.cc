@@ -7,6 +7,8 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "missionlog/v1/commands.grpc.pb.h"
 
 namespace missionlog {
 
@@ -25,7 +27,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
     : options_(options),
       channel_(std::move(channel)),
       stub_(v1::EventStore::NewStub(channel_)),
-      audit_(v1::Audit::NewStub(channel_)) {}
+      audit_(v1::Audit::NewStub(channel_)),
+      generic_(std::make_unique<grpc::GenericStub>(channel_)) {}
 
 void Client::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
@@ -43,6 +46,53 @@ absl::StatusOr<v1::AppendResponse> Client::Append(v1::AppendRequest request) {
     v1::AppendResponse response;
     status = FromGrpcStatus(stub_->Append(&context, request, &response));
     if (status.ok()) return response;
+    if (status.code() != absl::StatusCode::kUnavailable &&
+        status.code() != absl::StatusCode::kDeadlineExceeded) {
+      break;
+    }
+    if (attempt < options_.max_attempts) {
+      std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));
+      backoff *= 2;
+    }
+  }
+  return status;
+}
+
+absl::StatusOr<v1::CommandResult> Client::Command(
+    const std::string& rpc, const google::protobuf::Message& request) {
+  const std::string method =
+      absl::StrCat("/", v1::Accountability::service_full_name(), "/", rpc);
+  grpc::Slice slice(request.SerializeAsString());
+  const grpc::ByteBuffer request_bytes(&slice, 1);
+  absl::Duration backoff = options_.first_backoff;
+  absl::Status status;
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    grpc::ByteBuffer response_bytes;
+    grpc::Status call_status;
+    absl::Notification done;
+    generic_->UnaryCall(&context, method, grpc::StubOptions(), &request_bytes,
+                        &response_bytes, [&](grpc::Status result) {
+                          call_status = std::move(result);
+                          done.Notify();
+                        });
+    done.WaitForNotification();
+    status = FromGrpcStatus(call_status);
+    if (status.ok()) {
+      v1::CommandResult result;
+      std::vector<grpc::Slice> slices;
+      std::string bytes;
+      if (response_bytes.Dump(&slices).ok()) {
+        for (const grpc::Slice& s : slices) {
+          bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+        }
+      }
+      if (!result.ParseFromString(bytes)) {
+        return absl::InternalError("the server's CommandResult is malformed");
+      }
+      return result;
+    }
     if (status.code() != absl::StatusCode::kUnavailable &&
         status.code() != absl::StatusCode::kDeadlineExceeded) {
       break;

@@ -14,8 +14,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/audit.grpc.pb.h"
+#include "missionlog/v1/commands.pb.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
 namespace missionlog {
@@ -86,6 +89,13 @@ class Client {
   absl::StatusOr<v1::TreeNodes> GetTreeNodes(uint32_t level,
                                              uint64_t from_index,
                                              uint32_t count);
+  // An Accountability command (commands.proto): `rpc` names the method
+  // (e.g. "RecordDecision") and `request` is its request message
+  // (missionlog.v1.<rpc>Request). Retried like appends on UNAVAILABLE and
+  // DEADLINE_EXCEEDED: the command id makes a retry idempotent.
+  absl::StatusOr<v1::CommandResult> Command(
+      const std::string& rpc, const google::protobuf::Message& request);
+
   // The event at `position`, verbatim.
   absl::StatusOr<v1::RecordedEvent> GetEvent(uint64_t position);
 
@@ -100,6 +110,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventStore::Stub> stub_;
   std::unique_ptr<v1::Audit::Stub> audit_;
+  std::unique_ptr<grpc::GenericStub> generic_;
 };
 
 // The gRPC status as an absl::Status; the status details (a

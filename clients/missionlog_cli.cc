@@ -47,6 +47,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "clients/auditor.h"
+#include "clients/cli_args.h"
+#include "clients/cli_commands.h"
 #include "clients/cli_output.h"
 #include "clients/client.h"
 #include "clients/proofs.h"
@@ -54,9 +56,9 @@
 #include "eventstore/signed_note.h"
 
 namespace missionlog {
-namespace {
+namespace {}  // namespace
 
-constexpr char kUsage[] =
+const char kUsage[] =
     "usage: missionlog [--server=HOST:PORT] [--json] COMMAND [ARGS]\n"
     "  append STREAM TYPE [PAYLOAD|@FILE|-] [--expected-version=any|"
     "no-stream|exists|N] [--id=UUID] [--source=URI] [--content-type=TYPE]\n"
@@ -69,88 +71,16 @@ constexpr char kUsage[] =
     "  prove POSITION [--size=N] [--key=FILE]\n"
     "  checkpoint [--size=N] [--key=FILE]\n"
     "  verify --key=FILE [--state=FILE] [--full]\n"
-    "  keygen --origin=NAME --out=PREFIX\n";
+    "  keygen --origin=NAME --out=PREFIX\n"
+    "  command ACTION --stream=STREAM --command-id=ID [EVENT_JSON|@FILE|-] "
+    "[--expected-version=...]\n"
+    "  command list\n"
+    "  import ifg-ministers DIR\n"
+    "  import spend-25k FILE_OR_DIR... [--organisation=SLUG]\n"
+    "  import ocds FILE_OR_DIR...\n"
+    "  import govuk-orgs BEFORE.json AFTER.json [--changed-on=YYYY-MM-DD]\n";
 
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;  // "--name=value" or "--flag"
-
-  bool Has(const std::string& name) const { return options.count(name) > 0; }
-  std::string Get(const std::string& name, const std::string& fallback) const {
-    auto it = options.find(name);
-    return it == options.end() ? fallback : it->second;
-  }
-};
-
-Args Parse(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (absl::StartsWith(arg, "--") && arg.size() > 2) {
-      size_t eq = arg.find('=');
-      if (eq == std::string::npos) {
-        args.options[arg.substr(2)] = "";
-      } else {
-        args.options[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
-      }
-    } else {
-      args.positional.push_back(arg);
-    }
-  }
-  return args;
-}
-
-int UsageError(const std::string& message) {
-  std::fprintf(stderr, "missionlog: %s\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
-int CallError(const std::string& what, const absl::Status& status) {
-  std::fprintf(stderr, "missionlog: %s failed: %s: %s\n", what.c_str(),
-               absl::StatusCodeToString(status.code()).c_str(),
-               std::string(status.message()).c_str());
-  return 1;
-}
-
-bool ParseNumber(const std::string& text, uint64_t* value) {
-  return absl::SimpleAtoi(text, value);
-}
-
-// The payload argument: literal text, @file, or - for stdin.
-bool ReadPayload(const std::string& arg, std::string* payload) {
-  if (arg == "-") {
-    payload->assign(std::istreambuf_iterator<char>(std::cin),
-                    std::istreambuf_iterator<char>());
-    return true;
-  }
-  if (absl::StartsWith(arg, "@")) {
-    std::ifstream file(arg.substr(1), std::ios::binary);
-    if (!file) return false;
-    std::ostringstream contents;
-    contents << file.rdbuf();
-    *payload = contents.str();
-    return true;
-  }
-  *payload = arg;
-  return true;
-}
-
-bool ParseExpectedVersion(const std::string& text,
-                          v1::ExpectedVersion* version) {
-  if (text == "any") {
-    version->set_kind(v1::ExpectedVersion::ANY);
-  } else if (text == "no-stream") {
-    version->set_kind(v1::ExpectedVersion::NO_STREAM);
-  } else if (text == "exists") {
-    version->set_kind(v1::ExpectedVersion::STREAM_EXISTS);
-  } else {
-    uint64_t exact;
-    if (!ParseNumber(text, &exact)) return false;
-    version->set_kind(v1::ExpectedVersion::EXACT);
-    version->set_version(exact);
-  }
-  return true;
-}
+namespace {
 
 int Append(Client* client, const Args& args, bool json) {
   if (args.positional.size() < 3 || args.positional.size() > 4) {
@@ -416,36 +346,6 @@ int Keygen(const Args& args) {
 }
 
 // A one-line progress bar on stderr, redrawn at most ten times a second.
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
-  void Update(uint64_t done, uint64_t total) {
-    if (!enabled_) return;
-    const absl::Time now = absl::Now();
-    if (done < total && now - last_ < absl::Milliseconds(100)) return;
-    last_ = now;
-    const double fraction = total == 0 ? 1 : static_cast<double>(done) / total;
-    const int filled = static_cast<int>(fraction * 30);
-    const double seconds = absl::ToDoubleSeconds(now - start_);
-    std::fprintf(stderr, "\r[%s%s] %llu/%llu entries %3.0f%% %.0f/s ",
-                 std::string(filled, '#').c_str(),
-                 std::string(30 - filled, '.').c_str(),
-                 static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total), fraction * 100,
-                 seconds > 0 ? done / seconds : 0.0);
-    drawn_ = true;
-  }
-  void Clear() {
-    if (drawn_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  const bool enabled_;
-  const absl::Time start_ = absl::Now();
-  absl::Time last_ = absl::InfinitePast();
-  bool drawn_ = false;
-};
-
 int Verify(Client* client, const Args& args, bool json) {
   if (!args.Has("key") || args.positional.size() != 1) {
     return UsageError("verify takes --key=FILE [--state=FILE] [--full]");
@@ -456,7 +356,7 @@ int Verify(Client* client, const Args& args, bool json) {
   absl::StatusOr<std::optional<TrustedState>> state =
       LoadTrustedState(state_path);
   if (!state.ok()) return CallError("reading --state", state.status());
-  ProgressBar bar(!json && isatty(STDERR_FILENO));
+  ProgressBar bar(!json && isatty(STDERR_FILENO), "entries");
   VerifyOptions options;
   options.full = args.Has("full");
   options.progress = [&bar](uint64_t done, uint64_t total) {
@@ -534,7 +434,7 @@ int Verify(Client* client, const Args& args, bool json) {
 }
 
 int Main(int argc, char** argv) {
-  Args args = Parse(argc, argv);
+  Args args = ParseArgs(argc, argv);
   if (args.positional.empty() || args.Has("help")) {
     std::fputs(kUsage,
                args.positional.empty() && !args.Has("help") ? stderr : stdout);
@@ -557,6 +457,8 @@ int Main(int argc, char** argv) {
   }
   if (command == "verify") return Verify(client.get(), args, json);
   if (command == "keygen") return Keygen(args);
+  if (command == "command") return CommandCommand(client.get(), args, json);
+  if (command == "import") return ImportCommand(client.get(), args, json);
   return UsageError("unknown command '" + command + "'");
 }
 

@@ -243,6 +243,11 @@ class EventStore {
       const ReadStreamRequest& request) = 0;
   virtual absl::StatusOr<StreamInfo> GetStreamInfo(
       absl::string_view stream) = 0;
+  // The position of the committed event with id `id` (canonical UUID
+  // text), or std::nullopt if no committed event has it. INVALID_ARGUMENT
+  // if `id` is not a UUID.
+  virtual absl::StatusOr<std::optional<uint64_t>> FindEvent(
+      absl::string_view id) = 0;
   virtual Head GetHead() = 0;
   virtual Stats GetStats() = 0;
 

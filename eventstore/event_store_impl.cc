@@ -81,6 +81,11 @@ absl::StatusOr<StreamInfo> EventStoreImpl::GetStreamInfo(
   return reader_.GetStreamInfo(stream);
 }
 
+absl::StatusOr<std::optional<uint64_t>> EventStoreImpl::FindEvent(
+    absl::string_view id) {
+  return reader_.FindEvent(id);
+}
+
 Head EventStoreImpl::GetHead() { return head_.Get(); }
 
 absl::StatusOr<std::string> EventStoreImpl::GetTreeRoot(uint64_t tree_size) {

@@ -30,6 +30,8 @@ class EventStoreImpl : public EventStore {
   absl::StatusOr<ReadStreamResult> ReadStream(
       const ReadStreamRequest& request) override;
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) override;
+  absl::StatusOr<std::optional<uint64_t>> FindEvent(
+      absl::string_view id) override;
   Head GetHead() override;
   absl::StatusOr<std::string> GetTreeRoot(uint64_t tree_size) override;
   absl::StatusOr<std::vector<std::string>> GetInclusionProof(

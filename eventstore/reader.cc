@@ -11,6 +11,7 @@
 #include "eventstore/merkle.h"
 #include "eventstore/record.h"
 #include "eventstore/status_util.h"
+#include "eventstore/uuid.h"
 
 namespace missionlog {
 namespace {
@@ -294,6 +295,29 @@ absl::StatusOr<StreamInfo> Reader::GetStreamInfo(
     info.last_position = last->position;
   }
   return info;
+}
+
+absl::StatusOr<std::optional<uint64_t>> Reader::FindEvent(
+    absl::string_view id) const {
+  std::optional<Uuid> uuid = Uuid::Parse(id);
+  if (!uuid) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", id, "\" is not a UUID"));
+  }
+  std::string value;
+  rocksdb::Status status = storage_->db()->Get(
+      rocksdb::ReadOptions(), storage_->ids(),
+      rocksdb::Slice(uuid->bytes().data(), uuid->bytes().size()), &value);
+  if (status.IsNotFound()) return std::optional<uint64_t>();
+  RETURN_IF_ERROR(FromRocksDb(status, "looking up an event id"));
+  if (value.size() != 8) {
+    return absl::DataLossError("id index entry is malformed");
+  }
+  const uint64_t position = DecodeFixed64(value.data());
+  // Written in the same batch as the event, but not yet visible to readers
+  // until the head passes it.
+  if (position >= head_->next_position()) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(position);
 }
 
 }  // namespace missionlog

@@ -33,6 +33,7 @@ class Reader {
   absl::StatusOr<ReadStreamResult> ReadStream(
       const ReadStreamRequest& request) const;
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) const;
+  absl::StatusOr<std::optional<uint64_t>> FindEvent(absl::string_view id) const;
 
   // The Merkle tree (see EventStore::GetTreeRoot and the proofs).
   absl::StatusOr<std::string> TreeRoot(uint64_t tree_size) const;

@@ -25,7 +25,9 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "services/accountability_service.h"
 #include "services/audit_service.h"
+#include "services/domain_gate.h"
 #include "services/event_store_service.h"
 #include "services/worker_pool.h"
 
@@ -184,6 +186,8 @@ int Main() {
   service_options.batch_events = absl::GetFlag(FLAGS_batch_events);
   EventStoreService service(store->get(), workers.get(), service_options);
   AuditService audit(store->get(), workers.get(), service_options);
+  DomainGate gate(store->get(), workers.get());
+  AccountabilityService accountability(store->get(), workers.get(), &gate);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -194,6 +198,7 @@ int Main() {
       static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
   builder.RegisterService(&service);
   builder.RegisterService(&audit);
+  builder.RegisterService(&accountability);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "missionlogd: cannot listen on %s\n", listen.c_str());

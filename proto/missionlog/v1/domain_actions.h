@@ -1,0 +1,66 @@
+// The actions of the mission accountability domain, one line each:
+// X(Rpc, EventMessage, "event type"). The single list the Accountability
+// service (one RPC per action, commands.proto), its clients and the CLI's
+// event decoding are generated from, so they cannot drift apart.
+#ifndef MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
+#define MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
+
+#define MISSIONLOG_DOMAIN_ACTIONS(X)                                           \
+  X(RegisterOrganisation, OrganisationRegistered,                              \
+    "missionlog.organisation.registered.v1")                                   \
+  X(RenameOrganisation, OrganisationRenamed,                                   \
+    "missionlog.organisation.renamed.v1")                                      \
+  X(ChangeOrganisationParent, OrganisationParentChanged,                       \
+    "missionlog.organisation.parent_changed.v1")                               \
+  X(MergeOrganisation, OrganisationMerged,                                     \
+    "missionlog.organisation.merged.v1")                                       \
+  X(DemergeOrganisation, OrganisationDemerged,                                 \
+    "missionlog.organisation.demerged.v1")                                     \
+  X(TransferFunctions, FunctionsTransferred,                                   \
+    "missionlog.organisation.functions_transferred.v1")                        \
+  X(CloseOrganisation, OrganisationClosed,                                     \
+    "missionlog.organisation.closed.v1")                                       \
+  X(RegisterPerson, PersonRegistered, "missionlog.person.registered.v1")       \
+  X(RenamePerson, PersonRenamed, "missionlog.person.renamed.v1")               \
+  X(CreatePost, PostCreated, "missionlog.post.created.v1")                     \
+  X(AbolishPost, PostAbolished, "missionlog.post.abolished.v1")                \
+  X(MakeAppointment, AppointmentMade, "missionlog.appointment.made.v1")        \
+  X(RecordAppointmentCharacteristics, AppointmentCharacteristicsRecorded,      \
+    "missionlog.appointment.characteristics_recorded.v1")                      \
+  X(EndAppointment, AppointmentEnded, "missionlog.appointment.ended.v1")       \
+  X(DeclareMission, MissionDeclared, "missionlog.mission.declared.v1")         \
+  X(ReviseMissionTarget, MissionTargetRevised,                                 \
+    "missionlog.mission.target_revised.v1")                                    \
+  X(RetireMission, MissionRetired, "missionlog.mission.retired.v1")            \
+  X(AssignOwner, OwnerAssigned, "missionlog.accountability.owner_assigned.v1") \
+  X(RelieveOwner, OwnerRelieved,                                               \
+    "missionlog.accountability.owner_relieved.v1")                             \
+  X(TransferOwnership, OwnershipTransferred,                                   \
+    "missionlog.accountability.ownership_transferred.v1")                      \
+  X(DelegateResponsibility, ResponsibilityDelegated,                           \
+    "missionlog.accountability.delegated.v1")                                  \
+  X(RecordDecision, DecisionRecorded, "missionlog.decision.recorded.v1")       \
+  X(ReviseDecision, DecisionRevised, "missionlog.decision.revised.v1")         \
+  X(ReverseDecision, DecisionReversed, "missionlog.decision.reversed.v1")      \
+  X(ObserveDecisionOutcome, DecisionOutcomeObserved,                           \
+    "missionlog.decision.outcome_observed.v1")                                 \
+  X(AllocateBudget, BudgetAllocated,                                           \
+    "missionlog.spending.budget_allocated.v1")                                 \
+  X(CommitSpend, SpendCommitted, "missionlog.spending.spend_committed.v1")     \
+  X(IncurSpend, SpendIncurred, "missionlog.spending.spend_incurred.v1")        \
+  X(ReallocateSpend, SpendReallocated, "missionlog.spending.reallocated.v1")   \
+  X(CancelSpend, SpendCancelled, "missionlog.spending.cancelled.v1")           \
+  X(RaiseConcern, ConcernRaised, "missionlog.concern.raised.v1")               \
+  X(AcknowledgeConcern, ConcernAcknowledged,                                   \
+    "missionlog.concern.acknowledged.v1")                                      \
+  X(RespondToConcern, ConcernResponded, "missionlog.concern.responded.v1")     \
+  X(EscalateConcern, ConcernEscalated, "missionlog.concern.escalated.v1")      \
+  X(CloseConcern, ConcernClosed, "missionlog.concern.closed.v1")               \
+  X(ClaimContribution, ContributionClaimed,                                    \
+    "missionlog.contribution.claimed.v1")                                      \
+  X(CreditContribution, ContributionCredited,                                  \
+    "missionlog.contribution.credited.v1")                                     \
+  X(WithdrawContribution, ContributionWithdrawn,                               \
+    "missionlog.contribution.withdrawn.v1")
+
+#endif  // MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
