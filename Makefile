@@ -5,7 +5,7 @@ LINT_DIR ?= build-lint
 JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
-.PHONY: all deps configure build run test lint format bench bench-engine clean
+.PHONY: all deps configure build run test demo lint format bench bench-engine clean
 
 all: build
 
@@ -26,6 +26,11 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# A tour: missionlogd on a temporary directory, the demo dataset in data/
+# imported, a decision appended with the CLI (deploy/demo.sh).
+demo: build
+	BUILD_DIR=$(BUILD_DIR) deploy/demo.sh
 
 # The server under load: missionlogd on a scratch directory, the load
 # generator's workloads, a table.

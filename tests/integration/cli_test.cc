@@ -171,5 +171,87 @@ TEST_F(CliTest, ErrorsAreOneLineWithTheCodeAndNonZeroExit) {
   EXPECT_TRUE(absl::StrContains(down.output, "UNAVAILABLE")) << down.output;
 }
 
+TEST_F(CliTest, ImportPrintsWhatItDidAndAddsNothingTheSecondTime) {
+  const std::string spend = std::string(IMPORT_TESTDATA) + "/spend";
+  CliRun first = Cli("import spend-25k " + spend);
+  EXPECT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_TRUE(absl::StrContains(
+      first.output,
+      "import spend-25k: 14 rows read, 10 events planned, 4 rows skipped"))
+      << first.output;
+  EXPECT_TRUE(absl::StrContains(
+      first.output, "10 events appended, 0 already present, 0 rejected"))
+      << first.output;
+  EXPECT_TRUE(
+      absl::StrContains(first.output, "excerpt.csv line 13: Date: blank date"))
+      << first.output;
+  CliRun again = Cli("import spend-25k " + spend + " --json");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(absl::StrContains(again.output,
+                                "\"events_appended\":0,"
+                                "\"events_already_present\":10,"))
+      << again.output;
+  EXPECT_EQ(Cli("import nonsense " + spend).exit_code, 2);
+  CliRun missing = Cli("import ifg-ministers /nonexistent");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(missing.output, "NOT_FOUND")) << missing.output;
+}
+
+TEST_F(CliTest, CommandsFromJsonAndFromTheMissionsFile) {
+  CliRun list = Cli("command list");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_EQ(std::count(list.output.begin(), list.output.end(), '\n'), 38);
+  EXPECT_TRUE(absl::StrContains(list.output, "missionlog.v1.DecisionRecorded"));
+
+  const std::string data = DEMO_DATA;
+  ASSERT_EQ(Cli("import govuk-orgs " + data +
+                "/govuk-organisations/organisations-2023-02-01.json " + data +
+                "/govuk-organisations/organisations-2023-03-01.json")
+                .exit_code,
+            0);
+  ASSERT_EQ(Cli("import ifg-ministers " + data + "/ifg-ministers").exit_code,
+            0);
+  CliRun missions = Cli("command --file=" + data + "/missions-2024.jsonl");
+  EXPECT_EQ(missions.exit_code, 0) << missions.output;
+  EXPECT_TRUE(absl::StrContains(missions.output,
+                                "12 commands carried out, 0 done before"))
+      << missions.output;
+  CliRun rerun = Cli("command --file=" + data + "/missions-2024.jsonl");
+  EXPECT_TRUE(
+      absl::StrContains(rerun.output, "0 commands carried out, 12 done before"))
+      << rerun.output;
+
+  CliRun read = Cli("read dhsc/mission/nhs");
+  EXPECT_TRUE(absl::StrContains(
+      read.output, "{\"title\":\"Build an NHS fit for the future\""))
+      << read.output;
+
+  CliRun incomplete =
+      Cli("command RecordDecision --stream=dhsc/decision/x --command-id=x "
+          "'{\"title\": \"Fund weekend clinics\"}'");
+  EXPECT_EQ(incomplete.exit_code, 1);
+  EXPECT_EQ(incomplete.output,
+            "missionlog: RecordDecision failed: INVALID_ARGUMENT: "
+            "DecisionRecorded.decision: required\n");
+  CliRun decided = Cli(
+      "command record-decision --stream=dhsc/decision/x --command-id=x "
+      "'{\"title\": \"Fund weekend clinics\", \"decision\": \"Open 7 days\", "
+      "\"forum\": \"Health mission board\", \"level\": "
+      "\"DECISION_LEVEL_DEPARTMENT\", \"decided_by\": [{\"organisation\": "
+      "{\"stream\": \"govuk/organisation/department-of-health-and-social-"
+      "care\"}}], \"missions\": [{\"stream\": \"dhsc/mission/nhs\"}], "
+      "\"decided_on\": {\"year\": 2025, \"month\": 1, \"day\": 6}}'");
+  EXPECT_EQ(decided.exit_code, 0) << decided.output;
+  EXPECT_TRUE(absl::StrContains(decided.output,
+                                "RecordDecision: DecisionRecorded on "
+                                "dhsc/decision/x at position"))
+      << decided.output;
+  CliRun typo =
+      Cli("command RecordDecision --stream=dhsc/decision/y "
+          "'{\"titel\": \"x\"}'");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(typo.output, "titel")) << typo.output;
+}
+
 }  // namespace
 }  // namespace missionlog

@@ -1,0 +1,274 @@
+// The importers on small excerpts of the real files (tests/data/import/,
+// copied from data/ with the rows named in each test), without a server:
+// what each plan would append, and every row it skips, with its reason.
+#include "clients/import/importers.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "missionlog/v1/domain/organisations.pb.h"
+#include "missionlog/v1/domain/people.pb.h"
+#include "missionlog/v1/domain/spending.pb.h"
+
+namespace missionlog {
+namespace {
+
+const std::string kData = IMPORT_TESTDATA;
+
+struct Planned {
+  std::string stream;
+  size_t phase;
+  v1::EventData event;
+};
+
+std::vector<Planned> EventsOf(const ImportPlan& plan, const std::string& type) {
+  std::vector<Planned> found;
+  for (size_t phase = 0; phase < plan.phases.size(); ++phase) {
+    for (const v1::AppendRequest& append : plan.phases[phase]) {
+      for (const v1::EventData& event : append.events()) {
+        if (event.type() == type) {
+          found.push_back(Planned{append.stream(), phase, event});
+        }
+      }
+    }
+  }
+  return found;
+}
+
+template <typename M>
+M Decode(const Planned& planned) {
+  M message;
+  EXPECT_TRUE(message.ParseFromString(planned.event.data()));
+  return message;
+}
+
+bool Skipped(const ImportPlan& plan, const std::string& file_suffix, int line,
+             const std::string& reason_part) {
+  for (const SkippedRow& row : plan.skipped) {
+    if (absl::EndsWith(row.file, file_suffix) && row.line == line &&
+        absl::StrContains(row.reason, reason_part)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(IfgImportTest, ExcerptBecomesOrganisationsPeoplePostsAppointments) {
+  absl::StatusOr<ImportPlan> plan = PlanIfgMinisters(kData + "/ifg");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(EventsOf(*plan, "missionlog.organisation.registered.v1").size(),
+            7u);
+  EXPECT_EQ(EventsOf(*plan, "missionlog.post.created.v1").size(), 5u);
+  // Six people; Lord Mandelson and Louise Sandher-Jones changed names.
+  EXPECT_EQ(EventsOf(*plan, "missionlog.person.registered.v1").size(), 6u);
+  std::vector<Planned> renamed =
+      EventsOf(*plan, "missionlog.person.renamed.v1");
+  ASSERT_EQ(renamed.size(), 2u);
+  // Rachel Reeves, Chancellor of the Exchequer from 2024-07-05, ongoing.
+  std::vector<Planned> made = EventsOf(*plan, "missionlog.appointment.made.v1");
+  ASSERT_EQ(made.size(), 4u);  // five rows, one with end before start
+  const v1::AppointmentMade reeves = Decode<v1::AppointmentMade>(made[0]);
+  EXPECT_EQ(made[0].stream,
+            "ifg/appointment/75a9bfc6-a9dc-448c-b6aa-32a35eaabdc4");
+  EXPECT_EQ(reeves.post().stream(),
+            "ifg/post/a9190617-c45a-49dd-a6ad-77abb6b36815");
+  EXPECT_EQ(reeves.start().year(), 2024);
+  EXPECT_EQ(reeves.start().day(), 5);
+  EXPECT_FALSE(reeves.has_end());
+  // Referenced streams come in earlier phases than their referrers.
+  EXPECT_EQ(made[0].phase, 2u);
+  EXPECT_EQ(EventsOf(*plan, "missionlog.post.created.v1")[0].phase, 1u);
+  EXPECT_EQ(EventsOf(*plan, "missionlog.organisation.registered.v1")[0].phase,
+            0u);
+  // Acting and on-leave periods are kept.
+  bool acting = false, on_leave = false;
+  for (const Planned& p :
+       EventsOf(*plan, "missionlog.appointment.characteristics_recorded.v1")) {
+    auto c = Decode<v1::AppointmentCharacteristicsRecorded>(p);
+    acting |= c.acting();
+    on_leave |= c.on_leave() && !c.leave_reason().empty();
+  }
+  EXPECT_TRUE(acting);
+  EXPECT_TRUE(on_leave);
+  // The Department for Constitutional Affairs merged into the Ministry of
+  // Justice; its predecessor changed name into it.
+  std::vector<Planned> merged =
+      EventsOf(*plan, "missionlog.organisation.merged.v1");
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(Decode<v1::OrganisationMerged>(merged[0]).into().stream(),
+            "ifg/organisation/2d033e00-cba8-484d-b06a-c84d1d0b5d8b");
+  bool changed_name = false;
+  for (const Planned& p :
+       EventsOf(*plan, "missionlog.organisation.closed.v1")) {
+    changed_name |=
+        Decode<v1::OrganisationClosed>(p).status() == "changed_name";
+  }
+  EXPECT_TRUE(changed_name);
+  // The row with its end before its start is reported with its line, and
+  // so is its characteristics row.
+  EXPECT_TRUE(
+      Skipped(*plan, "appointment.csv", 3,
+              "end_date 2025-05-14 is not after start_date 2025-09-01"));
+  EXPECT_EQ(plan->skipped.size(), 2u);
+}
+
+TEST(IfgImportTest, SameFilesSameEventIds) {
+  absl::StatusOr<ImportPlan> a = PlanIfgMinisters(kData + "/ifg");
+  absl::StatusOr<ImportPlan> b = PlanIfgMinisters(kData + "/ifg");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->phases.size(), b->phases.size());
+  for (size_t i = 0; i < a->phases.size(); ++i) {
+    ASSERT_EQ(a->phases[i].size(), b->phases[i].size());
+    for (size_t k = 0; k < a->phases[i].size(); ++k) {
+      EXPECT_EQ(a->phases[i][k].SerializeAsString(),
+                b->phases[i][k].SerializeAsString());
+    }
+  }
+}
+
+TEST(IfgImportTest, MissingFileIsNotFound) {
+  absl::StatusOr<ImportPlan> plan = PlanIfgMinisters(kData + "/nowhere");
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SpendImportTest, AmountsToThePennyAndEveryBadRowReported) {
+  absl::StatusOr<ImportPlan> plan =
+      PlanSpend25k({kData + "/spend/excerpt.csv"}, "");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->rows_read, 14u);
+  std::vector<Planned> spent =
+      EventsOf(*plan, "missionlog.spending.spend_incurred.v1");
+  ASSERT_EQ(spent.size(), 10u);
+  std::vector<int64_t> pence;
+  for (const Planned& p : spent) {
+    pence.push_back(Decode<v1::SpendIncurred>(p).amount().minor_units());
+  }
+  // Grouped by month stream, in file order within a month.
+  EXPECT_NE(std::find(pence.begin(), pence.end(), 396155151), pence.end());
+  EXPECT_NE(std::find(pence.begin(), pence.end(), 800000000), pence.end());
+  EXPECT_NE(std::find(pence.begin(), pence.end(), -965021), pence.end());
+  EXPECT_NE(std::find(pence.begin(), pence.end(), -2500000), pence.end());
+  EXPECT_NE(std::find(pence.begin(), pence.end(), 10200000), pence.end());
+  EXPECT_NE(std::find(pence.begin(), pence.end(), 12000000), pence.end());
+  const v1::SpendIncurred first = Decode<v1::SpendIncurred>(spent[0]);
+  EXPECT_EQ(spent[0].stream, "hmt/spend/2023-01");
+  EXPECT_EQ(first.supplier(), "Government Property Agency");
+  EXPECT_EQ(first.amount().currency(), "GBP");
+  EXPECT_EQ(first.entity(), "HMT");
+  EXPECT_EQ(first.paid_on().day(), 1);
+  EXPECT_EQ(first.source_row(), "spend-25k excerpt.csv line 2");
+  EXPECT_TRUE(Skipped(*plan, "excerpt.csv", 10, "a repeated header row"));
+  EXPECT_TRUE(Skipped(*plan, "excerpt.csv", 13, "Date: blank date"));
+  EXPECT_TRUE(Skipped(*plan, "excerpt.csv", 14,
+                      "more than two decimal places (not rounded)"));
+  EXPECT_TRUE(Skipped(*plan, "excerpt.csv", 15, "Supplier: blank"));
+  EXPECT_EQ(plan->skipped.size(), 4u);
+  ASSERT_EQ(plan->notes.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(plan->notes[0], "2 amounts had U+FFFD"));
+}
+
+TEST(SpendImportTest, OrganisationFlagNamesTheStreams) {
+  absl::StatusOr<ImportPlan> plan =
+      PlanSpend25k({kData + "/spend"}, "hm-treasury");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (const Planned& p :
+       EventsOf(*plan, "missionlog.spending.spend_incurred.v1")) {
+    EXPECT_TRUE(absl::StartsWith(p.stream, "hm-treasury/spend/")) << p.stream;
+  }
+}
+
+TEST(SpendImportTest, NotASpendFileIsRefused) {
+  absl::StatusOr<ImportPlan> plan =
+      PlanSpend25k({kData + "/ifg/person.csv"}, "");
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(OcdsImportTest, TendersBecomeBudgetsAndAwardsCommitments) {
+  absl::StatusOr<ImportPlan> plan = PlanOcds({kData + "/ocds"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<Planned> budgets =
+      EventsOf(*plan, "missionlog.spending.budget_allocated.v1");
+  ASSERT_EQ(budgets.size(), 3u);  // a record, a release, the constructed one
+  bool met_office = false;
+  for (const Planned& p : budgets) {
+    auto budget = Decode<v1::BudgetAllocated>(p);
+    if (p.stream ==
+        "met-office/budget/ocds-b5fd17-2c330cf9-adc8-11e6-9901-0019b9f3037b") {
+      met_office = true;
+      EXPECT_EQ(budget.amount().minor_units(), 46450000);
+      EXPECT_EQ(budget.fiscal_year(), "2014-15");
+      EXPECT_EQ(budget.from().stream(), "met-office/organisation/met-office");
+    }
+  }
+  EXPECT_TRUE(met_office);
+  std::vector<Planned> awards =
+      EventsOf(*plan, "missionlog.spending.spend_committed.v1");
+  ASSERT_EQ(awards.size(), 1u);  // one cancelled, one with 3 decimals
+  auto award = Decode<v1::SpendCommitted>(awards[0]);
+  EXPECT_EQ(award.amount().minor_units(), 396155151);
+  EXPECT_EQ(award.ocid(), "ocds-test-0001");
+  EXPECT_EQ(award.supplier(), "Example Lighting Ltd");
+  EXPECT_EQ(award.period_end().year(), 2027);
+  EXPECT_EQ(award.budget().stream(),
+            "example-borough-council/budget/ocds-test-0001");
+  bool precise = false;
+  for (const SkippedRow& row : plan->skipped) {
+    precise |= absl::StrContains(row.reason, "award-3: value.amount: 10.005");
+  }
+  EXPECT_TRUE(precise);
+}
+
+TEST(GovukImportTest, TheFebruary2023SplitBecomesEvents) {
+  absl::StatusOr<ImportPlan> plan =
+      PlanGovukOrgs(kData + "/govuk/organisations-2023-02-01.json",
+                    kData + "/govuk/organisations-2023-03-01.json", "");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<std::string> new_departments;
+  for (const Planned& p :
+       EventsOf(*plan, "missionlog.organisation.registered.v1")) {
+    auto org = Decode<v1::OrganisationRegistered>(p);
+    if (org.has_valid_from()) {
+      new_departments.push_back(org.short_name().empty() ? org.name()
+                                                         : org.short_name());
+      EXPECT_EQ(org.valid_from().month(), 2);
+      EXPECT_EQ(org.valid_from().day(), 7);  // DBT first published 7 Feb
+    }
+  }
+  EXPECT_EQ(new_departments.size(), 4u);
+  // The UK Space Agency moved from BEIS to DSIT.
+  bool space = false;
+  for (const Planned& p :
+       EventsOf(*plan, "missionlog.organisation.parent_changed.v1")) {
+    if (p.stream == "govuk/organisation/uk-space-agency") {
+      space = Decode<v1::OrganisationParentChanged>(p).parent().stream() ==
+              "govuk/organisation/department-for-science-innovation-and-"
+              "technology";
+    }
+  }
+  EXPECT_TRUE(space);
+  std::vector<Planned> transfers =
+      EventsOf(*plan, "missionlog.organisation.functions_transferred.v1");
+  ASSERT_FALSE(transfers.empty());
+  bool beis_to_dsit = false;
+  for (const Planned& p : transfers) {
+    auto t = Decode<v1::FunctionsTransferred>(p);
+    beis_to_dsit |=
+        p.stream ==
+            "govuk/organisation/"
+            "department-for-business-energy-and-industrial-strategy" &&
+        absl::StrContains(t.functions(), "UK Space Agency");
+  }
+  EXPECT_TRUE(beis_to_dsit);
+  // The Geffrye Museum became the Museum of the Home.
+  std::vector<Planned> renamed =
+      EventsOf(*plan, "missionlog.organisation.renamed.v1");
+  ASSERT_EQ(renamed.size(), 1u);
+  EXPECT_EQ(Decode<v1::OrganisationRenamed>(renamed[0]).name(),
+            "Museum of the Home");
+}
+
+}  // namespace
+}  // namespace missionlog
