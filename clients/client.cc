@@ -28,7 +28,9 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
       channel_(std::move(channel)),
       stub_(v1::EventStore::NewStub(channel_)),
       audit_(v1::Audit::NewStub(channel_)),
-      generic_(std::make_unique<grpc::GenericStub>(channel_)) {}
+      generic_(std::make_unique<grpc::GenericStub>(channel_)),
+      inquiry_(v1::Inquiry::NewStub(channel_)),
+      projections_(v1::Projections::NewStub(channel_)) {}
 
 void Client::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
@@ -211,6 +213,39 @@ absl::StatusOr<v1::GetHeadResponse> Client::GetHead() {
   return Unary<v1::GetHeadResponse>(
       [&](grpc::ClientContext* context, v1::GetHeadResponse* response) {
         return stub_->GetHead(context, v1::GetHeadRequest(), response);
+      });
+}
+
+#define MISSIONLOG_INQUIRY_CALL(Rpc, Request, Response)                  \
+  absl::StatusOr<v1::Response> Client::Rpc(const v1::Request& request) { \
+    return Unary<v1::Response>(                                          \
+        [&](grpc::ClientContext* context, v1::Response* response) {      \
+          return inquiry_->Rpc(context, request, response);              \
+        });                                                              \
+  }
+MISSIONLOG_INQUIRY_CALL(WhoOwned, WhoOwnedRequest, WhoOwnedResponse)
+MISSIONLOG_INQUIRY_CALL(OwnershipHistory, OwnershipHistoryRequest,
+                        OwnershipHistoryResponse)
+MISSIONLOG_INQUIRY_CALL(GovernmentOn, GovernmentOnRequest, GovernmentOnResponse)
+MISSIONLOG_INQUIRY_CALL(PostHolders, PostHoldersRequest, PostHoldersResponse)
+MISSIONLOG_INQUIRY_CALL(Spending, SpendingRequest, SpendingResponse)
+#undef MISSIONLOG_INQUIRY_CALL
+
+absl::StatusOr<v1::ProjectionStatusResponse> Client::ProjectionStatus() {
+  return Unary<v1::ProjectionStatusResponse>(
+      [&](grpc::ClientContext* context, v1::ProjectionStatusResponse* out) {
+        return projections_->Status(context, v1::ProjectionStatusRequest(),
+                                    out);
+      });
+}
+
+absl::StatusOr<v1::RebuildResponse> Client::RebuildProjection(
+    const std::string& name) {
+  v1::RebuildRequest request;
+  request.set_name(name);
+  return Unary<v1::RebuildResponse>(
+      [&](grpc::ClientContext* context, v1::RebuildResponse* out) {
+        return projections_->Rebuild(context, request, out);
       });
 }
 

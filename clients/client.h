@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/audit.grpc.pb.h"
 #include "missionlog/v1/commands.pb.h"
+#include "missionlog/v1/inquiry.grpc.pb.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
 namespace missionlog {
@@ -96,6 +97,21 @@ class Client {
   absl::StatusOr<v1::CommandResult> Command(
       const std::string& rpc, const google::protobuf::Message& request);
 
+  // The Inquiry and Projections services (inquiry.proto).
+  absl::StatusOr<v1::WhoOwnedResponse> WhoOwned(
+      const v1::WhoOwnedRequest& request);
+  absl::StatusOr<v1::OwnershipHistoryResponse> OwnershipHistory(
+      const v1::OwnershipHistoryRequest& request);
+  absl::StatusOr<v1::GovernmentOnResponse> GovernmentOn(
+      const v1::GovernmentOnRequest& request);
+  absl::StatusOr<v1::PostHoldersResponse> PostHolders(
+      const v1::PostHoldersRequest& request);
+  absl::StatusOr<v1::SpendingResponse> Spending(
+      const v1::SpendingRequest& request);
+  absl::StatusOr<v1::ProjectionStatusResponse> ProjectionStatus();
+  absl::StatusOr<v1::RebuildResponse> RebuildProjection(
+      const std::string& name);
+
   // The event at `position`, verbatim.
   absl::StatusOr<v1::RecordedEvent> GetEvent(uint64_t position);
 
@@ -111,6 +127,8 @@ class Client {
   std::unique_ptr<v1::EventStore::Stub> stub_;
   std::unique_ptr<v1::Audit::Stub> audit_;
   std::unique_ptr<grpc::GenericStub> generic_;
+  std::unique_ptr<v1::Inquiry::Stub> inquiry_;
+  std::unique_ptr<v1::Projections::Stub> projections_;
 };
 
 // The gRPC status as an absl::Status; the status details (a

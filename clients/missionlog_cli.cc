@@ -78,7 +78,16 @@ const char kUsage[] =
     "  import ifg-ministers DIR\n"
     "  import spend-25k FILE_OR_DIR... [--organisation=SLUG]\n"
     "  import ocds FILE_OR_DIR...\n"
-    "  import govuk-orgs BEFORE.json AFTER.json [--changed-on=YYYY-MM-DD]\n";
+    "  import govuk-orgs BEFORE.json AFTER.json [--changed-on=YYYY-MM-DD]\n"
+    "  query government-on DATE [--post=TEXT] [--organisation=STREAM] "
+    "[--rank=SoS,MoS]\n"
+    "  query post-holders POST [--from=DATE] [--to=DATE]\n"
+    "  query who-owned SUBJECT DATE\n"
+    "  query ownership-history SUBJECT\n"
+    "  query spending [--mission=STREAM] [--organisation=PREFIX] "
+    "[--supplier=NAME] [--fiscal-year=YYYY-YY]\n"
+    "    (every query: [--as-of=POSITION] [--min-position=POSITION])\n"
+    "  projections status | projections rebuild NAME [--no-wait]\n";
 
 namespace {
 
@@ -459,6 +468,10 @@ int Main(int argc, char** argv) {
   if (command == "keygen") return Keygen(args);
   if (command == "command") return CommandCommand(client.get(), args, json);
   if (command == "import") return ImportCommand(client.get(), args, json);
+  if (command == "query") return QueryCommand(client.get(), args, json);
+  if (command == "projections") {
+    return ProjectionsCommand(client.get(), args, json);
+  }
   return UsageError("unknown command '" + command + "'");
 }
 

@@ -122,6 +122,12 @@ struct ReadAllResult {
 
 enum class Direction { kForward, kBackward };
 
+// One change to a projection's state: a put, or a delete (no value).
+struct ProjectionChange {
+  std::string key;  // must not start with '\0' (reserved)
+  std::optional<std::string> value;
+};
+
 struct ReadStreamRequest {
   std::string stream;
   // First version to return. Backward reads start at min(from_version, last
@@ -282,6 +288,32 @@ class EventStore {
   };
   virtual absl::StatusOr<StoredCheckpoint> GetCheckpoint(
       uint64_t tree_size) = 0;
+
+  // Projection state (projections/): each projection's keys live in a
+  // column family of its own ("projection.<name>"; names are 1-64 of
+  // [a-z0-9_-]) together with the position its state reflects, and change
+  // only through CommitProjection, which writes the changes and the new
+  // position in one atomic write (not synced: after a crash the state and
+  // position are both the older ones). Errors: INVALID_ARGUMENT for a bad
+  // name or key, NOT_FOUND for a projection not opened, DATA_LOSS.
+  //
+  // Creates the projection's family if it has none; returns its position
+  // (0 for a new one).
+  virtual absl::StatusOr<uint64_t> OpenProjection(absl::string_view name) = 0;
+  virtual absl::Status CommitProjection(
+      absl::string_view name, const std::vector<ProjectionChange>& changes,
+      uint64_t position) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetProjectionValue(
+      absl::string_view name, absl::string_view key) = 0;
+  // Visits keys that start with `prefix`, in order from `from` (or from
+  // `prefix` if empty), until `visit` returns false.
+  virtual absl::Status ScanProjection(
+      absl::string_view name, absl::string_view from, absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) = 0;
+  // Drops the projection's state and position together (for a rebuild);
+  // it then exists, empty, at position 0.
+  virtual absl::Status ResetProjection(absl::string_view name) = 0;
 
   // The bus's wake-up for subscribers that have caught up: runs `callback`
   // once, on an internal thread, as soon as the committed head passes

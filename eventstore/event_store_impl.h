@@ -44,6 +44,27 @@ class EventStoreImpl : public EventStore {
                              absl::string_view signed_note) override;
   absl::StatusOr<StoredCheckpoint> GetCheckpoint(uint64_t tree_size) override;
   Stats GetStats() override { return writer_.GetStats(); }
+  absl::StatusOr<uint64_t> OpenProjection(absl::string_view name) override {
+    return storage_->projections()->Open(name);
+  }
+  absl::Status CommitProjection(absl::string_view name,
+                                const std::vector<ProjectionChange>& changes,
+                                uint64_t position) override {
+    return storage_->projections()->Commit(name, changes, position);
+  }
+  absl::StatusOr<std::optional<std::string>> GetProjectionValue(
+      absl::string_view name, absl::string_view key) override {
+    return storage_->projections()->Get(name, key);
+  }
+  absl::Status ScanProjection(
+      absl::string_view name, absl::string_view from, absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      override {
+    return storage_->projections()->Scan(name, from, prefix, visit);
+  }
+  absl::Status ResetProjection(absl::string_view name) override {
+    return storage_->projections()->Reset(name);
+  }
   bool NotifyWhenBeyond(uint64_t position,
                         std::function<void()> callback) override {
     return head_.NotifyWhenBeyond(position, std::move(callback));

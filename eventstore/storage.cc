@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventstore/coding.h"
 #include "eventstore/keys.h"
@@ -89,6 +93,17 @@ rocksdb::ColumnFamilyOptions TreeFamilyOptions(
   return options;
 }
 
+// Projections' state: point reads and short scans, from the shared cache.
+rocksdb::ColumnFamilyOptions ProjectionFamilyOptions(
+    const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions options;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
@@ -118,6 +133,15 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
       {kTreeColumnFamily, TreeFamilyOptions(cache)},
       {kCheckpointsColumnFamily, rocksdb::ColumnFamilyOptions()},
   };
+  // Projections' families, as many as the store has.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok()) {
+    for (const std::string& name : existing) {
+      if (absl::StartsWith(name, kProjectionFamilyPrefix)) {
+        families.push_back({name, ProjectionFamilyOptions(cache)});
+      }
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status =
@@ -133,11 +157,19 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   storage->ids_ = handles[3];
   storage->tree_ = handles[4];
   storage->checkpoints_ = handles[5];
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> projections;
+  for (size_t i = 6; i < handles.size(); ++i) {
+    projections[families[i].name.substr(strlen(kProjectionFamilyPrefix))] =
+        handles[i];
+  }
+  storage->projections_ = std::make_unique<ProjectionFamilies>(
+      raw_db, std::move(projections), ProjectionFamilyOptions(cache));
   return storage;
 }
 
 Storage::~Storage() {
   if (db_ == nullptr) return;
+  projections_.reset();
   for (rocksdb::ColumnFamilyHandle* handle :
        {log_, streams_, ids_, tree_, checkpoints_, default_}) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();

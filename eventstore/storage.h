@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
 #include "eventstore/merkle.h"
+#include "eventstore/projection_families.h"
 #include "eventstore/sha256.h"
 #include "rocksdb/db.h"
 
@@ -35,6 +36,7 @@ class Storage {
   rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
   rocksdb::ColumnFamilyHandle* tree() const { return tree_; }
   rocksdb::ColumnFamilyHandle* checkpoints() const { return checkpoints_; }
+  ProjectionFamilies* projections() const { return projections_.get(); }
 
   // The root of leaves [begin, end) of the Merkle tree, from stored nodes
   // (complete subtrees) and leaf hashes. REQUIRES: begin < end <= the
@@ -76,6 +78,8 @@ class Storage {
   Storage() = default;
 
   std::unique_ptr<rocksdb::DB> db_;
+  // Freed before the other handles and the database.
+  std::unique_ptr<ProjectionFamilies> projections_;
   rocksdb::ColumnFamilyHandle* log_ = nullptr;      // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;  // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;      // owned, freed in ~Storage

@@ -25,10 +25,12 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "projections/projection_set.h"
 #include "services/accountability_service.h"
 #include "services/audit_service.h"
 #include "services/domain_gate.h"
 #include "services/event_store_service.h"
+#include "services/inquiry_service.h"
 #include "services/worker_pool.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7600",
@@ -188,6 +190,10 @@ int Main() {
   AuditService audit(store->get(), workers.get(), service_options);
   DomainGate gate(store->get(), workers.get());
   AccountabilityService accountability(store->get(), workers.get(), &gate);
+  // Projections catch up from their stored positions, then follow the bus.
+  auto projections = std::make_unique<ProjectionSet>(store->get());
+  InquiryService inquiry(store->get(), projections.get(), workers.get());
+  ProjectionsService projections_service(projections.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -199,6 +205,8 @@ int Main() {
   builder.RegisterService(&service);
   builder.RegisterService(&audit);
   builder.RegisterService(&accountability);
+  builder.RegisterService(&inquiry);
+  builder.RegisterService(&projections_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "missionlogd: cannot listen on %s\n", listen.c_str());
@@ -224,11 +232,13 @@ int Main() {
   std::fflush(stdout);
   server->GetHealthCheckService()->SetServingStatus(false);
   service.EndSubscriptions();
+  projections->Stop();  // queries waiting for a position give up
   server->Shutdown(absl::ToChronoTime(
       absl::Now() +
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds))));
   server->Wait();
   workers.reset();
+  projections.reset();
   head = (*store)->GetHead();
   // The last checkpoint covers every acknowledged append.
   absl::Status last = checkpointer->Stop();

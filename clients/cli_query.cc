@@ -1,0 +1,356 @@
+// `missionlog query VIEW ...` and `missionlog projections status|rebuild`:
+// the Inquiry and Projections services (inquiry.proto) as tables, or with
+// --json the response as one JSON object. Every row shows the positions of
+// the events it was derived from; `missionlog prove P` checks any of them.
+//
+//   query government-on DATE [--post=TEXT] [--organisation=STREAM]
+//                             [--rank=SoS,MoS]
+//   query post-holders POST [--from=DATE] [--to=DATE]
+//   query who-owned SUBJECT DATE
+//   query ownership-history SUBJECT
+//   query spending [--mission=STREAM] [--organisation=PREFIX]
+//                  [--supplier=NAME] [--fiscal-year=2024-25]
+//   every query: [--as-of=POSITION] [--min-position=POSITION]
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "clients/cli_commands.h"
+#include "clients/import/fields.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace missionlog {
+namespace {
+
+std::string Date(const v1::Date& date) {
+  return date.year() == 0 ? "" : FormatDate(date);
+}
+
+std::string Positions(const google::protobuf::RepeatedField<uint64_t>& p) {
+  std::vector<std::string> out;
+  for (int i = 0; i < p.size() && i < 6; ++i) out.push_back(absl::StrCat(p[i]));
+  if (p.size() > 6) out.push_back(absl::StrCat("+", p.size() - 6));
+  return absl::StrJoin(out, ",");
+}
+
+// 123456 minor units -> "1,234.56".
+std::string Money(int64_t minor) {
+  const bool negative = minor < 0;
+  uint64_t m = negative ? -static_cast<uint64_t>(minor) : minor;
+  std::string whole = absl::StrCat(m / 100);
+  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) {
+    whole.insert(static_cast<size_t>(i), ",");
+  }
+  return absl::StrFormat("%s%s.%02d", negative ? "-" : "", whole,
+                         static_cast<int>(m % 100));
+}
+
+std::string OwnerText(const v1::Owner& owner) {
+  switch (owner.owner_case()) {
+    case v1::Owner::kOrganisation:
+      return "organisation " + owner.organisation().stream();
+    case v1::Owner::kPost:
+      return "post " + owner.post().stream();
+    case v1::Owner::kPerson:
+      return "person " + owner.person().stream();
+    default:
+      return "?";
+  }
+}
+
+std::string Flags(const v1::PostHolding& h) {
+  std::vector<std::string> flags;
+  if (h.acting()) flags.push_back("acting");
+  if (h.on_leave()) {
+    flags.push_back(h.leave_reason().empty()
+                        ? "on leave"
+                        : absl::StrCat("on leave (", h.leave_reason(), ")"));
+  }
+  return absl::StrJoin(flags, ", ");
+}
+
+int PrintJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  std::printf("%s\n", json.c_str());
+  return 0;
+}
+
+bool DateArg(const std::string& text, const std::string& what, v1::Date* out) {
+  absl::StatusOr<v1::Date> date = ParseIsoDate(text);
+  if (!date.ok()) {
+    UsageError(absl::StrCat(what, ": ", date.status().message()));
+    return false;
+  }
+  *out = *date;
+  return true;
+}
+
+bool Options(const Args& args, v1::QueryOptions* options) {
+  uint64_t n = 0;
+  if (args.Has("as-of")) {
+    if (!ParseNumber(args.Get("as-of", ""), &n)) return false;
+    options->set_as_of_position(n);
+  }
+  if (args.Has("min-position")) {
+    if (!ParseNumber(args.Get("min-position", ""), &n)) return false;
+    options->set_min_position(n);
+  }
+  return true;
+}
+
+void PrintInfo(const v1::AnswerInfo& info, const v1::QueryOptions& options) {
+  std::printf("(from projection %s at position %llu%s)\n",
+              info.projection().c_str(),
+              static_cast<unsigned long long>(info.position()),
+              options.as_of_position() == 0
+                  ? ""
+                  : absl::StrCat("; as the record stood before position ",
+                                 options.as_of_position())
+                        .c_str());
+}
+
+int GovernmentOn(Client* client, const Args& args, bool json) {
+  v1::GovernmentOnRequest request;
+  if (args.positional.size() != 3) {
+    return UsageError("query government-on takes DATE");
+  }
+  if (!DateArg(args.positional[2], "DATE", request.mutable_on())) return 2;
+  request.set_post_name_contains(args.Get("post", ""));
+  request.set_organisation(args.Get("organisation", ""));
+  for (absl::string_view rank :
+       absl::StrSplit(args.Get("rank", ""), ',', absl::SkipEmpty())) {
+    request.add_ranks(std::string(rank));
+  }
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::GovernmentOnResponse> response =
+      client->GovernmentOn(request);
+  if (!response.ok()) return CallError("government-on", response.status());
+  if (json) return PrintJson(*response);
+  std::printf("%-6s %-44s %-26s %-24s %-10s %-10s %s\n", "RANK", "POST",
+              "ORGANISATION", "HOLDER", "FROM", "TO", "POSITIONS");
+  int holders = 0;
+  for (const v1::PostOn& post : response->posts()) {
+    for (const v1::PostHolding& h : post.holders()) {
+      ++holders;
+      const std::string flags = Flags(h);
+      std::printf("%-6s %-44s %-26s %-24s %-10s %-10s %s%s\n",
+                  post.rank().c_str(), post.post_name().substr(0, 44).c_str(),
+                  post.organisation_name().substr(0, 26).c_str(),
+                  h.person_name().substr(0, 24).c_str(),
+                  Date(h.start()).c_str(), Date(h.end()).c_str(),
+                  Positions(h.positions()).c_str(),
+                  flags.empty() ? "" : ("  " + flags).c_str());
+    }
+  }
+  std::printf("(%d posts, %d holders on %s) ", response->posts_size(), holders,
+              Date(request.on()).c_str());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int PostHolders(Client* client, const Args& args, bool json) {
+  v1::PostHoldersRequest request;
+  if (args.positional.size() != 3)
+    return UsageError("query post-holders takes POST");
+  request.set_post(args.positional[2]);
+  if (args.Has("from") &&
+      !DateArg(args.Get("from", ""), "--from", request.mutable_from())) {
+    return 2;
+  }
+  if (args.Has("to") &&
+      !DateArg(args.Get("to", ""), "--to", request.mutable_to())) {
+    return 2;
+  }
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::PostHoldersResponse> response =
+      client->PostHolders(request);
+  if (!response.ok()) return CallError("post-holders", response.status());
+  if (json) return PrintJson(*response);
+  std::printf("%s (%s)\n", response->post_name().c_str(),
+              request.post().c_str());
+  std::printf("%-28s %-10s %-10s %-8s %s\n", "HOLDER", "FROM", "TO", "",
+              "POSITIONS");
+  for (const v1::PostHolding& h : response->holdings()) {
+    std::printf("%-28s %-10s %-10s %-8s %s\n",
+                h.person_name().substr(0, 28).c_str(), Date(h.start()).c_str(),
+                Date(h.end()).c_str(), h.acting() ? "acting" : "",
+                Positions(h.positions()).c_str());
+  }
+  std::printf("(%d holdings) ", response->holdings_size());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int WhoOwned(Client* client, const Args& args, bool json) {
+  v1::WhoOwnedRequest request;
+  if (args.positional.size() != 4) {
+    return UsageError("query who-owned takes SUBJECT DATE");
+  }
+  request.set_subject(args.positional[2]);
+  if (!DateArg(args.positional[3], "DATE", request.mutable_on())) return 2;
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::WhoOwnedResponse> response = client->WhoOwned(request);
+  if (!response.ok()) return CallError("who-owned", response.status());
+  if (json) return PrintJson(*response);
+  std::printf("%s on %s:\n", request.subject().c_str(),
+              Date(request.on()).c_str());
+  if (response->owners().empty()) std::printf("  no owner recorded\n");
+  for (const v1::OwnerOn& owner : response->owners()) {
+    std::printf("  %s: %s%s since %s (%s)  [positions %s]\n",
+                v1::OwnershipRole_Name(owner.role()).c_str(),
+                owner.owner_name().empty()
+                    ? ""
+                    : absl::StrCat(owner.owner_name(), ", ").c_str(),
+                OwnerText(owner.owner()).c_str(), Date(owner.since()).c_str(),
+                owner.via().c_str(), Positions(owner.positions()).c_str());
+    if (owner.owner().has_post() && owner.holders().empty()) {
+      std::printf("    held by nobody that day (vacant)\n");
+    }
+    for (const v1::PostHolding& h : owner.holders()) {
+      const std::string flags = Flags(h);
+      std::printf("    held by %s (%s) from %s%s  [positions %s]\n",
+                  h.person_name().c_str(), h.person().c_str(),
+                  Date(h.start()).c_str(),
+                  flags.empty() ? "" : (", " + flags).c_str(),
+                  Positions(h.positions()).c_str());
+    }
+  }
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int OwnershipHistory(Client* client, const Args& args, bool json) {
+  v1::OwnershipHistoryRequest request;
+  if (args.positional.size() != 3) {
+    return UsageError("query ownership-history takes SUBJECT");
+  }
+  request.set_subject(args.positional[2]);
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::OwnershipHistoryResponse> response =
+      client->OwnershipHistory(request);
+  if (!response.ok()) return CallError("ownership-history", response.status());
+  if (json) return PrintJson(*response);
+  std::printf("%-34s %-60s %-10s %-10s %-12s %s\n", "ROLE", "OWNER", "FROM",
+              "TO", "HOW", "POSITIONS");
+  for (const v1::OwnershipInterval& i : response->intervals()) {
+    std::printf(
+        "%-34s %-60s %-10s %-10s %-12s %s\n",
+        v1::OwnershipRole_Name(i.role()).c_str(),
+        OwnerText(i.owner()).substr(0, 60).c_str(), Date(i.from()).c_str(),
+        Date(i.to()).c_str(),
+        (i.via() + (i.ended_by().empty() ? "" : "/" + i.ended_by())).c_str(),
+        Positions(i.positions()).c_str());
+  }
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int Spending(Client* client, const Args& args, bool json) {
+  v1::SpendingRequest request;
+  request.set_mission(args.Get("mission", ""));
+  request.set_organisation(args.Get("organisation", ""));
+  request.set_supplier(args.Get("supplier", ""));
+  request.set_fiscal_year(args.Get("fiscal-year", ""));
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::SpendingResponse> response = client->Spending(request);
+  if (!response.ok()) return CallError("spending", response.status());
+  if (json) return PrintJson(*response);
+  std::printf("%-8s %-8s %-4s %20s %20s %20s %7s %s\n", "FY", "MONTH", "CCY",
+              "ALLOCATED", "COMMITTED", "INCURRED", "EVENTS", "POSITIONS");
+  for (const v1::SpendingRow& row : response->rows()) {
+    std::printf("%-8s %-8s %-4s %20s %20s %20s %7llu %s\n",
+                row.fiscal_year().c_str(),
+                row.month().empty() ? "total" : row.month().c_str(),
+                row.currency().c_str(), Money(row.allocated()).c_str(),
+                Money(row.committed()).c_str(), Money(row.incurred()).c_str(),
+                static_cast<unsigned long long>(row.events()),
+                Positions(row.positions()).c_str());
+  }
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+void PrintStatus(const v1::ProjectionStatus& s) {
+  std::printf("%-14s %-12s %10llu %10llu %8llu %12.0f %s\n", s.name().c_str(),
+              s.state().c_str(), static_cast<unsigned long long>(s.position()),
+              static_cast<unsigned long long>(s.head()),
+              static_cast<unsigned long long>(s.lag()), s.events_per_second(),
+              s.error().c_str());
+}
+
+}  // namespace
+
+int QueryCommand(Client* client, const Args& args, bool json) {
+  const std::string view = args.positional.size() > 1 ? args.positional[1] : "";
+  if (view == "government-on") return GovernmentOn(client, args, json);
+  if (view == "post-holders") return PostHolders(client, args, json);
+  if (view == "who-owned") return WhoOwned(client, args, json);
+  if (view == "ownership-history") return OwnershipHistory(client, args, json);
+  if (view == "spending") return Spending(client, args, json);
+  return UsageError(
+      "query takes government-on, post-holders, who-owned, "
+      "ownership-history or spending");
+}
+
+int ProjectionsCommand(Client* client, const Args& args, bool json) {
+  const std::string what = args.positional.size() > 1 ? args.positional[1] : "";
+  if (what == "status" && args.positional.size() == 2) {
+    absl::StatusOr<v1::ProjectionStatusResponse> status =
+        client->ProjectionStatus();
+    if (!status.ok()) return CallError("projections status", status.status());
+    if (json) return PrintJson(*status);
+    std::printf("%-14s %-12s %10s %10s %8s %12s\n", "PROJECTION", "STATE",
+                "POSITION", "HEAD", "LAG", "EVENTS/S");
+    for (const v1::ProjectionStatus& s : status->projections()) PrintStatus(s);
+    return 0;
+  }
+  if (what == "rebuild" && args.positional.size() == 3) {
+    const std::string name = args.positional[2];
+    absl::StatusOr<v1::RebuildResponse> started =
+        client->RebuildProjection(name);
+    if (!started.ok())
+      return CallError("projections rebuild", started.status());
+    // Follow it until it has caught up (a progress bar on a terminal).
+    ProgressBar bar(!json && isatty(STDERR_FILENO), "events");
+    v1::ProjectionStatus last = started->status();
+    while (!args.Has("no-wait")) {
+      absl::StatusOr<v1::ProjectionStatusResponse> status =
+          client->ProjectionStatus();
+      if (!status.ok()) return CallError("projections status", status.status());
+      for (const v1::ProjectionStatus& s : status->projections()) {
+        if (s.name() == name) last = s;
+      }
+      bar.Update(last.position(), last.head());
+      if (last.state() == "live" || last.state() == "failed") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    bar.Clear();
+    if (json) return PrintJson(last);
+    PrintStatus(last);
+    return last.state() == "failed" ? 1 : 0;
+  }
+  return UsageError("projections takes status, or rebuild NAME [--no-wait]");
+}
+
+}  // namespace missionlog

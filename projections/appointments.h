@@ -1,0 +1,59 @@
+// The "appointments" projection: organisations, people, posts and
+// appointments in the Popolo sense, for "who held which post on a date".
+//
+// Keys (values are projections/state.proto messages):
+//   o/<organisation stream>   EntityState: its names over time
+//   p/<person stream>         EntityState: their names over time
+//   t/<post stream>           EntityState: name, organisation, rank
+//   a/<appointment stream>    AppointmentState: person, post, [start, end),
+//                             each later end and characteristics period
+//   h/<post stream>\0<appointment stream>   "" (a post's appointments)
+// Every fact keeps its event's position, so queries can answer as of an
+// earlier position (bitemporal) and name their sources.
+#ifndef MISSIONLOG_PROJECTIONS_APPOINTMENTS_H_
+#define MISSIONLOG_PROJECTIONS_APPOINTMENTS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eventstore/event_store.h"
+#include "missionlog/v1/inquiry.pb.h"
+#include "projections/projection.h"
+
+namespace missionlog {
+
+inline constexpr char kAppointmentsProjection[] = "appointments";
+
+std::unique_ptr<Projection> NewAppointmentsProjection();
+
+// Queries on the appointments projection's state. `as_of` bounds the
+// events considered (positions < as_of); UINT64_MAX for all.
+class AppointmentsView {
+ public:
+  AppointmentsView(EventStore* store, uint64_t as_of)
+      : store_(store), as_of_(as_of) {}
+
+  absl::StatusOr<v1::GovernmentOnResponse> GovernmentOn(
+      const v1::GovernmentOnRequest& request);
+  absl::StatusOr<v1::PostHoldersResponse> PostHolders(
+      const v1::PostHoldersRequest& request);
+  // Who held `post` on `on`.
+  absl::StatusOr<std::vector<v1::PostHolding>> HoldersOn(
+      const std::string& post, const v1::Date& on);
+  // The name of an organisation, person or post on `on` ("" if unknown).
+  absl::StatusOr<std::string> NameOn(const v1::Owner& owner,
+                                     const v1::Date& on);
+
+ private:
+  absl::StatusOr<std::string> EntityName(const std::string& key,
+                                         const v1::Date& on);
+
+  EventStore* const store_;
+  const uint64_t as_of_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_PROJECTIONS_APPOINTMENTS_H_

@@ -1,0 +1,71 @@
+#include "projections/projection.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace missionlog {
+
+absl::StatusOr<std::optional<std::string>> State::Get(absl::string_view key) {
+  auto it = changes_.find(key);
+  if (it != changes_.end()) return it->second;
+  return store_->GetProjectionValue(projection_, key);
+}
+
+void State::Put(absl::string_view key, std::string value) {
+  changes_[std::string(key)] = std::move(value);
+}
+
+void State::Delete(absl::string_view key) {
+  changes_[std::string(key)] = std::nullopt;
+}
+
+absl::StatusOr<bool> State::GetMessage(absl::string_view key,
+                                       google::protobuf::Message* message) {
+  message->Clear();
+  absl::StatusOr<std::optional<std::string>> value = Get(key);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return false;
+  if (!message->ParseFromString(**value)) {
+    return absl::DataLossError(absl::StrCat(projection_, ": the record at key ",
+                                            key, " does not parse as ",
+                                            message->GetTypeName()));
+  }
+  return true;
+}
+
+void State::PutMessage(absl::string_view key,
+                       const google::protobuf::Message& message) {
+  Put(key, message.SerializeAsString());
+}
+
+std::vector<ProjectionChange> State::TakeChanges() {
+  std::vector<ProjectionChange> changes;
+  changes.reserve(changes_.size());
+  for (auto& [key, value] : changes_) {
+    changes.push_back(ProjectionChange{key, std::move(value)});
+  }
+  changes_.clear();
+  return changes;
+}
+
+int CompareDates(const v1::Date& a, const v1::Date& b) {
+  if (a.year() != b.year()) return a.year() < b.year() ? -1 : 1;
+  if (a.month() != b.month()) return a.month() < b.month() ? -1 : 1;
+  if (a.day() != b.day()) return a.day() < b.day() ? -1 : 1;
+  return 0;
+}
+
+bool InPeriod(const v1::Date& on, const v1::Date& start, bool has_end,
+              const v1::Date& end) {
+  return CompareDates(start, on) <= 0 &&
+         (!has_end || CompareDates(on, end) < 0);
+}
+
+std::string DateKey(const v1::Date& date) {
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
+                         date.day());
+}
+
+}  // namespace missionlog

@@ -1,0 +1,74 @@
+// A projection: a deterministic fold over the log (DESIGN §4). The runner
+// (runner.h) feeds it the events in position order; the projection reads
+// and changes its state through a State, whose changes the runner commits
+// together with the position reached (EventStore::CommitProjection), so a
+// crash never applies an event twice or skips one.
+//
+// A projection must be deterministic: the same events in the same order
+// give the same state, so a rebuild equals the incremental state.
+#ifndef MISSIONLOG_PROJECTIONS_PROJECTION_H_
+#define MISSIONLOG_PROJECTIONS_PROJECTION_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventstore/event_store.h"
+#include "google/protobuf/message.h"
+#include "missionlog/v1/domain/common.pb.h"
+
+namespace missionlog {
+
+// A projection's state during a batch: reads see the batch's own changes,
+// then the stored state. Not thread-safe; one per batch.
+class State {
+ public:
+  State(EventStore* store, std::string projection)
+      : store_(store), projection_(std::move(projection)) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key);
+  void Put(absl::string_view key, std::string value);
+  void Delete(absl::string_view key);
+
+  // Typed helpers: false when the key is absent (message left cleared).
+  absl::StatusOr<bool> GetMessage(absl::string_view key,
+                                  google::protobuf::Message* message);
+  void PutMessage(absl::string_view key,
+                  const google::protobuf::Message& message);
+
+  // The batch's changes, in key order, for CommitProjection; clears them.
+  std::vector<ProjectionChange> TakeChanges();
+  bool empty() const { return changes_.empty(); }
+
+ private:
+  EventStore* const store_;
+  const std::string projection_;
+  std::map<std::string, std::optional<std::string>, std::less<>> changes_;
+};
+
+class Projection {
+ public:
+  virtual ~Projection() = default;
+  virtual const std::string& name() const = 0;
+  // Whether the projection folds this event: decided from the type (and
+  // stream) only, so that others are skipped without decoding.
+  virtual bool Wants(const RecordedEvent& event) const = 0;
+  // Folds one event. An error stops the projection (its status says why);
+  // a malformed payload of a validated type is DATA_LOSS.
+  virtual absl::Status Apply(const RecordedEvent& event, State* state) = 0;
+};
+
+// Valid-time helpers shared by the projections.
+int CompareDates(const v1::Date& a, const v1::Date& b);
+// Whether `on` lies in [start, end); an absent end is open.
+bool InPeriod(const v1::Date& on, const v1::Date& start, bool has_end,
+              const v1::Date& end);
+std::string DateKey(const v1::Date& date);  // "YYYY-MM-DD"
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_PROJECTIONS_PROJECTION_H_

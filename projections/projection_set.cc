@@ -1,0 +1,35 @@
+#include "projections/projection_set.h"
+
+#include "projections/appointments.h"
+#include "projections/ownership.h"
+#include "projections/spending.h"
+
+namespace missionlog {
+
+ProjectionSet::ProjectionSet(EventStore* store) {
+  runners_.push_back(
+      std::make_unique<ProjectionRunner>(store, NewAppointmentsProjection()));
+  runners_.push_back(
+      std::make_unique<ProjectionRunner>(store, NewOwnershipProjection()));
+  runners_.push_back(
+      std::make_unique<ProjectionRunner>(store, NewSpendingProjection()));
+}
+
+ProjectionRunner* ProjectionSet::Find(const std::string& name) const {
+  for (const auto& runner : runners_) {
+    if (runner->name() == name) return runner.get();
+  }
+  return nullptr;
+}
+
+std::vector<RunnerStatus> ProjectionSet::Status() const {
+  std::vector<RunnerStatus> statuses;
+  for (const auto& runner : runners_) statuses.push_back(runner->Status());
+  return statuses;
+}
+
+void ProjectionSet::Stop() {
+  for (const auto& runner : runners_) runner->Stop();
+}
+
+}  // namespace missionlog

@@ -1,0 +1,35 @@
+// The projections the server keeps (appointments, ownership, spending),
+// each run by its own ProjectionRunner from the moment the set is built:
+// they catch up from their stored positions and then follow the bus.
+//
+// Thread safety: safe for concurrent use.
+#ifndef MISSIONLOG_PROJECTIONS_PROJECTION_SET_H_
+#define MISSIONLOG_PROJECTIONS_PROJECTION_SET_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eventstore/event_store.h"
+#include "projections/runner.h"
+
+namespace missionlog {
+
+class ProjectionSet {
+ public:
+  // Starts every projection. `store` must outlive the set.
+  explicit ProjectionSet(EventStore* store);
+
+  // nullptr if there is no projection `name`.
+  ProjectionRunner* Find(const std::string& name) const;
+  std::vector<RunnerStatus> Status() const;
+  // Stops every runner (see ProjectionRunner::Stop).
+  void Stop();
+
+ private:
+  std::vector<std::unique_ptr<ProjectionRunner>> runners_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_PROJECTIONS_PROJECTION_SET_H_

@@ -1,0 +1,182 @@
+#include "projections/runner.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace missionlog {
+
+ProjectionRunner::ProjectionRunner(EventStore* store,
+                                   std::unique_ptr<Projection> projection)
+    : store_(store), projection_(std::move(projection)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+ProjectionRunner::~ProjectionRunner() {
+  Stop();
+  thread_.join();
+}
+
+void ProjectionRunner::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+}
+
+bool ProjectionRunner::ShouldWake() const {
+  return woken_ || stopping_ || rebuild_requested_;
+}
+
+bool ProjectionRunner::Target::Reached(Target* target) {
+  // Called by the mutex with mu_ held.
+  ProjectionRunner* r = target->runner;
+  r->mu_.AssertHeld();
+  return (r->position_ >= target->position && !r->rebuilding_ &&
+          !r->rebuild_requested_) ||
+         !r->failure_.ok() || r->stopping_;
+}
+
+void ProjectionRunner::Run() {
+  absl::StatusOr<uint64_t> opened = store_->OpenProjection(name());
+  {
+    absl::MutexLock lock(&mu_);
+    if (!opened.ok()) {
+      failure_ = opened.status();
+      return;
+    }
+    position_ = *opened;
+  }
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      if (rebuild_requested_) {
+        rebuild_requested_ = false;
+        absl::Status reset = store_->ResetProjection(name());
+        if (!reset.ok()) {
+          failure_ = reset;
+          return;
+        }
+        position_ = 0;
+        rebuilding_ = true;
+        live_ = false;
+      }
+    }
+    absl::StatusOr<bool> read = Step();
+    if (!read.ok()) {
+      absl::MutexLock lock(&mu_);
+      failure_ = read.status();
+      return;
+    }
+    if (*read) continue;
+    // At the head: sleep until the bus passes it (or a stop or rebuild).
+    uint64_t position;
+    {
+      absl::MutexLock lock(&mu_);
+      rebuilding_ = false;
+      live_ = true;
+      rate_ = 0;
+      woken_ = false;
+      position = position_;
+    }
+    const bool waiting = store_->NotifyWhenBeyond(position, [this] {
+      absl::MutexLock lock(&mu_);
+      woken_ = true;
+    });
+    absl::MutexLock lock(&mu_);
+    if (!waiting) continue;  // already beyond
+    // The timeout bounds a wait whose callback the closing store dropped.
+    mu_.AwaitWithTimeout(absl::Condition(this, &ProjectionRunner::ShouldWake),
+                         absl::Seconds(1));
+  }
+}
+
+absl::StatusOr<bool> ProjectionRunner::Step() {
+  uint64_t from;
+  {
+    absl::MutexLock lock(&mu_);
+    from = position_;
+  }
+  ReadAllRequest request;
+  request.from_position = from;
+  request.limit = kBatch;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ReadAllResult> read = store_->ReadAll(request);
+  if (!read.ok()) return read.status();
+  if (read->next_position <= from) return false;
+  State state(store_, name());
+  for (const RecordedEvent& event : read->events) {
+    if (!projection_->Wants(event)) continue;
+    absl::Status applied = projection_->Apply(event, &state);
+    if (!applied.ok()) {
+      return absl::Status(
+          applied.code(),
+          absl::StrCat("projection ", name(), " at position ", event.position(),
+                       ": ", applied.message()));
+    }
+  }
+  absl::Status committed = store_->CommitProjection(name(), state.TakeChanges(),
+                                                    read->next_position);
+  if (!committed.ok()) return committed;
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  absl::MutexLock lock(&mu_);
+  position_ = read->next_position;
+  rate_ = seconds > 0 ? (read->next_position - from) / seconds : 0;
+  return true;
+}
+
+RunnerStatus ProjectionRunner::Status() {
+  RunnerStatus status;
+  status.name = name();
+  status.head = store_->GetHead().next_position;
+  absl::MutexLock lock(&mu_);
+  status.position = position_;
+  if (!failure_.ok()) {
+    status.state = "failed";
+    status.error = failure_.ToString();
+  } else if (rebuilding_ || rebuild_requested_) {
+    status.state = "rebuilding";
+  } else if (status.position < status.head || !live_) {
+    status.state = "catching_up";
+  } else {
+    status.state = "live";
+  }
+  status.events_per_second = status.state == "live" ? 0 : rate_;
+  return status;
+}
+
+void ProjectionRunner::Rebuild() {
+  absl::MutexLock lock(&mu_);
+  rebuild_requested_ = true;
+}
+
+absl::StatusOr<uint64_t> ProjectionRunner::Readable() {
+  absl::MutexLock lock(&mu_);
+  if (!failure_.ok()) {
+    return absl::Status(
+        failure_.code(),
+        absl::StrCat("projection ", name(), " failed: ", failure_.message()));
+  }
+  if (rebuilding_ || rebuild_requested_) {
+    return absl::UnavailableError(absl::StrCat(
+        "projection ", name(), " is rebuilding: at position ", position_,
+        " of ", store_->GetHead().next_position, "; retry later"));
+  }
+  return position_;
+}
+
+absl::Status ProjectionRunner::WaitFor(uint64_t position, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  Target target{this, position};
+  mu_.AwaitWithDeadline(absl::Condition(&Target::Reached, &target), deadline);
+  if (!failure_.ok()) return failure_;
+  if (stopping_) return absl::UnavailableError("the server is stopping");
+  if (position_ < position || rebuilding_ || rebuild_requested_) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("projection ", name(), " reached position ", position_,
+                     ", not ", position, ", before the deadline"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace missionlog

@@ -1,0 +1,98 @@
+// Runs one projection in-process: a thread that reads the log from the
+// projection's position (EventStore::ReadAll), folds the events it wants,
+// and commits each batch's state changes with the position reached in one
+// write; when it reaches the head it sleeps until the bus says there is
+// more (EventStore::NotifyWhenBeyond).
+//
+// Rebuild() drops the state and replays from 0 while the server keeps
+// serving. Queries on a rebuilding projection get UNAVAILABLE (with how
+// far it has got) until it has caught up: an answer is never computed from
+// half-rebuilt state.
+//
+// Thread safety: safe for concurrent use.
+#ifndef MISSIONLOG_PROJECTIONS_RUNNER_H_
+#define MISSIONLOG_PROJECTIONS_RUNNER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eventstore/event_store.h"
+#include "projections/projection.h"
+
+namespace missionlog {
+
+struct RunnerStatus {
+  std::string name;
+  uint64_t position = 0;  // events before it are applied
+  uint64_t head = 0;
+  // "catching_up", "live", "rebuilding" or "failed".
+  std::string state;
+  double events_per_second = 0;  // over the last batch, while behind
+  std::string error;
+};
+
+class ProjectionRunner {
+ public:
+  // Events read per batch (and committed per write).
+  static constexpr size_t kBatch = 4096;
+
+  // Starts the thread. `store` must outlive the runner.
+  ProjectionRunner(EventStore* store, std::unique_ptr<Projection> projection);
+  // Stops the thread (a batch in progress is committed first).
+  ~ProjectionRunner();
+
+  // Stops following the log and wakes every WaitFor (UNAVAILABLE); the
+  // state stays readable until the runner is destroyed.
+  void Stop();
+
+  const std::string& name() const { return projection_->name(); }
+  RunnerStatus Status();
+
+  // Drops the state and replays from position 0.
+  void Rebuild();
+
+  // Waits until events before `position` are applied, or `deadline`.
+  // OK, DEADLINE_EXCEEDED, UNAVAILABLE (rebuilding, or stopped), or the
+  // projection's failure.
+  absl::Status WaitFor(uint64_t position, absl::Time deadline);
+
+  // For queries: OK if the projection may be read now (not rebuilding or
+  // failed); its position then.
+  absl::StatusOr<uint64_t> Readable();
+
+ private:
+  void Run();
+  bool ShouldWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct Target {
+    ProjectionRunner* runner;
+    uint64_t position;
+    static bool Reached(Target* target) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  };
+  // One batch; false when there was nothing to read.
+  absl::StatusOr<bool> Step();
+
+  EventStore* const store_;
+  const std::unique_ptr<Projection> projection_;
+
+  mutable absl::Mutex mu_;
+  uint64_t position_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool rebuild_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool rebuilding_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;  // the bus passed position_
+  bool live_ ABSL_GUARDED_BY(mu_) = false;   // reached the head once
+  double rate_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+
+  std::thread thread_;  // last: starts once the rest is constructed
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_PROJECTIONS_RUNNER_H_

@@ -1,0 +1,47 @@
+// The "spending" projection: money allocated, committed and incurred, in
+// exact minor units, by mission, organisation and supplier, per fiscal year
+// and month.
+//
+// Keys (values are projections/state.proto messages):
+//   a/<dim>/<value>\0<fiscal year>\0<month>\0<currency>   SpendTotals
+//   i/<dim>/<value>\0<position, 16 hex digits>            SpendLine
+// where <dim> is "m" (a mission's stream), "o" (the recording organisation:
+// the stream's first segment) or "s" (the supplier, as recorded). A query
+// with one dimension reads its totals; with more, it reads the first
+// dimension's lines and filters. Reallocations move money out of a budget
+// (negative allocated); cancellations reduce what was allocated or
+// committed. The fiscal year is the budget's own ("2025-26") for
+// allocations, else the UK fiscal year (April-March) of the event's date.
+#ifndef MISSIONLOG_PROJECTIONS_SPENDING_H_
+#define MISSIONLOG_PROJECTIONS_SPENDING_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "eventstore/event_store.h"
+#include "missionlog/v1/inquiry.pb.h"
+#include "projections/projection.h"
+
+namespace missionlog {
+
+inline constexpr char kSpendingProjection[] = "spending";
+
+std::unique_ptr<Projection> NewSpendingProjection();
+
+class SpendingView {
+ public:
+  SpendingView(EventStore* store, uint64_t as_of)
+      : store_(store), as_of_(as_of) {}
+
+  absl::StatusOr<v1::SpendingResponse> Spending(
+      const v1::SpendingRequest& request);
+
+ private:
+  EventStore* const store_;
+  const uint64_t as_of_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_PROJECTIONS_SPENDING_H_

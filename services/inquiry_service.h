@@ -1,0 +1,81 @@
+// The Inquiry and Projections gRPC services (proto/missionlog/v1/
+// inquiry.proto) over the projections (projections/). Every query runs on
+// the worker pool: it waits, up to the call's deadline, for the projections
+// it reads to reach the request's min_position (and as_of_position), then
+// reads their state. A rebuilding projection answers UNAVAILABLE. No gRPC
+// callback blocks; a waiting query holds a worker, so waits are bounded by
+// the deadline (10 s when the call has none).
+#ifndef MISSIONLOG_SERVICES_INQUIRY_SERVICE_H_
+#define MISSIONLOG_SERVICES_INQUIRY_SERVICE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "eventstore/event_store.h"
+#include "grpcpp/grpcpp.h"
+#include "missionlog/v1/inquiry.grpc.pb.h"
+#include "projections/projection_set.h"
+#include "services/worker_pool.h"
+
+namespace missionlog {
+
+class InquiryService final : public v1::Inquiry::CallbackService {
+ public:
+  // All must outlive the service.
+  InquiryService(EventStore* store, ProjectionSet* projections,
+                 WorkerPool* workers)
+      : store_(store), projections_(projections), workers_(workers) {}
+
+  grpc::ServerUnaryReactor* WhoOwned(grpc::CallbackServerContext* context,
+                                     const v1::WhoOwnedRequest* request,
+                                     v1::WhoOwnedResponse* response) override;
+  grpc::ServerUnaryReactor* OwnershipHistory(
+      grpc::CallbackServerContext* context,
+      const v1::OwnershipHistoryRequest* request,
+      v1::OwnershipHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* GovernmentOn(
+      grpc::CallbackServerContext* context,
+      const v1::GovernmentOnRequest* request,
+      v1::GovernmentOnResponse* response) override;
+  grpc::ServerUnaryReactor* PostHolders(
+      grpc::CallbackServerContext* context,
+      const v1::PostHoldersRequest* request,
+      v1::PostHoldersResponse* response) override;
+  grpc::ServerUnaryReactor* Spending(grpc::CallbackServerContext* context,
+                                     const v1::SpendingRequest* request,
+                                     v1::SpendingResponse* response) override;
+
+ private:
+  // Validates nothing itself: `check` runs first (on the worker too), then
+  // the wait for `names`, then `run(as_of, info)`.
+  grpc::ServerUnaryReactor* Query(
+      grpc::CallbackServerContext* context, const v1::QueryOptions& options,
+      std::vector<std::string> names, std::function<absl::Status()> check,
+      std::function<absl::Status(uint64_t as_of, v1::AnswerInfo* info)> run);
+
+  EventStore* const store_;
+  ProjectionSet* const projections_;
+  WorkerPool* const workers_;
+};
+
+class ProjectionsService final : public v1::Projections::CallbackService {
+ public:
+  explicit ProjectionsService(ProjectionSet* projections)
+      : projections_(projections) {}
+
+  grpc::ServerUnaryReactor* Status(
+      grpc::CallbackServerContext* context,
+      const v1::ProjectionStatusRequest* request,
+      v1::ProjectionStatusResponse* response) override;
+  grpc::ServerUnaryReactor* Rebuild(grpc::CallbackServerContext* context,
+                                    const v1::RebuildRequest* request,
+                                    v1::RebuildResponse* response) override;
+
+ private:
+  ProjectionSet* const projections_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_SERVICES_INQUIRY_SERVICE_H_
