@@ -1,6 +1,7 @@
 #include "projections/appointments.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
 #include "projections/state.pb.h"
@@ -25,6 +27,47 @@ constexpr char kPerson[] = "p/";
 constexpr char kPost[] = "t/";
 constexpr char kAppointment[] = "a/";
 constexpr char kPostIndex[] = "h/";
+
+constexpr char kYearIndex[] = "y/";
+constexpr char kOpen[] = "open";
+
+bool EndAsOf(const AppointmentState& a, uint64_t as_of, v1::Date* end);
+
+// The year-index keys of an appointment as it now stands: one per calendar
+// year its [start, end) touches, or "open" while it has no end.
+std::vector<std::string> YearKeys(const std::string& stream,
+                                  const AppointmentState& a) {
+  const absl::string_view sep("\0", 1);
+  std::vector<std::string> keys;
+  v1::Date end;
+  if (!EndAsOf(a, UINT64_MAX, &end)) {
+    keys.push_back(absl::StrCat(kYearIndex, kOpen, sep, stream));
+    return keys;
+  }
+  for (int year = a.start().year(); year <= end.year(); ++year) {
+    keys.push_back(
+        absl::StrCat(kYearIndex, absl::StrFormat("%04d", year), sep, stream));
+  }
+  return keys;
+}
+
+// Writes the appointment and its year-index copies, removing copies for
+// years it no longer touches.
+void StoreAppointment(State* state, const std::string& stream,
+                      const AppointmentState* before,
+                      const AppointmentState& after) {
+  const std::string value = after.SerializeAsString();
+  std::vector<std::string> keys = YearKeys(stream, after);
+  if (before != nullptr) {
+    for (const std::string& old : YearKeys(stream, *before)) {
+      if (std::find(keys.begin(), keys.end(), old) == keys.end()) {
+        state->Delete(old);
+      }
+    }
+  }
+  for (const std::string& key : keys) state->Put(key, value);
+  state->Put(kAppointment + stream, value);
+}
 
 template <typename M>
 absl::StatusOr<M> Decode(const RecordedEvent& event) {
@@ -101,7 +144,7 @@ class AppointmentsProjection : public Projection {
       *appointment.mutable_start() = m->start();
       if (m->has_end()) *appointment.mutable_end() = m->end();
       appointment.set_position(position);
-      state->PutMessage(kAppointment + stream, appointment);
+      StoreAppointment(state, stream, nullptr, appointment);
       state->Put(absl::StrCat(kPostIndex, m->post().stream(),
                               absl::string_view("\0", 1), stream),
                  "");
@@ -114,6 +157,7 @@ class AppointmentsProjection : public Projection {
           state->GetMessage(kAppointment + stream, &appointment);
       if (!found.ok()) return found.status();
       if (!*found) return absl::OkStatus();  // not an appointment we know
+      const AppointmentState before = appointment;
       if (type == "missionlog.appointment.ended.v1") {
         auto m = Decode<v1::AppointmentEnded>(event);
         if (!m.ok()) return m.status();
@@ -132,7 +176,7 @@ class AppointmentsProjection : public Projection {
         if (m->has_end()) *period->mutable_end() = m->end();
         period->set_position(position);
       }
-      state->PutMessage(kAppointment + stream, appointment);
+      StoreAppointment(state, stream, &before, appointment);
       return absl::OkStatus();
     }
     return absl::OkStatus();  // post.abolished and others: not needed yet
@@ -277,22 +321,41 @@ absl::StatusOr<v1::GovernmentOnResponse> AppointmentsView::GovernmentOn(
                                     request.ranks().end());
   std::map<std::string, std::vector<v1::PostHolding>> by_post;
   absl::Status parse;
-  absl::Status scanned = store_->ScanProjection(
-      kAppointmentsProjection, "", kAppointment,
-      [&](absl::string_view key, absl::string_view value) {
-        AppointmentState a;
-        if (!a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError(absl::StrCat("appointments: bad ", key));
-          return false;
-        }
-        v1::PostHolding holding;
-        if (HoldingOn(std::string(key.substr(2)), a, request.on(), as_of_,
-                      &holding)) {
-          by_post[a.post()].push_back(std::move(holding));
-        }
-        return true;
-      });
-  if (!scanned.ok()) return scanned;
+  // Scans `prefix`; the appointment's stream follows `skip` bytes of key.
+  const auto scan = [&](const std::string& prefix, size_t skip) {
+    return store_->ScanProjection(
+        kAppointmentsProjection, "", prefix,
+        [&](absl::string_view key, absl::string_view value) {
+          AppointmentState a;
+          if (!a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            parse =
+                absl::DataLossError(absl::StrCat("appointments: bad ", key));
+            return false;
+          }
+          v1::PostHolding holding;
+          if (HoldingOn(std::string(key.substr(skip)), a, request.on(), as_of_,
+                        &holding)) {
+            by_post[a.post()].push_back(std::move(holding));
+          }
+          return true;
+        });
+  };
+  if (as_of_ == UINT64_MAX) {
+    // As the record stands now: the appointments touching the date's year,
+    // and the open-ended ones.
+    for (const std::string& bucket :
+         {absl::StrFormat("%04d", request.on().year()), std::string(kOpen)}) {
+      const std::string prefix =
+          absl::StrCat(kYearIndex, bucket, absl::string_view("\0", 1));
+      absl::Status scanned = scan(prefix, prefix.size());
+      if (!scanned.ok()) return scanned;
+    }
+  } else {
+    // As of an earlier position the index (which reflects ends recorded
+    // since) does not apply: every appointment.
+    absl::Status scanned = scan(kAppointment, strlen(kAppointment));
+    if (!scanned.ok()) return scanned;
+  }
   if (!parse.ok()) return parse;
   v1::GovernmentOnResponse response;
   for (auto& [post, holdings] : by_post) {

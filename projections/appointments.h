@@ -8,6 +8,11 @@
 //   a/<appointment stream>    AppointmentState: person, post, [start, end),
 //                             each later end and characteristics period
 //   h/<post stream>\0<appointment stream>   "" (a post's appointments)
+//   y/<YYYY>\0<appointment stream>  a copy of the AppointmentState, for
+//                                   each calendar year [start, end) touches
+//   y/open\0<appointment stream>    a copy, while it has no end
+// GovernmentOn reads the date's year and the open ones (as of now), or
+// every appointment (as of an earlier position).
 // Every fact keeps its event's position, so queries can answer as of an
 // earlier position (bitemporal) and name their sources.
 #ifndef MISSIONLOG_PROJECTIONS_APPOINTMENTS_H_

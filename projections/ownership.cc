@@ -80,12 +80,21 @@ class OwnershipProjection : public Projection {
     } else {
       return absl::OkStatus();
     }
+    // Subjects stay decoded for the batch (see Flush).
     const std::string key = absl::StrCat(kSubject, event.stream());
-    OwnershipState subject;
-    absl::StatusOr<bool> found = state->GetMessage(key, &subject);
-    if (!found.ok()) return found.status();
-    *subject.add_changes() = std::move(change);
-    state->PutMessage(key, subject);
+    auto it = batch_.find(key);
+    if (it == batch_.end()) {
+      it = batch_.emplace(key, OwnershipState()).first;
+      absl::StatusOr<bool> found = state->GetMessage(key, &it->second);
+      if (!found.ok()) return found.status();
+    }
+    *it->second.add_changes() = std::move(change);
+    return absl::OkStatus();
+  }
+
+  absl::Status Flush(State* state) override {
+    for (const auto& [key, subject] : batch_) state->PutMessage(key, subject);
+    batch_.clear();
     return absl::OkStatus();
   }
 
@@ -101,6 +110,7 @@ class OwnershipProjection : public Projection {
   }
 
   const std::string name_ = kOwnershipProjection;
+  std::map<std::string, OwnershipState> batch_;  // subjects this batch
 };
 
 // An owner's stretch of ownership, as folded.

@@ -33,6 +33,10 @@ class State {
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key);
   void Put(absl::string_view key, std::string value);
   void Delete(absl::string_view key);
+  // A put of a key this batch never reads nor writes otherwise (e.g. an
+  // index entry named by the event's position): kept in a plain list,
+  // which is much cheaper than the read overlay.
+  void PutBlind(std::string key, std::string value);
 
   // Typed helpers: false when the key is absent (message left cleared).
   absl::StatusOr<bool> GetMessage(absl::string_view key,
@@ -42,12 +46,13 @@ class State {
 
   // The batch's changes, in key order, for CommitProjection; clears them.
   std::vector<ProjectionChange> TakeChanges();
-  bool empty() const { return changes_.empty(); }
+  bool empty() const { return changes_.empty() && blind_.empty(); }
 
  private:
   EventStore* const store_;
   const std::string projection_;
   std::map<std::string, std::optional<std::string>, std::less<>> changes_;
+  std::vector<ProjectionChange> blind_;
 };
 
 class Projection {
@@ -60,6 +65,9 @@ class Projection {
   // Folds one event. An error stops the projection (its status says why);
   // a malformed payload of a validated type is DATA_LOSS.
   virtual absl::Status Apply(const RecordedEvent& event, State* state) = 0;
+  // Called once per batch, before its changes are committed: a projection
+  // that keeps decoded records across the batch's events writes them here.
+  virtual absl::Status Flush(State* /*state*/) { return absl::OkStatus(); }
 };
 
 // Valid-time helpers shared by the projections.

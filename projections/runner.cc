@@ -115,6 +115,8 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
                        ": ", applied.message()));
     }
   }
+  absl::Status flushed = projection_->Flush(&state);
+  if (!flushed.ok()) return flushed;
   absl::Status committed = store_->CommitProjection(name(), state.TakeChanges(),
                                                     read->next_position);
   if (!committed.ok()) return committed;

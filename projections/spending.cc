@@ -18,7 +18,8 @@ namespace {
 using projections::SpendLine;
 using projections::SpendTotals;
 
-constexpr size_t kMaxPositionsPerRow = 1000;
+// Kept small: a row is rewritten in every batch that touches it.
+constexpr size_t kMaxPositionsPerRow = 100;
 const absl::string_view kSep("\0", 1);
 
 std::string FiscalYearOf(const v1::Date& date) {
@@ -37,9 +38,12 @@ std::string TotalsKey(char dim, absl::string_view value,
                       line.currency());
 }
 
-std::string LineKey(char dim, absl::string_view value, uint64_t position) {
-  return absl::StrCat("i/", std::string(1, dim), "/", value, kSep,
-                      absl::StrFormat("%016x", position));
+std::string LineKey(absl::string_view fiscal_year, uint64_t position) {
+  std::string key = absl::StrCat("l/", fiscal_year, kSep);
+  for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
+    key.push_back(static_cast<char>((position >> shift) & 0xFF));
+  }
+  return key;
 }
 
 void AddTo(SpendTotals* totals, const SpendLine& line) {
@@ -132,15 +136,28 @@ class SpendingProjection : public Projection {
       dims.push_back({'m', mission});
     }
     if (!line.supplier().empty()) dims.push_back({'s', line.supplier()});
+    // One line per event, in position order within its fiscal year.
+    state->PutBlind(LineKey(line.fiscal_year(), line.position()), encoded);
     for (const auto& [dim, value] : dims) {
-      state->Put(LineKey(dim, value, line.position()), encoded);
+      // Totals stay decoded for the batch: parsing and serializing a row's
+      // positions per event was most of the fold's time.
       const std::string key = TotalsKey(dim, value, line);
-      SpendTotals totals;
-      absl::StatusOr<bool> found = state->GetMessage(key, &totals);
-      if (!found.ok()) return found.status();
-      AddTo(&totals, line);
+      auto it = batch_totals_.find(key);
+      if (it == batch_totals_.end()) {
+        it = batch_totals_.emplace(key, SpendTotals()).first;
+        absl::StatusOr<bool> found = state->GetMessage(key, &it->second);
+        if (!found.ok()) return found.status();
+      }
+      AddTo(&it->second, line);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Flush(State* state) override {
+    for (const auto& [key, totals] : batch_totals_) {
       state->PutMessage(key, totals);
     }
+    batch_totals_.clear();
     return absl::OkStatus();
   }
 
@@ -156,6 +173,8 @@ class SpendingProjection : public Projection {
   }
 
   const std::string name_ = kSpendingProjection;
+  // Totals rows touched in the current batch, decoded.
+  std::map<std::string, SpendTotals> batch_totals_;
 };
 
 // (fiscal year, month, currency) -> totals; month "" is the year's total.
@@ -224,7 +243,10 @@ absl::StatusOr<v1::SpendingResponse> SpendingView::Spending(
   // Otherwise the lines, filtered.
   const bool totals = dimensions == 1 && as_of_ == UINT64_MAX;
   const std::string prefix =
-      absl::StrCat(totals ? "a/" : "i/", std::string(1, dim), "/", value, kSep);
+      totals ? absl::StrCat("a/", std::string(1, dim), "/", value, kSep)
+      : request.fiscal_year().empty()
+          ? std::string("l/")
+          : absl::StrCat("l/", request.fiscal_year(), kSep);
   absl::Status scanned = store_->ScanProjection(
       kSpendingProjection, "", prefix,
       [&](absl::string_view key, absl::string_view bytes) {

@@ -4,11 +4,13 @@
 //
 // Keys (values are projections/state.proto messages):
 //   a/<dim>/<value>\0<fiscal year>\0<month>\0<currency>   SpendTotals
-//   i/<dim>/<value>\0<position, 16 hex digits>            SpendLine
+//   l/<fiscal year>\0<position, 8 bytes big-endian>       SpendLine
 // where <dim> is "m" (a mission's stream), "o" (the recording organisation:
 // the stream's first segment) or "s" (the supplier, as recorded). A query
-// with one dimension reads its totals; with more, it reads the first
-// dimension's lines and filters. Reallocations move money out of a budget
+// with one dimension reads its totals (a few rows: fast at any size); one
+// with several dimensions, or as of an earlier position, reads the lines
+// (of its fiscal year, if it names one) and filters: its cost grows with
+// the spending recorded. Reallocations move money out of a budget
 // (negative allocated); cancellations reduce what was allocated or
 // committed. The fiscal year is the budget's own ("2025-26") for
 // allocations, else the UK fiscal year (April-March) of the event's date.

@@ -1,0 +1,234 @@
+// projections_bench: the projections over a large log, in process.
+//
+//   projections_bench --db=/tmp/missionlog-projections-bench --events=1000000
+//
+// Builds (unless --use_existing) a log of --events domain events: HMT-like
+// payments with missions and suppliers (70%), appointments with their
+// characteristics over ~200 posts (20%), ownership assignments and
+// transfers over 500 subjects (5%), and departments' own opaque events
+// (5%). Then, per workload, one line a script can parse:
+//   rebuild      every projection dropped and replayed from position 0, all
+//                three at once as the server runs them: events/s of log
+//   rebuild_one  each projection alone
+//   query_*      WhoOwned, GovernmentOn, Spending by mission: p50/p99 over
+//                --queries calls on the rebuilt state
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "eventstore/event_store.h"
+#include "missionlog/v1/domain/accountability.pb.h"
+#include "missionlog/v1/domain/people.pb.h"
+#include "missionlog/v1/domain/spending.pb.h"
+#include "projections/appointments.h"
+#include "projections/ownership.h"
+#include "projections/projection_set.h"
+#include "projections/spending.h"
+
+ABSL_FLAG(std::string, db, "/tmp/missionlog-projections-bench",
+          "Store directory (wiped first unless --use_existing).");
+ABSL_FLAG(bool, use_existing, false, "Keep the log already in --db.");
+ABSL_FLAG(int, events, 1000000, "Events in the log.");
+ABSL_FLAG(int, queries, 2000, "Calls per query workload.");
+
+namespace missionlog {
+namespace {
+
+v1::Date Day(int y, int m, int d) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+// A deterministic mix of domain events, appended 1,000 per append.
+void BuildLog(EventStore* store, int total) {
+  std::vector<EventData> batch;
+  std::string stream;
+  const auto flush = [&] {
+    if (batch.empty()) return;
+    AppendRequest append;
+    append.stream = stream;
+    append.events = std::move(batch);
+    batch.clear();
+    if (!store->Append(std::move(append)).ok()) std::abort();
+  };
+  const auto add = [&](const std::string& s, const std::string& type,
+                       const google::protobuf::Message& m) {
+    if (s != stream || batch.size() >= 1000) flush();
+    stream = s;
+    EventData event;
+    event.type = type;
+    event.content_type = "application/protobuf";
+    event.payload = m.SerializeAsString();
+    batch.push_back(std::move(event));
+  };
+  // Posts and people first.
+  for (int p = 0; p < 200; ++p) {
+    v1::PostCreated post;
+    post.mutable_organisation()->set_stream("ifg/organisation/o" +
+                                            std::to_string(p % 20));
+    post.set_name(absl::StrCat("Post ", p));
+    post.set_rank(p % 4 == 0 ? "SoS" : "MoS");
+    post.set_rank_value(p % 4 == 0 ? 3 : 4);
+    add(absl::StrCat("ifg/post/p", p), "missionlog.post.created.v1", post);
+  }
+  for (int p = 0; p < 1000; ++p) {
+    v1::PersonRegistered person;
+    person.set_name(absl::StrCat("Person ", p));
+    add(absl::StrCat("ifg/person/x", p), "missionlog.person.registered.v1",
+        person);
+  }
+  flush();
+  int written = 1200;
+  for (int i = 0; written < total; ++i) {
+    const int kind = i % 20;
+    if (kind < 14) {
+      v1::SpendIncurred spend;
+      spend.mutable_amount()->set_minor_units(2500000 + (i * 7919) % 100000000);
+      spend.mutable_amount()->set_currency("GBP");
+      spend.set_supplier(absl::StrCat("Supplier ", i % 100));
+      *spend.mutable_paid_on() =
+          Day(2015 + (i / 40000) % 10, 1 + i % 12, 1 + i % 28);
+      spend.add_missions()->set_stream(absl::StrCat("m/mission/m", i % 5));
+      add(absl::StrFormat("hmt/spend/%04d-%02d", 2015 + (i / 40000) % 10,
+                          1 + i % 12),
+          "missionlog.spending.spend_incurred.v1", spend);
+      ++written;
+    } else if (kind < 18) {
+      // An appointment: made, then one characteristics period.
+      const int a = i / 20 * 4 + (kind - 14);
+      v1::AppointmentMade made;
+      made.mutable_person()->set_stream(absl::StrCat("ifg/person/x", a % 1000));
+      made.mutable_post()->set_stream(absl::StrCat("ifg/post/p", a % 200));
+      const int year = 1979 + (a / 200) % 46;
+      *made.mutable_start() = Day(year, 1 + a % 12, 1);
+      *made.mutable_end() = Day(year + 1, 1 + a % 12, 1);
+      const std::string s = absl::StrCat("ifg/appointment/a", a);
+      add(s, "missionlog.appointment.made.v1", made);
+      v1::AppointmentCharacteristicsRecorded c;
+      c.set_cabinet_status(v1::CABINET_STATUS_NON_CABINET);
+      c.set_acting(a % 50 == 0);
+      *c.mutable_start() = made.start();
+      *c.mutable_end() = made.end();
+      add(s, "missionlog.appointment.characteristics_recorded.v1", c);
+      written += 2;
+    } else if (kind == 18) {
+      v1::OwnerAssigned owner;
+      owner.set_subject_kind(v1::SUBJECT_KIND_PROGRAMME);
+      owner.mutable_owner()->mutable_post()->set_stream(
+          absl::StrCat("ifg/post/p", i % 200));
+      owner.set_role(v1::OWNERSHIP_ROLE_RESPONSIBLE_OWNER);
+      *owner.mutable_valid_from() = Day(2000 + i % 25, 1 + i % 12, 1);
+      add(absl::StrCat("d/programme/s", i % 500),
+          "missionlog.accountability.owner_assigned.v1", owner);
+      ++written;
+    } else {
+      v1::Date opaque = Day(2024, 1, 1);
+      add(absl::StrCat("dept/case/c", i % 1000), "dept.case.updated.v1",
+          opaque);
+      ++written;
+    }
+  }
+  flush();
+}
+
+void WaitLive(ProjectionRunner* runner, uint64_t head) {
+  if (!runner->WaitFor(head, absl::InfiniteFuture()).ok()) std::abort();
+}
+
+template <typename F>
+void Latency(const std::string& name, int n, F query) {
+  std::vector<double> ms;
+  ms.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const absl::Time start = absl::Now();
+    query(i);
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("workload=%s calls=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+              name.c_str(), n, ms[ms.size() / 2], ms[ms.size() * 99 / 100],
+              ms.back());
+  std::fflush(stdout);
+}
+
+int Main() {
+  const std::string db = absl::GetFlag(FLAGS_db);
+  if (!absl::GetFlag(FLAGS_use_existing)) {
+    std::system(absl::StrCat("rm -rf '", db, "'").c_str());
+  }
+  Options options;
+  options.sync = false;
+  std::unique_ptr<EventStore> store = EventStore::Open(options, db).value();
+  if (store->GetHead().next_position == 0) {
+    const absl::Time start = absl::Now();
+    BuildLog(store.get(), absl::GetFlag(FLAGS_events));
+    std::printf("# built a log of %llu events in %.1f s\n",
+                static_cast<unsigned long long>(store->GetHead().next_position),
+                absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  const uint64_t head = store->GetHead().next_position;
+  ProjectionSet set(store.get());
+  const char* names[] = {kAppointmentsProjection, kOwnershipProjection,
+                         kSpendingProjection};
+  for (const char* name : names) WaitLive(set.Find(name), head);
+
+  // All three at once, as the server rebuilds them.
+  absl::Time start = absl::Now();
+  for (const char* name : names) set.Find(name)->Rebuild();
+  for (const char* name : names) WaitLive(set.Find(name), head);
+  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("workload=rebuild events=%llu seconds=%.2f events_per_s=%.0f\n",
+              static_cast<unsigned long long>(head), seconds, head / seconds);
+  for (const char* name : names) {
+    start = absl::Now();
+    set.Find(name)->Rebuild();
+    WaitLive(set.Find(name), head);
+    seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    std::printf(
+        "workload=rebuild_one projection=%s events=%llu seconds=%.2f "
+        "events_per_s=%.0f\n",
+        name, static_cast<unsigned long long>(head), seconds, head / seconds);
+    std::fflush(stdout);
+  }
+
+  const int n = absl::GetFlag(FLAGS_queries);
+  AppointmentsView appointments(store.get(), UINT64_MAX);
+  OwnershipView ownership(store.get(), &appointments, UINT64_MAX);
+  SpendingView spending(store.get(), UINT64_MAX);
+  Latency("query_who_owned", n, [&](int i) {
+    v1::WhoOwnedRequest request;
+    request.set_subject(absl::StrCat("d/programme/s", (18 + 20 * i) % 500));
+    *request.mutable_on() = Day(2024, 6, 1);
+    if (!ownership.WhoOwned(request).ok()) std::abort();
+  });
+  Latency("query_government_on", n, [&](int i) {
+    v1::GovernmentOnRequest request;
+    *request.mutable_on() = Day(1980 + i % 44, 1 + i % 12, 15);
+    if (!appointments.GovernmentOn(request).ok()) std::abort();
+  });
+  Latency("query_spending_by_mission", n, [&](int i) {
+    v1::SpendingRequest request;
+    request.set_mission(absl::StrCat("m/mission/m", i % 5));
+    if (!spending.Spending(request).ok()) std::abort();
+  });
+  return 0;
+}
+
+}  // namespace
+}  // namespace missionlog
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return missionlog::Main();
+}
