@@ -2,10 +2,11 @@
 //
 //   projections_bench --db=/tmp/missionlog-projections-bench --events=1000000
 //
-// Builds (unless --use_existing) a log of --events domain events: HMT-like
-// payments with missions and suppliers (70%), appointments with their
-// characteristics over ~200 posts (20%), ownership assignments and
-// transfers over 500 subjects (5%), and departments' own opaque events
+// Builds (unless --use_existing) a log of --events domain events:
+// appointments at a real government's scale (200 posts held in turn in
+// two-year terms since 1979, with characteristics: ~9,000 events), then
+// HM Treasury-like payments with missions and suppliers (90%), ownership
+// assignments over 500 subjects (5%) and departments' own opaque events
 // (5%). Then, per workload, one line a script can parse:
 //   rebuild      every projection dropped and replayed from position 0, all
 //                three at once as the server runs them: events/s of log
@@ -90,38 +91,42 @@ void BuildLog(EventStore* store, int total) {
   }
   flush();
   int written = 1200;
-  for (int i = 0; written < total; ++i) {
-    const int kind = i % 20;
-    if (kind < 14) {
-      v1::SpendIncurred spend;
-      spend.mutable_amount()->set_minor_units(2500000 + (i * 7919) % 100000000);
-      spend.mutable_amount()->set_currency("GBP");
-      spend.set_supplier(absl::StrCat("Supplier ", i % 100));
-      *spend.mutable_paid_on() =
-          Day(2015 + (i / 40000) % 10, 1 + i % 12, 1 + i % 28);
-      spend.add_missions()->set_stream(absl::StrCat("m/mission/m", i % 5));
-      add(absl::StrFormat("hmt/spend/%04d-%02d", 2015 + (i / 40000) % 10,
-                          1 + i % 12),
-          "missionlog.spending.spend_incurred.v1", spend);
-      ++written;
-    } else if (kind < 18) {
-      // An appointment: made, then one characteristics period.
-      const int a = i / 20 * 4 + (kind - 14);
+  // Appointments at the scale of a real government: each post held in
+  // turn, two-year terms from 1979, an acting holder now and then.
+  for (int p = 0; p < 200; ++p) {
+    for (int year = 1979; year < 2025 && written < total; year += 2) {
+      const int a = p * 100 + (year - 1979) / 2;
       v1::AppointmentMade made;
       made.mutable_person()->set_stream(absl::StrCat("ifg/person/x", a % 1000));
-      made.mutable_post()->set_stream(absl::StrCat("ifg/post/p", a % 200));
-      const int year = 1979 + (a / 200) % 46;
-      *made.mutable_start() = Day(year, 1 + a % 12, 1);
-      *made.mutable_end() = Day(year + 1, 1 + a % 12, 1);
+      made.mutable_post()->set_stream(absl::StrCat("ifg/post/p", p));
+      *made.mutable_start() = Day(year, 1 + p % 12, 1);
+      *made.mutable_end() = Day(year + 2, 1 + p % 12, 1);
       const std::string s = absl::StrCat("ifg/appointment/a", a);
       add(s, "missionlog.appointment.made.v1", made);
       v1::AppointmentCharacteristicsRecorded c;
-      c.set_cabinet_status(v1::CABINET_STATUS_NON_CABINET);
+      c.set_cabinet_status(p % 4 == 0 ? v1::CABINET_STATUS_FULL_CABINET
+                                      : v1::CABINET_STATUS_NON_CABINET);
       c.set_acting(a % 50 == 0);
       *c.mutable_start() = made.start();
       *c.mutable_end() = made.end();
       add(s, "missionlog.appointment.characteristics_recorded.v1", c);
       written += 2;
+    }
+  }
+  // The bulk: payments (90%), ownership changes over 500 subjects (5%),
+  // departments' own opaque events (5%).
+  for (int i = 0; written < total; ++i, ++written) {
+    const int kind = i % 20;
+    if (kind < 18) {
+      v1::SpendIncurred spend;
+      spend.mutable_amount()->set_minor_units(2500000 + (i * 7919) % 100000000);
+      spend.mutable_amount()->set_currency("GBP");
+      spend.set_supplier(absl::StrCat("Supplier ", i % 100));
+      const int year = 2015 + (i / 40000) % 10;
+      *spend.mutable_paid_on() = Day(year, 1 + i % 12, 1 + i % 28);
+      spend.add_missions()->set_stream(absl::StrCat("m/mission/m", i % 5));
+      add(absl::StrFormat("hmt/spend/%04d-%02d", year, 1 + i % 12),
+          "missionlog.spending.spend_incurred.v1", spend);
     } else if (kind == 18) {
       v1::OwnerAssigned owner;
       owner.set_subject_kind(v1::SUBJECT_KIND_PROGRAMME);
@@ -129,14 +134,12 @@ void BuildLog(EventStore* store, int total) {
           absl::StrCat("ifg/post/p", i % 200));
       owner.set_role(v1::OWNERSHIP_ROLE_RESPONSIBLE_OWNER);
       *owner.mutable_valid_from() = Day(2000 + i % 25, 1 + i % 12, 1);
-      add(absl::StrCat("d/programme/s", i % 500),
+      add(absl::StrCat("d/programme/s", (i / 20) % 500),
           "missionlog.accountability.owner_assigned.v1", owner);
-      ++written;
     } else {
       v1::Date opaque = Day(2024, 1, 1);
       add(absl::StrCat("dept/case/c", i % 1000), "dept.case.updated.v1",
           opaque);
-      ++written;
     }
   }
   flush();
@@ -208,7 +211,7 @@ int Main() {
   SpendingView spending(store.get(), UINT64_MAX);
   Latency("query_who_owned", n, [&](int i) {
     v1::WhoOwnedRequest request;
-    request.set_subject(absl::StrCat("d/programme/s", (18 + 20 * i) % 500));
+    request.set_subject(absl::StrCat("d/programme/s", i % 500));
     *request.mutable_on() = Day(2024, 6, 1);
     if (!ownership.WhoOwned(request).ok()) std::abort();
   });

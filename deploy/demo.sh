@@ -54,6 +54,17 @@ step "Appending a decision with the CLI (an ILLUSTRATIVE one)" \
   "$cli" command RecordDecision --stream=dhsc/decision/illustrative-002 \
   --command-id=demo-decision-002 \
   '{"title": "ILLUSTRATIVE: publish diagnostic waits weekly", "decision": "ILLUSTRATIVE: publish waits for each community diagnostic centre every week", "forum": "Health mission board (illustrative)", "level": "DECISION_LEVEL_DEPARTMENT", "decided_by": [{"post": {"stream": "ifg/post/34af9aa7-d349-4d36-9017-611292586653"}}], "missions": [{"stream": "dhsc/mission/nhs"}], "decided_on": {"year": 2025, "month": 3, "day": 3}}'
+head=$("$cli" head --json | sed 's/.*"next_position":\([0-9]*\).*/\1/')
+show "Who was Chancellor of the Exchequer on 1 January 2023?" \
+  "$cli" query government-on 2023-01-01 --post="Chancellor of the Exchequer" \
+  --min-position="$head"
+show "Who was Prime Minister on 24 and on 25 October 2022?" \
+  "$cli" query government-on 2022-10-24 --rank=PM
+show "" "$cli" query government-on 2022-10-25 --rank=PM
+show "Who owns the NHS mission (and who held that post)?" \
+  "$cli" query who-owned dhsc/mission/nhs 2025-01-01
+show "HM Treasury's payments over £25,000 in 2023-24, by month" \
+  "$cli" query spending --organisation=hmt --fiscal-year=2023-24
 printf '\n\033[1m== Events by type\033[0m\n'
 "$cli" read --all --json | sed -n 's/.*"type":"\([^"]*\)".*/\1/p' | sort |
   uniq -c | sort -rn
@@ -66,6 +77,8 @@ The demo server keeps running on $address. In another terminal:
   export MISSIONLOG_SERVER=$address
   $cli command list
   $cli read dhsc/decision/illustrative-002
+  $cli query government-on 2010-05-12
+  $cli projections status
   $cli tail --from=now
 Ctrl-C stops it and deletes $data.
 EOT

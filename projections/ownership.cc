@@ -18,6 +18,18 @@ using projections::OwnershipState;
 
 constexpr char kSubject[] = "s/";
 
+std::string SubjectPrefix(absl::string_view subject) {
+  return absl::StrCat(kSubject, subject, absl::string_view("\0", 1));
+}
+
+std::string ChangeKey(absl::string_view subject, uint64_t position) {
+  std::string key = SubjectPrefix(subject);
+  for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
+    key.push_back(static_cast<char>((position >> shift) & 0xFF));
+  }
+  return key;
+}
+
 std::string OwnerKey(const v1::Owner& owner) {
   switch (owner.owner_case()) {
     case v1::Owner::kOrganisation:
@@ -80,21 +92,10 @@ class OwnershipProjection : public Projection {
     } else {
       return absl::OkStatus();
     }
-    // Subjects stay decoded for the batch (see Flush).
-    const std::string key = absl::StrCat(kSubject, event.stream());
-    auto it = batch_.find(key);
-    if (it == batch_.end()) {
-      it = batch_.emplace(key, OwnershipState()).first;
-      absl::StatusOr<bool> found = state->GetMessage(key, &it->second);
-      if (!found.ok()) return found.status();
-    }
-    *it->second.add_changes() = std::move(change);
-    return absl::OkStatus();
-  }
-
-  absl::Status Flush(State* state) override {
-    for (const auto& [key, subject] : batch_) state->PutMessage(key, subject);
-    batch_.clear();
+    // One key per change, in position order under its subject: applying
+    // costs the same however long the subject's history.
+    state->PutBlind(ChangeKey(event.stream(), event.position()),
+                    change.SerializeAsString());
     return absl::OkStatus();
   }
 
@@ -110,7 +111,6 @@ class OwnershipProjection : public Projection {
   }
 
   const std::string name_ = kOwnershipProjection;
-  std::map<std::string, OwnershipState> batch_;  // subjects this batch
 };
 
 // An owner's stretch of ownership, as folded.
@@ -189,12 +189,20 @@ std::vector<Interval> Fold(const OwnershipState& subject, uint64_t as_of) {
 absl::StatusOr<OwnershipState> Load(EventStore* store,
                                     const std::string& subject) {
   OwnershipState state;
-  absl::StatusOr<std::optional<std::string>> value = store->GetProjectionValue(
-      kOwnershipProjection, absl::StrCat(kSubject, subject));
-  if (!value.ok()) return value.status();
-  if (value->has_value() && !state.ParseFromString(**value)) {
-    return absl::DataLossError(absl::StrCat("ownership: bad record ", subject));
-  }
+  absl::Status parse;
+  absl::Status scanned = store->ScanProjection(
+      kOwnershipProjection, "", SubjectPrefix(subject),
+      [&](absl::string_view, absl::string_view value) {
+        if (!state.add_changes()->ParseFromArray(
+                value.data(), static_cast<int>(value.size()))) {
+          parse = absl::DataLossError(
+              absl::StrCat("ownership: bad record of ", subject));
+          return false;
+        }
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  if (!parse.ok()) return parse;
   return state;
 }
 

@@ -7,7 +7,8 @@
 // happened) changes answers as of now, and answers as of before it stay
 // what they were.
 //
-// Keys: s/<subject stream> -> OwnershipState (projections/state.proto).
+// Keys: s/<subject stream>\0<position, 8 bytes big-endian> ->
+// OwnershipChange (projections/state.proto), one per event.
 #ifndef MISSIONLOG_PROJECTIONS_OWNERSHIP_H_
 #define MISSIONLOG_PROJECTIONS_OWNERSHIP_H_
 

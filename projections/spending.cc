@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -129,27 +130,31 @@ class SpendingProjection : public Projection {
     }
     if (line.fiscal_year().empty()) line.set_fiscal_year(FiscalYearOf(date));
     line.set_month(MonthOf(date));
-    const std::string encoded = line.SerializeAsString();
-    std::vector<std::pair<char, std::string>> dims = {
-        {'o', line.organisation()}};
-    for (const std::string& mission : line.missions()) {
-      dims.push_back({'m', mission});
-    }
-    if (!line.supplier().empty()) dims.push_back({'s', line.supplier()});
     // One line per event, in position order within its fiscal year.
-    state->PutBlind(LineKey(line.fiscal_year(), line.position()), encoded);
-    for (const auto& [dim, value] : dims) {
-      // Totals stay decoded for the batch: parsing and serializing a row's
-      // positions per event was most of the fold's time.
-      const std::string key = TotalsKey(dim, value, line);
-      auto it = batch_totals_.find(key);
-      if (it == batch_totals_.end()) {
-        it = batch_totals_.emplace(key, SpendTotals()).first;
-        absl::StatusOr<bool> found = state->GetMessage(key, &it->second);
-        if (!found.ok()) return found.status();
-      }
-      AddTo(&it->second, line);
+    state->PutBlind(LineKey(line.fiscal_year(), line.position()),
+                    line.SerializeAsString());
+    absl::Status added = AddToTotals(state, 'o', line.organisation(), line);
+    for (const std::string& mission : line.missions()) {
+      if (added.ok()) added = AddToTotals(state, 'm', mission, line);
     }
+    if (added.ok() && !line.supplier().empty()) {
+      added = AddToTotals(state, 's', line.supplier(), line);
+    }
+    return added;
+  }
+
+  // Totals stay decoded for the batch: parsing and serializing a row per
+  // event was most of the fold's time.
+  absl::Status AddToTotals(State* state, char dim, absl::string_view value,
+                           const SpendLine& line) {
+    key_ = TotalsKey(dim, value, line);
+    auto it = batch_totals_.find(key_);
+    if (it == batch_totals_.end()) {
+      it = batch_totals_.emplace(key_, SpendTotals()).first;
+      absl::StatusOr<bool> found = state->GetMessage(key_, &it->second);
+      if (!found.ok()) return found.status();
+    }
+    AddTo(&it->second, line);
     return absl::OkStatus();
   }
 
@@ -174,7 +179,8 @@ class SpendingProjection : public Projection {
 
   const std::string name_ = kSpendingProjection;
   // Totals rows touched in the current batch, decoded.
-  std::map<std::string, SpendTotals> batch_totals_;
+  absl::flat_hash_map<std::string, SpendTotals> batch_totals_;
+  std::string key_;  // scratch
 };
 
 // (fiscal year, month, currency) -> totals; month "" is the year's total.

@@ -253,5 +253,46 @@ TEST_F(CliTest, CommandsFromJsonAndFromTheMissionsFile) {
   EXPECT_TRUE(absl::StrContains(typo.output, "titel")) << typo.output;
 }
 
+TEST_F(CliTest, QueriesAnswerWithTheirPositions) {
+  const std::string data = DEMO_DATA;
+  ASSERT_EQ(Cli("import ifg-ministers " + data + "/ifg-ministers").exit_code,
+            0);
+  CliRun head = Cli("head --json");
+  const size_t at = head.output.find("\"next_position\":");
+  ASSERT_NE(at, std::string::npos) << head.output;
+  const std::string position = head.output.substr(
+      at + 16, head.output.find_first_of(",}", at) - at - 16);
+  CliRun chancellor =
+      Cli("query government-on 2023-01-01 --post='Chancellor of the Exchequer' "
+          "--min-position=" +
+          position);
+  EXPECT_EQ(chancellor.exit_code, 0) << chancellor.output;
+  EXPECT_TRUE(absl::StrContains(chancellor.output, "Jeremy Hunt"))
+      << chancellor.output;
+  EXPECT_TRUE(absl::StrContains(chancellor.output,
+                                "(1 posts, 1 holders on "
+                                "2023-01-01)"))
+      << chancellor.output;
+  CliRun pm = Cli("query government-on 2022-10-24 --rank=PM --json");
+  EXPECT_TRUE(absl::StrContains(pm.output, "\"person_name\":\"Liz Truss\""))
+      << pm.output;
+  CliRun spending = Cli("query spending");
+  EXPECT_EQ(spending.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(spending.output, "INVALID_ARGUMENT"))
+      << spending.output;
+  CliRun status = Cli("projections status");
+  EXPECT_EQ(status.exit_code, 0);
+  for (const char* name : {"appointments", "ownership", "spending"}) {
+    EXPECT_TRUE(absl::StrContains(status.output, name)) << status.output;
+  }
+  CliRun rebuilt = Cli("projections rebuild appointments");
+  EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.output;
+  EXPECT_TRUE(absl::StrContains(rebuilt.output, "live")) << rebuilt.output;
+  CliRun again = Cli(
+      "query government-on 2023-01-01 --post='Chancellor of the Exchequer'");
+  EXPECT_TRUE(absl::StrContains(again.output, "Jeremy Hunt")) << again.output;
+  EXPECT_EQ(Cli("projections rebuild nonsense").exit_code, 1);
+}
+
 }  // namespace
 }  // namespace missionlog
