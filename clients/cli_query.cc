@@ -10,6 +10,15 @@
 //   query ownership-history SUBJECT
 //   query spending [--mission=STREAM] [--organisation=PREFIX]
 //                  [--supplier=NAME] [--fiscal-year=2024-25]
+//   query decisions [--mission=] [--organisation=] [--forum=] [--level=]
+//                   [--decided-by=STREAM] [--from=DATE] [--to=DATE]
+//   query decision-locus MISSION [--from=DATE] [--to=DATE]
+//   query concerns [--status=open|closed] [--about=] [--raised-to=]
+//                  [--overdue-on=DATE]
+//   query decisions-over-open-concerns SUBJECT
+//   query who-was-told PERSON [--before=DATE]
+//   query mission-washing MISSION
+//   query timeline SUBJECT [--limit=N]
 //   every query: [--as-of=POSITION] [--min-position=POSITION]
 #include <unistd.h>
 
@@ -291,6 +300,235 @@ int Spending(Client* client, const Args& args, bool json) {
   return 0;
 }
 
+void PrintDecision(const v1::DecisionRow& d, const std::string& indent) {
+  std::printf("%s%-10s %-10s %-28s %-18s %-26s %s  [positions %s]\n",
+              indent.c_str(), Date(d.decided_on()).c_str(), d.status().c_str(),
+              v1::DecisionLevel_Name(d.level()).substr(15).c_str(),
+              d.organisation().c_str(), d.forum().substr(0, 26).c_str(),
+              d.title().c_str(), Positions(d.positions()).c_str());
+  for (const v1::DecisionChange& c : d.changes()) {
+    std::printf("%s    %s %s: %s [position %llu]\n", indent.c_str(),
+                c.kind().c_str(), Date(c.on()).c_str(), c.text().c_str(),
+                static_cast<unsigned long long>(c.position()));
+  }
+}
+
+void PrintConcern(const v1::ConcernRow& c, const std::string& indent) {
+  std::printf("%s%-10s %-6s %-16s %-32s %s  [positions %s]\n", indent.c_str(),
+              Date(c.raised_on()).c_str(), c.status().c_str(),
+              v1::Severity_Name(c.severity()).substr(9).c_str(),
+              c.concern().c_str(), c.summary().c_str(),
+              Positions(c.positions()).c_str());
+}
+
+bool DateOption(const Args& args, const std::string& name, v1::Date* out,
+                bool* present) {
+  *present = args.Has(name);
+  return !*present || DateArg(args.Get(name, ""), "--" + name, out);
+}
+
+int Decisions(Client* client, const Args& args, bool json) {
+  v1::DecisionsRequest request;
+  request.set_mission(args.Get("mission", ""));
+  request.set_organisation(args.Get("organisation", ""));
+  request.set_forum(args.Get("forum", ""));
+  request.set_decided_by(args.Get("decided-by", ""));
+  if (args.Has("level")) {
+    v1::DecisionLevel level;
+    if (!v1::DecisionLevel_Parse("DECISION_LEVEL_" + args.Get("level", ""),
+                                 &level)) {
+      return UsageError(
+          "--level takes CENTRE, DEPARTMENT, ARMS_LENGTH_BODY, "
+          "LOCAL or PARTNER");
+    }
+    request.set_level(level);
+  }
+  bool present = false;
+  if (!DateOption(args, "from", request.mutable_from(), &present)) return 2;
+  if (!present) request.clear_from();
+  if (!DateOption(args, "to", request.mutable_to(), &present)) return 2;
+  if (!present) request.clear_to();
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::DecisionsResponse> response = client->Decisions(request);
+  if (!response.ok()) return CallError("decisions", response.status());
+  if (json) return PrintJson(*response);
+  for (const v1::DecisionRow& d : response->decisions()) PrintDecision(d, "");
+  std::printf("(%d decisions) ", response->decisions_size());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int DecisionLocus(Client* client, const Args& args, bool json) {
+  v1::DecisionLocusRequest request;
+  if (args.positional.size() != 3) {
+    return UsageError("query decision-locus takes MISSION");
+  }
+  request.set_mission(args.positional[2]);
+  bool present = false;
+  if (!DateOption(args, "from", request.mutable_from(), &present)) return 2;
+  if (!present) request.clear_from();
+  if (!DateOption(args, "to", request.mutable_to(), &present)) return 2;
+  if (!present) request.clear_to();
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::DecisionLocusResponse> response =
+      client->DecisionLocus(request);
+  if (!response.ok()) return CallError("decision-locus", response.status());
+  if (json) return PrintJson(*response);
+  std::printf("%llu decisions serving %s\n",
+              static_cast<unsigned long long>(response->decisions()),
+              request.mission().c_str());
+  const auto table = [](const char* what, const auto& shares) {
+    for (const v1::LocusShare& share : shares) {
+      std::printf("  %-13s %-40s %5llu %5.1f%%  [positions %s]\n", what,
+                  share.key().c_str(),
+                  static_cast<unsigned long long>(share.decisions()),
+                  share.share() * 100, Positions(share.positions()).c_str());
+    }
+  };
+  table("level", response->by_level());
+  table("forum", response->by_forum());
+  table("organisation", response->by_organisation());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int Concerns(Client* client, const Args& args, bool json) {
+  v1::ConcernsRequest request;
+  request.set_status(args.Get("status", ""));
+  request.set_about(args.Get("about", ""));
+  request.set_raised_to(args.Get("raised-to", ""));
+  bool present = false;
+  if (!DateOption(args, "overdue-on", request.mutable_overdue_on(), &present)) {
+    return 2;
+  }
+  if (!present) request.clear_overdue_on();
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::ConcernsResponse> response = client->Concerns(request);
+  if (!response.ok()) return CallError("concerns", response.status());
+  if (json) return PrintJson(*response);
+  for (const v1::ConcernRow& c : response->concerns()) {
+    PrintConcern(c, "");
+    for (const v1::ConcernStep& step : c.steps()) {
+      std::printf("    %s %s %s [position %llu]\n", step.kind().c_str(),
+                  Date(step.on()).c_str(), step.text().c_str(),
+                  static_cast<unsigned long long>(step.position()));
+    }
+  }
+  std::printf("(%d concerns) ", response->concerns_size());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int OverOpenConcerns(Client* client, const Args& args, bool json) {
+  v1::DecisionsOverOpenConcernsRequest request;
+  if (args.positional.size() != 3) {
+    return UsageError("query decisions-over-open-concerns takes SUBJECT");
+  }
+  request.set_subject(args.positional[2]);
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::DecisionsOverOpenConcernsResponse> response =
+      client->DecisionsOverOpenConcerns(request);
+  if (!response.ok()) {
+    return CallError("decisions-over-open-concerns", response.status());
+  }
+  if (json) return PrintJson(*response);
+  for (const v1::DecisionOverConcern& d : response->decisions()) {
+    PrintDecision(d.decision(), "");
+    for (const v1::ConcernRow& c : d.open_concerns()) {
+      PrintConcern(c, "    open: ");
+    }
+  }
+  std::printf("(%d decisions taken while a concern was open) ",
+              response->decisions_size());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int WhoWasTold(Client* client, const Args& args, bool json) {
+  v1::WhoWasToldRequest request;
+  if (args.positional.size() != 3) {
+    return UsageError("query who-was-told takes PERSON");
+  }
+  request.set_person(args.positional[2]);
+  bool present = false;
+  if (!DateOption(args, "before", request.mutable_before(), &present)) return 2;
+  if (!present) request.clear_before();
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::WhoWasToldResponse> response = client->WhoWasTold(request);
+  if (!response.ok()) return CallError("who-was-told", response.status());
+  if (json) return PrintJson(*response);
+  for (const v1::ToldRow& t : response->told()) {
+    std::printf("%s, %s:\n", Date(t.on()).c_str(), t.how().c_str());
+    PrintConcern(t.concern(), "    ");
+  }
+  std::printf("(%d concerns) ", response->told_size());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int MissionWashing(Client* client, const Args& args, bool json) {
+  v1::MissionWashingRequest request;
+  if (args.positional.size() != 3) {
+    return UsageError("query mission-washing takes MISSION");
+  }
+  request.set_mission(args.positional[2]);
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::MissionWashingResponse> response =
+      client->MissionWashing(request);
+  if (!response.ok()) return CallError("mission-washing", response.status());
+  if (json) return PrintJson(*response);
+  for (const v1::ClaimRow& c : response->unbacked()) {
+    std::printf("%-10s %-40s %s  [positions %s]\n",
+                Date(c.valid_from()).c_str(), c.by().c_str(), c.claim().c_str(),
+                Positions(c.positions()).c_str());
+  }
+  std::printf(
+      "(%d of %u claims have no decision, spending or evidence behind "
+      "them) ",
+      response->unbacked_size(), response->claims());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
+int Timeline(Client* client, const Args& args, bool json) {
+  v1::TimelineRequest request;
+  if (args.positional.size() != 3)
+    return UsageError("query timeline takes SUBJECT");
+  request.set_subject(args.positional[2]);
+  uint64_t limit = 0;
+  if (args.Has("limit") && !ParseNumber(args.Get("limit", ""), &limit)) {
+    return UsageError("--limit takes a number");
+  }
+  request.set_limit(static_cast<uint32_t>(limit));
+  if (!Options(args, request.mutable_options())) {
+    return UsageError("--as-of and --min-position take a position");
+  }
+  absl::StatusOr<v1::TimelineResponse> response = client->Timeline(request);
+  if (!response.ok()) return CallError("timeline", response.status());
+  if (json) return PrintJson(*response);
+  std::printf("%-9s %-48s %-40s %s\n", "POSITION", "TYPE", "STREAM", "VIA");
+  for (const v1::TimelineEntry& e : response->entries()) {
+    std::printf("%-9llu %-48s %-40s %s\n",
+                static_cast<unsigned long long>(e.position()), e.type().c_str(),
+                e.stream().c_str(), e.via().c_str());
+  }
+  std::printf("(%d events) ", response->entries_size());
+  PrintInfo(response->info(), request.options());
+  return 0;
+}
+
 void PrintStatus(const v1::ProjectionStatus& s) {
   std::printf("%-14s %-12s %10llu %10llu %8llu %12.0f %s\n", s.name().c_str(),
               s.state().c_str(), static_cast<unsigned long long>(s.position()),
@@ -308,9 +546,20 @@ int QueryCommand(Client* client, const Args& args, bool json) {
   if (view == "who-owned") return WhoOwned(client, args, json);
   if (view == "ownership-history") return OwnershipHistory(client, args, json);
   if (view == "spending") return Spending(client, args, json);
+  if (view == "decisions") return Decisions(client, args, json);
+  if (view == "decision-locus") return DecisionLocus(client, args, json);
+  if (view == "concerns") return Concerns(client, args, json);
+  if (view == "decisions-over-open-concerns") {
+    return OverOpenConcerns(client, args, json);
+  }
+  if (view == "who-was-told") return WhoWasTold(client, args, json);
+  if (view == "mission-washing") return MissionWashing(client, args, json);
+  if (view == "timeline") return Timeline(client, args, json);
   return UsageError(
       "query takes government-on, post-holders, who-owned, "
-      "ownership-history or spending");
+      "ownership-history, spending, decisions, decision-locus, concerns, "
+      "decisions-over-open-concerns, who-was-told, mission-washing or "
+      "timeline");
 }
 
 int ProjectionsCommand(Client* client, const Args& args, bool json) {

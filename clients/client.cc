@@ -229,6 +229,17 @@ MISSIONLOG_INQUIRY_CALL(OwnershipHistory, OwnershipHistoryRequest,
 MISSIONLOG_INQUIRY_CALL(GovernmentOn, GovernmentOnRequest, GovernmentOnResponse)
 MISSIONLOG_INQUIRY_CALL(PostHolders, PostHoldersRequest, PostHoldersResponse)
 MISSIONLOG_INQUIRY_CALL(Spending, SpendingRequest, SpendingResponse)
+MISSIONLOG_INQUIRY_CALL(Decisions, DecisionsRequest, DecisionsResponse)
+MISSIONLOG_INQUIRY_CALL(DecisionLocus, DecisionLocusRequest,
+                        DecisionLocusResponse)
+MISSIONLOG_INQUIRY_CALL(Concerns, ConcernsRequest, ConcernsResponse)
+MISSIONLOG_INQUIRY_CALL(DecisionsOverOpenConcerns,
+                        DecisionsOverOpenConcernsRequest,
+                        DecisionsOverOpenConcernsResponse)
+MISSIONLOG_INQUIRY_CALL(WhoWasTold, WhoWasToldRequest, WhoWasToldResponse)
+MISSIONLOG_INQUIRY_CALL(MissionWashing, MissionWashingRequest,
+                        MissionWashingResponse)
+MISSIONLOG_INQUIRY_CALL(Timeline, TimelineRequest, TimelineResponse)
 #undef MISSIONLOG_INQUIRY_CALL
 
 absl::StatusOr<v1::ProjectionStatusResponse> Client::ProjectionStatus() {

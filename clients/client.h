@@ -108,6 +108,21 @@ class Client {
       const v1::PostHoldersRequest& request);
   absl::StatusOr<v1::SpendingResponse> Spending(
       const v1::SpendingRequest& request);
+  absl::StatusOr<v1::DecisionsResponse> Decisions(
+      const v1::DecisionsRequest& request);
+  absl::StatusOr<v1::DecisionLocusResponse> DecisionLocus(
+      const v1::DecisionLocusRequest& request);
+  absl::StatusOr<v1::ConcernsResponse> Concerns(
+      const v1::ConcernsRequest& request);
+  absl::StatusOr<v1::DecisionsOverOpenConcernsResponse>
+  DecisionsOverOpenConcerns(
+      const v1::DecisionsOverOpenConcernsRequest& request);
+  absl::StatusOr<v1::WhoWasToldResponse> WhoWasTold(
+      const v1::WhoWasToldRequest& request);
+  absl::StatusOr<v1::MissionWashingResponse> MissionWashing(
+      const v1::MissionWashingRequest& request);
+  absl::StatusOr<v1::TimelineResponse> Timeline(
+      const v1::TimelineRequest& request);
   absl::StatusOr<v1::ProjectionStatusResponse> ProjectionStatus();
   absl::StatusOr<v1::RebuildResponse> RebuildProjection(
       const std::string& name);

@@ -86,6 +86,15 @@ const char kUsage[] =
     "  query ownership-history SUBJECT\n"
     "  query spending [--mission=STREAM] [--organisation=PREFIX] "
     "[--supplier=NAME] [--fiscal-year=YYYY-YY]\n"
+    "  query decisions [--mission=] [--organisation=] [--forum=] "
+    "[--level=] [--decided-by=] [--from=] [--to=]\n"
+    "  query decision-locus MISSION [--from=DATE] [--to=DATE]\n"
+    "  query concerns [--status=open|closed] [--about=] [--raised-to=] "
+    "[--overdue-on=DATE]\n"
+    "  query decisions-over-open-concerns SUBJECT\n"
+    "  query who-was-told PERSON [--before=DATE]\n"
+    "  query mission-washing MISSION\n"
+    "  query timeline SUBJECT [--limit=N]\n"
     "    (every query: [--as-of=POSITION] [--min-position=POSITION])\n"
     "  projections status | projections rebuild NAME [--no-wait]\n";
 

@@ -65,6 +65,14 @@ show "Who owns the NHS mission (and who held that post)?" \
   "$cli" query who-owned dhsc/mission/nhs 2025-01-01
 show "HM Treasury's payments over £25,000 in 2023-24, by month" \
   "$cli" query spending --organisation=hmt --fiscal-year=2023-24
+show "Where were the NHS mission's decisions made?" \
+  "$cli" query decision-locus dhsc/mission/nhs
+show "Which concerns were overdue on 1 April 2025?" \
+  "$cli" query concerns --overdue-on=2025-04-01
+show "What was decided while a concern about the decision was open?" \
+  "$cli" query decisions-over-open-concerns dhsc/decision/illustrative-001
+show "Contribution claims on the growth mission with nothing behind them" \
+  "$cli" query mission-washing hmt/mission/growth
 printf '\n\033[1m== Events by type\033[0m\n'
 "$cli" read --all --json | sed -n 's/.*"type":"\([^"]*\)".*/\1/p' | sort |
   uniq -c | sort -rn

@@ -27,6 +27,7 @@ constexpr char kPerson[] = "p/";
 constexpr char kPost[] = "t/";
 constexpr char kAppointment[] = "a/";
 constexpr char kPostIndex[] = "h/";
+constexpr char kPersonIndex[] = "w/";
 
 constexpr char kYearIndex[] = "y/";
 constexpr char kOpen[] = "open";
@@ -83,6 +84,7 @@ absl::StatusOr<M> Decode(const RecordedEvent& event) {
 class AppointmentsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
+  int version() const override { return 2; }  // 2: the person index
 
   bool Wants(const RecordedEvent& event) const override {
     const absl::string_view type = event.type();
@@ -146,6 +148,9 @@ class AppointmentsProjection : public Projection {
       appointment.set_position(position);
       StoreAppointment(state, stream, nullptr, appointment);
       state->Put(absl::StrCat(kPostIndex, m->post().stream(),
+                              absl::string_view("\0", 1), stream),
+                 "");
+      state->Put(absl::StrCat(kPersonIndex, m->person().stream(),
                               absl::string_view("\0", 1), stream),
                  "");
       return absl::OkStatus();
@@ -437,6 +442,35 @@ absl::StatusOr<std::vector<v1::PostHolding>> AppointmentsView::HoldersOn(
     }
   }
   return holders;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+AppointmentsView::PostsHeldBy(const std::string& person, const v1::Date& on) {
+  std::vector<std::pair<std::string, std::string>> posts;
+  std::vector<std::string> appointments;
+  const std::string prefix =
+      absl::StrCat(kPersonIndex, person, absl::string_view("\0", 1));
+  absl::Status scanned = store_->ScanProjection(
+      kAppointmentsProjection, "", prefix,
+      [&](absl::string_view key, absl::string_view) {
+        appointments.emplace_back(key.substr(prefix.size()));
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  for (const std::string& stream : appointments) {
+    absl::StatusOr<std::optional<std::string>> value =
+        store_->GetProjectionValue(kAppointmentsProjection,
+                                   kAppointment + stream);
+    if (!value.ok()) return value.status();
+    AppointmentState a;
+    if (!value->has_value() || !a.ParseFromString(**value)) continue;
+    v1::PostHolding holding;
+    if (!HoldingOn(stream, a, on, as_of_, &holding)) continue;
+    absl::StatusOr<std::string> name = EntityName(kPost + a.post(), on);
+    if (!name.ok()) return name.status();
+    posts.push_back({a.post(), *name});
+  }
+  return posts;
 }
 
 absl::StatusOr<v1::PostHoldersResponse> AppointmentsView::PostHolders(

@@ -8,6 +8,7 @@
 //   a/<appointment stream>    AppointmentState: person, post, [start, end),
 //                             each later end and characteristics period
 //   h/<post stream>\0<appointment stream>   "" (a post's appointments)
+//   w/<person stream>\0<appointment stream> "" (a person's appointments)
 //   y/<YYYY>\0<appointment stream>  a copy of the AppointmentState, for
 //                                   each calendar year [start, end) touches
 //   y/open\0<appointment stream>    a copy, while it has no end
@@ -20,6 +21,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,6 +49,9 @@ class AppointmentsView {
   // Who held `post` on `on`.
   absl::StatusOr<std::vector<v1::PostHolding>> HoldersOn(
       const std::string& post, const v1::Date& on);
+  // The posts (stream, name) `person` held on `on`.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PostsHeldBy(
+      const std::string& person, const v1::Date& on);
   // The name of an organisation, person or post on `on` ("" if unknown).
   absl::StatusOr<std::string> NameOn(const v1::Owner& owner,
                                      const v1::Date& on);

@@ -62,6 +62,25 @@ std::vector<ProjectionChange> State::TakeChanges() {
   return changes;
 }
 
+absl::Status ParsePayload(const RecordedEvent& event,
+                          google::protobuf::Message* message) {
+  if (!message->ParseFromArray(event.payload().data(),
+                               static_cast<int>(event.payload().size()))) {
+    return absl::DataLossError(absl::StrCat(
+        event.type(), " at position ", event.position(),
+        ": the payload does not parse as ", message->GetTypeName()));
+  }
+  return absl::OkStatus();
+}
+
+std::string PositionKey(absl::string_view prefix, uint64_t position) {
+  std::string key(prefix);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((position >> shift) & 0xFF));
+  }
+  return key;
+}
+
 int CompareDates(const v1::Date& a, const v1::Date& b) {
   if (a.year() != b.year()) return a.year() < b.year() ? -1 : 1;
   if (a.month() != b.month()) return a.month() < b.month() ? -1 : 1;

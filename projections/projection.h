@@ -59,6 +59,9 @@ class Projection {
  public:
   virtual ~Projection() = default;
   virtual const std::string& name() const = 0;
+  // The layout of the projection's state. When it changes, a store whose
+  // state was written by another version is rebuilt at start.
+  virtual int version() const { return 1; }
   // Whether the projection folds this event: decided from the type (and
   // stream) only, so that others are skipped without decoding.
   virtual bool Wants(const RecordedEvent& event) const = 0;
@@ -69,6 +72,15 @@ class Projection {
   // that keeps decoded records across the batch's events writes them here.
   virtual absl::Status Flush(State* /*state*/) { return absl::OkStatus(); }
 };
+
+// Parses an event's payload into `message`; DATA_LOSS naming the type if
+// it does not parse (a validated type's payload always does).
+absl::Status ParsePayload(const RecordedEvent& event,
+                          google::protobuf::Message* message);
+
+// A key of `prefix`, then `position` as 8 big-endian bytes (so a scan of
+// the prefix returns positions in order).
+std::string PositionKey(absl::string_view prefix, uint64_t position);
 
 // Valid-time helpers shared by the projections.
 int CompareDates(const v1::Date& a, const v1::Date& b);

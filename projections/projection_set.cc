@@ -1,8 +1,12 @@
 #include "projections/projection_set.h"
 
 #include "projections/appointments.h"
+#include "projections/concerns.h"
+#include "projections/contributions.h"
+#include "projections/decisions.h"
 #include "projections/ownership.h"
 #include "projections/spending.h"
+#include "projections/timeline.h"
 
 namespace missionlog {
 
@@ -13,6 +17,14 @@ ProjectionSet::ProjectionSet(EventStore* store) {
       std::make_unique<ProjectionRunner>(store, NewOwnershipProjection()));
   runners_.push_back(
       std::make_unique<ProjectionRunner>(store, NewSpendingProjection()));
+  runners_.push_back(
+      std::make_unique<ProjectionRunner>(store, NewDecisionsProjection()));
+  runners_.push_back(
+      std::make_unique<ProjectionRunner>(store, NewConcernsProjection()));
+  runners_.push_back(
+      std::make_unique<ProjectionRunner>(store, NewContributionsProjection()));
+  runners_.push_back(
+      std::make_unique<ProjectionRunner>(store, NewTimelineProjection()));
 }
 
 ProjectionRunner* ProjectionSet::Find(const std::string& name) const {

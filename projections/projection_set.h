@@ -1,4 +1,5 @@
-// The projections the server keeps (appointments, ownership, spending),
+// The projections the server keeps (appointments, ownership, spending,
+// decisions, concerns, contributions, timeline),
 // each run by its own ProjectionRunner from the moment the set is built:
 // they catch up from their stored positions and then follow the bus.
 //

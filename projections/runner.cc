@@ -36,8 +36,23 @@ bool ProjectionRunner::Target::Reached(Target* target) {
          !r->failure_.ok() || r->stopping_;
 }
 
+// The key under which the runner keeps the projection's version.
+constexpr char kVersionKey[] = "~version";
+
 void ProjectionRunner::Run() {
   absl::StatusOr<uint64_t> opened = store_->OpenProjection(name());
+  const std::string version = std::to_string(projection_->version());
+  if (opened.ok()) {
+    absl::StatusOr<std::optional<std::string>> stored =
+        store_->GetProjectionValue(name(), kVersionKey);
+    if (!stored.ok()) {
+      opened = stored.status();
+    } else if (*opened > 0 && stored->value_or("") != version) {
+      // Written by another layout: replay from the start.
+      absl::Status reset = store_->ResetProjection(name());
+      opened = reset.ok() ? absl::StatusOr<uint64_t>(0) : reset;
+    }
+  }
   {
     absl::MutexLock lock(&mu_);
     if (!opened.ok()) {
@@ -45,6 +60,7 @@ void ProjectionRunner::Run() {
       return;
     }
     position_ = *opened;
+    if (*opened == 0) rebuilding_ = true;  // answers wait for the replay
   }
   while (true) {
     {
@@ -117,6 +133,7 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   }
   absl::Status flushed = projection_->Flush(&state);
   if (!flushed.ok()) return flushed;
+  state.Put(kVersionKey, std::to_string(projection_->version()));
   absl::Status committed = store_->CommitProjection(name(), state.TakeChanges(),
                                                     read->next_position);
   if (!committed.ok()) return committed;

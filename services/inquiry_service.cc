@@ -8,8 +8,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "projections/appointments.h"
+#include "projections/concerns.h"
+#include "projections/contributions.h"
+#include "projections/decisions.h"
 #include "projections/ownership.h"
 #include "projections/spending.h"
+#include "projections/timeline.h"
 #include "services/conversions.h"
 #include "services/domain_validation.h"
 
@@ -190,6 +194,139 @@ grpc::ServerUnaryReactor* InquiryService::Spending(
         return absl::OkStatus();
       });
 }
+
+// The answer of `view.Method(request)` into `response`, with `info`.
+#define MISSIONLOG_ANSWER(expr)               \
+  do {                                        \
+    auto answer = (expr);                     \
+    if (!answer.ok()) return answer.status(); \
+    *response = *std::move(answer);           \
+    *response->mutable_info() = *info;        \
+    return absl::OkStatus();                  \
+  } while (0)
+
+grpc::ServerUnaryReactor* InquiryService::Decisions(
+    grpc::CallbackServerContext* context, const v1::DecisionsRequest* request,
+    v1::DecisionsResponse* response) {
+  return Query(
+      context, request->options(), {kDecisionsProjection},
+      [request] {
+        absl::Status s =
+            CheckDate(request->has_from(), request->from(), "from", false);
+        return s.ok() ? CheckDate(request->has_to(), request->to(), "to", false)
+                      : s;
+      },
+      [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
+        DecisionsView view(store_, as_of);
+        MISSIONLOG_ANSWER(view.Decisions(*request));
+      });
+}
+
+grpc::ServerUnaryReactor* InquiryService::DecisionLocus(
+    grpc::CallbackServerContext* context,
+    const v1::DecisionLocusRequest* request,
+    v1::DecisionLocusResponse* response) {
+  return Query(
+      context, request->options(), {kDecisionsProjection},
+      [request] {
+        absl::Status s = Required(request->mission(), "mission");
+        if (s.ok()) {
+          s = CheckDate(request->has_from(), request->from(), "from", false);
+        }
+        return s.ok() ? CheckDate(request->has_to(), request->to(), "to", false)
+                      : s;
+      },
+      [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
+        DecisionsView view(store_, as_of);
+        MISSIONLOG_ANSWER(view.Locus(*request));
+      });
+}
+
+grpc::ServerUnaryReactor* InquiryService::Concerns(
+    grpc::CallbackServerContext* context, const v1::ConcernsRequest* request,
+    v1::ConcernsResponse* response) {
+  return Query(
+      context, request->options(), {kConcernsProjection},
+      [request] {
+        if (!request->status().empty() && request->status() != "open" &&
+            request->status() != "closed") {
+          return absl::InvalidArgumentError(
+              "status: \"open\", \"closed\" or empty");
+        }
+        return CheckDate(request->has_overdue_on(), request->overdue_on(),
+                         "overdue_on", false);
+      },
+      [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
+        ConcernsView view(store_, as_of);
+        MISSIONLOG_ANSWER(view.Concerns(*request));
+      });
+}
+
+grpc::ServerUnaryReactor* InquiryService::DecisionsOverOpenConcerns(
+    grpc::CallbackServerContext* context,
+    const v1::DecisionsOverOpenConcernsRequest* request,
+    v1::DecisionsOverOpenConcernsResponse* response) {
+  return Query(
+      context, request->options(), {kConcernsProjection, kDecisionsProjection},
+      [request] { return Required(request->subject(), "subject"); },
+      [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
+        DecisionsView decisions(store_, as_of);
+        ConcernsView view(store_, as_of);
+        MISSIONLOG_ANSWER(view.OverOpenConcerns(*request, &decisions));
+      });
+}
+
+grpc::ServerUnaryReactor* InquiryService::WhoWasTold(
+    grpc::CallbackServerContext* context, const v1::WhoWasToldRequest* request,
+    v1::WhoWasToldResponse* response) {
+  return Query(
+      context, request->options(),
+      {kConcernsProjection, kAppointmentsProjection},
+      [request] {
+        absl::Status s = Required(request->person(), "person");
+        return s.ok() ? CheckDate(request->has_before(), request->before(),
+                                  "before", false)
+                      : s;
+      },
+      [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
+        AppointmentsView appointments(store_, as_of);
+        ConcernsView view(store_, as_of);
+        MISSIONLOG_ANSWER(view.WhoWasTold(*request, &appointments));
+      });
+}
+
+grpc::ServerUnaryReactor* InquiryService::MissionWashing(
+    grpc::CallbackServerContext* context,
+    const v1::MissionWashingRequest* request,
+    v1::MissionWashingResponse* response) {
+  return Query(
+      context, request->options(), {kContributionsProjection},
+      [request] { return Required(request->mission(), "mission"); },
+      [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
+        ContributionsView view(store_, as_of);
+        MISSIONLOG_ANSWER(view.MissionWashing(*request));
+      });
+}
+
+grpc::ServerUnaryReactor* InquiryService::Timeline(
+    grpc::CallbackServerContext* context, const v1::TimelineRequest* request,
+    v1::TimelineResponse* response) {
+  return Query(
+      context, request->options(), {kTimelineProjection},
+      [request] {
+        absl::Status s = Required(request->subject(), "subject");
+        if (s.ok() && request->limit() > 100000) {
+          s = absl::InvalidArgumentError("limit: at most 100000");
+        }
+        return s;
+      },
+      [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
+        TimelineView view(store_, as_of);
+        MISSIONLOG_ANSWER(view.Timeline(*request));
+      });
+}
+
+#undef MISSIONLOG_ANSWER
 
 grpc::ServerUnaryReactor* ProjectionsService::Status(
     grpc::CallbackServerContext* context,

@@ -45,6 +45,31 @@ class InquiryService final : public v1::Inquiry::CallbackService {
   grpc::ServerUnaryReactor* Spending(grpc::CallbackServerContext* context,
                                      const v1::SpendingRequest* request,
                                      v1::SpendingResponse* response) override;
+  grpc::ServerUnaryReactor* Decisions(grpc::CallbackServerContext* context,
+                                      const v1::DecisionsRequest* request,
+                                      v1::DecisionsResponse* response) override;
+  grpc::ServerUnaryReactor* DecisionLocus(
+      grpc::CallbackServerContext* context,
+      const v1::DecisionLocusRequest* request,
+      v1::DecisionLocusResponse* response) override;
+  grpc::ServerUnaryReactor* Concerns(grpc::CallbackServerContext* context,
+                                     const v1::ConcernsRequest* request,
+                                     v1::ConcernsResponse* response) override;
+  grpc::ServerUnaryReactor* DecisionsOverOpenConcerns(
+      grpc::CallbackServerContext* context,
+      const v1::DecisionsOverOpenConcernsRequest* request,
+      v1::DecisionsOverOpenConcernsResponse* response) override;
+  grpc::ServerUnaryReactor* WhoWasTold(
+      grpc::CallbackServerContext* context,
+      const v1::WhoWasToldRequest* request,
+      v1::WhoWasToldResponse* response) override;
+  grpc::ServerUnaryReactor* MissionWashing(
+      grpc::CallbackServerContext* context,
+      const v1::MissionWashingRequest* request,
+      v1::MissionWashingResponse* response) override;
+  grpc::ServerUnaryReactor* Timeline(grpc::CallbackServerContext* context,
+                                     const v1::TimelineRequest* request,
+                                     v1::TimelineResponse* response) override;
 
  private:
   // Validates nothing itself: `check` runs first (on the worker too), then

@@ -13,13 +13,20 @@
 #include "eventstore/sha256.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/domain/accountability.pb.h"
+#include "missionlog/v1/domain/concerns.pb.h"
+#include "missionlog/v1/domain/contributions.pb.h"
+#include "missionlog/v1/domain/decisions.pb.h"
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
 #include "missionlog/v1/domain/spending.pb.h"
 #include "projections/appointments.h"
+#include "projections/concerns.h"
+#include "projections/contributions.h"
+#include "projections/decisions.h"
 #include "projections/ownership.h"
 #include "projections/projection_set.h"
 #include "projections/spending.h"
+#include "projections/timeline.h"
 #include "tests/test_util.h"
 
 namespace missionlog {
@@ -55,7 +62,9 @@ class ProjectionsTest : public ::testing::Test {
   void CatchUp() {
     const uint64_t head = store_->GetHead().next_position;
     for (const char* name :
-         {kAppointmentsProjection, kOwnershipProjection, kSpendingProjection}) {
+         {kAppointmentsProjection, kOwnershipProjection, kSpendingProjection,
+          kDecisionsProjection, kConcernsProjection, kContributionsProjection,
+          kTimelineProjection}) {
       ASSERT_TRUE(projections_->Find(name)
                       ->WaitFor(head, absl::Now() + absl::Seconds(30))
                       .ok());
@@ -417,6 +426,129 @@ TEST_F(ProjectionsTest, WaitingForAPositionTheLogHasNotReachedTimesOut) {
   absl::Status status = runner->WaitFor(store_->GetHead().next_position + 1,
                                         absl::Now() + absl::Milliseconds(50));
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+}
+
+TEST_F(ProjectionsTest, DecisionsConcernsClaimsAndTimelines) {
+  Person("p", "Jane Doe");
+  Post("sos", "Secretary of State", "SoS");
+  Appoint("a", "p", "sos", Day(2024, 7, 5), std::nullopt);
+  const auto decide = [&](const std::string& id, const std::string& forum,
+                          v1::DecisionLevel level, v1::Date on,
+                          const std::string& about) {
+    v1::DecisionRecorded d;
+    d.set_title("Decision " + id);
+    d.set_decision("Do " + id);
+    d.set_forum(forum);
+    d.set_level(level);
+    d.add_decided_by()->mutable_post()->set_stream("ifg/post/sos");
+    d.add_missions()->set_stream("dhsc/mission/nhs");
+    *d.mutable_decided_on() = on;
+    if (!about.empty()) d.mutable_about()->set_stream(about);
+    return Append("dhsc/decision/" + id, "missionlog.decision.recorded.v1", d);
+  };
+  decide("d1", "Board", v1::DECISION_LEVEL_DEPARTMENT, Day(2025, 1, 6), "");
+  decide("d2", "Cabinet", v1::DECISION_LEVEL_CENTRE, Day(2025, 2, 1), "");
+  v1::ConcernRaised raised;
+  raised.mutable_about()->set_stream("dhsc/decision/d1");
+  raised.set_summary("Staffing");
+  raised.mutable_raised_by()->mutable_organisation()->set_stream(
+      "nhse/organisation/nhse");
+  raised.add_raised_to()->mutable_post()->set_stream("ifg/post/sos");
+  raised.set_severity(v1::SEVERITY_HIGH);
+  *raised.mutable_raised_on() = Day(2025, 2, 3);
+  *raised.mutable_respond_by() = Day(2025, 3, 3);
+  Append("dhsc/concern/c1", "missionlog.concern.raised.v1", raised);
+  // Decided while the concern about d1 was open, and about d1.
+  decide("d3", "Board", v1::DECISION_LEVEL_DEPARTMENT, Day(2025, 2, 20),
+         "dhsc/decision/d1");
+  v1::DecisionReversed reversed;
+  reversed.set_reason("Unaffordable");
+  *reversed.mutable_valid_from() = Day(2025, 4, 1);
+  const uint64_t reversal =
+      Append("dhsc/decision/d2", "missionlog.decision.reversed.v1", reversed);
+  v1::ConcernClosed closed;
+  closed.mutable_by()->mutable_organisation()->set_stream(
+      "dhsc/organisation/dhsc");
+  closed.set_resolution("Rota revised");
+  *closed.mutable_on() = Day(2025, 5, 1);
+  Append("dhsc/concern/c1", "missionlog.concern.closed.v1", closed);
+  v1::ContributionClaimed bare;
+  bare.mutable_mission()->set_stream("dhsc/mission/nhs");
+  bare.mutable_by()->set_stream("dfe/organisation/dfe");
+  bare.set_claim("Nurses trained");
+  Append("dfe/contribution/k1", "missionlog.contribution.claimed.v1", bare);
+  v1::ContributionClaimed backed = bare;
+  backed.add_decisions()->set_stream("dhsc/decision/d1");
+  Append("dfe/contribution/k2", "missionlog.contribution.claimed.v1", backed);
+  CatchUp();
+
+  DecisionsView decisions(store_.get(), UINT64_MAX);
+  v1::DecisionLocusRequest locus;
+  locus.set_mission("dhsc/mission/nhs");
+  v1::DecisionLocusResponse where = decisions.Locus(locus).value();
+  EXPECT_EQ(where.decisions(), 3u);
+  ASSERT_EQ(where.by_level_size(), 2);
+  EXPECT_EQ(where.by_level(0).key(), "DECISION_LEVEL_DEPARTMENT");
+  EXPECT_EQ(where.by_level(0).decisions(), 2u);
+  EXPECT_NEAR(where.by_level(0).share(), 2.0 / 3, 1e-9);
+  v1::DecisionsRequest centre;
+  centre.set_level(v1::DECISION_LEVEL_CENTRE);
+  v1::DecisionsResponse reversed_rows = decisions.Decisions(centre).value();
+  ASSERT_EQ(reversed_rows.decisions_size(), 1);
+  EXPECT_EQ(reversed_rows.decisions(0).status(), "reversed");
+  ASSERT_EQ(reversed_rows.decisions(0).changes_size(), 1);
+  EXPECT_EQ(reversed_rows.decisions(0).changes(0).position(), reversal);
+  DecisionsView before_reversal(store_.get(), reversal);
+  EXPECT_EQ(before_reversal.Decisions(centre).value().decisions(0).status(),
+            "standing");
+
+  ConcernsView concerns(store_.get(), UINT64_MAX);
+  v1::ConcernsRequest overdue;
+  *overdue.mutable_overdue_on() = Day(2025, 3, 10);
+  EXPECT_EQ(concerns.Concerns(overdue).value().concerns_size(), 1);
+  *overdue.mutable_overdue_on() = Day(2025, 3, 3);  // due that day: not yet
+  EXPECT_EQ(concerns.Concerns(overdue).value().concerns_size(), 0);
+  *overdue.mutable_overdue_on() = Day(2025, 5, 1);  // closed that day
+  EXPECT_EQ(concerns.Concerns(overdue).value().concerns_size(), 0);
+  v1::ConcernsRequest open;
+  open.set_status("open");
+  EXPECT_EQ(concerns.Concerns(open).value().concerns_size(), 0);
+  v1::DecisionsOverOpenConcernsRequest over;
+  over.set_subject("dhsc/decision/d1");
+  v1::DecisionsOverOpenConcernsResponse flagged =
+      concerns.OverOpenConcerns(over, &decisions).value();
+  ASSERT_EQ(flagged.decisions_size(), 1);
+  EXPECT_EQ(flagged.decisions(0).decision().decision(), "dhsc/decision/d3");
+  AppointmentsView appointments(store_.get(), UINT64_MAX);
+  v1::WhoWasToldRequest told;
+  told.set_person("ifg/person/p");
+  v1::WhoWasToldResponse jane =
+      concerns.WhoWasTold(told, &appointments).value();
+  ASSERT_EQ(jane.told_size(), 1);
+  EXPECT_EQ(jane.told(0).how(), "as Secretary of State");
+  *told.mutable_before() = Day(2025, 2, 3);  // raised that day: not before
+  EXPECT_EQ(concerns.WhoWasTold(told, &appointments).value().told_size(), 0);
+
+  ContributionsView claims(store_.get(), UINT64_MAX);
+  v1::MissionWashingRequest washing;
+  washing.set_mission("dhsc/mission/nhs");
+  v1::MissionWashingResponse unbacked = claims.MissionWashing(washing).value();
+  EXPECT_EQ(unbacked.claims(), 2u);
+  ASSERT_EQ(unbacked.unbacked_size(), 1);
+  EXPECT_EQ(unbacked.unbacked(0).contribution(), "dfe/contribution/k1");
+
+  TimelineView timeline(store_.get(), UINT64_MAX);
+  v1::TimelineRequest about_d1;
+  about_d1.set_subject("dhsc/decision/d1");
+  v1::TimelineResponse entries = timeline.Timeline(about_d1).value();
+  std::vector<std::string> seen;
+  for (const v1::TimelineEntry& e : entries.entries()) {
+    seen.push_back(e.stream() + " " + e.via());
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{
+                "dhsc/decision/d1 ", "dhsc/concern/c1 about",
+                "dhsc/decision/d3 about", "dfe/contribution/k2 decisions[0]"}));
 }
 
 }  // namespace
