@@ -5,7 +5,8 @@ LINT_DIR ?= build-lint
 JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
-.PHONY: all deps configure build run test demo lint format bench bench-engine clean
+.PHONY: all deps configure build run test demo lint format bench bench-engine \
+  bench-projections clean
 
 all: build
 
@@ -40,6 +41,10 @@ bench: build
 # The engine alone, on a scratch store (wiped first).
 bench-engine: build
 	./$(BUILD_DIR)/bench/eventstore_bench --db=$(BUILD_DIR)/bench-data
+
+# The projections over a 1,000,000-event log, in process (scratch store).
+bench-projections: build
+	./$(BUILD_DIR)/bench/projections_bench --db=$(BUILD_DIR)/bench-projections
 
 # Formatting, then a clang build with -Wthread-safety -Werror.
 lint: deps

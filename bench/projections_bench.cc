@@ -9,7 +9,7 @@
 // assignments over 500 subjects (5%) and departments' own opaque events
 // (5%). Then, per workload, one line a script can parse:
 //   rebuild      every projection dropped and replayed from position 0, all
-//                three at once as the server runs them: events/s of log
+//                at once as the server runs them: events/s of log
 //   rebuild_one  each projection alone
 //   query_*      WhoOwned, GovernmentOn, Spending by mission: p50/p99 over
 //                --queries calls on the rebuilt state
@@ -182,18 +182,18 @@ int Main() {
   }
   const uint64_t head = store->GetHead().next_position;
   ProjectionSet set(store.get());
-  const char* names[] = {kAppointmentsProjection, kOwnershipProjection,
-                         kSpendingProjection};
-  for (const char* name : names) WaitLive(set.Find(name), head);
+  std::vector<std::string> names;
+  for (const RunnerStatus& status : set.Status()) names.push_back(status.name);
+  for (const std::string& name : names) WaitLive(set.Find(name), head);
 
-  // All three at once, as the server rebuilds them.
+  // All at once, as the server rebuilds them.
   absl::Time start = absl::Now();
-  for (const char* name : names) set.Find(name)->Rebuild();
-  for (const char* name : names) WaitLive(set.Find(name), head);
+  for (const std::string& name : names) set.Find(name)->Rebuild();
+  for (const std::string& name : names) WaitLive(set.Find(name), head);
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf("workload=rebuild events=%llu seconds=%.2f events_per_s=%.0f\n",
               static_cast<unsigned long long>(head), seconds, head / seconds);
-  for (const char* name : names) {
+  for (const std::string& name : names) {
     start = absl::Now();
     set.Find(name)->Rebuild();
     WaitLive(set.Find(name), head);
@@ -201,7 +201,8 @@ int Main() {
     std::printf(
         "workload=rebuild_one projection=%s events=%llu seconds=%.2f "
         "events_per_s=%.0f\n",
-        name, static_cast<unsigned long long>(head), seconds, head / seconds);
+        name.c_str(), static_cast<unsigned long long>(head), seconds,
+        head / seconds);
     std::fflush(stdout);
   }
 

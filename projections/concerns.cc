@@ -35,6 +35,7 @@ std::string OwnerStream(const v1::Owner& owner) {
 class ConcernsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
+  std::string type_prefix() const override { return "missionlog.concern."; }
 
   bool Wants(const RecordedEvent& event) const override {
     return absl::StartsWith(event.type(), "missionlog.concern.");

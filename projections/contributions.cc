@@ -20,6 +20,9 @@ const absl::string_view kSep("\0", 1);
 class ContributionsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
+  std::string type_prefix() const override {
+    return "missionlog.contribution.";
+  }
 
   bool Wants(const RecordedEvent& event) const override {
     return event.type() == "missionlog.contribution.claimed.v1" ||

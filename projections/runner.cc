@@ -116,6 +116,7 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   ReadAllRequest request;
   request.from_position = from;
   request.limit = kBatch;
+  request.type_prefix = projection_->type_prefix();
   const absl::Time start = absl::Now();
   absl::StatusOr<ReadAllResult> read = store_->ReadAll(request);
   if (!read.ok()) return read.status();

@@ -68,6 +68,7 @@ void AddTo(SpendTotals* totals, const SpendLine& line) {
 class SpendingProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
+  std::string type_prefix() const override { return "missionlog.spending."; }
 
   bool Wants(const RecordedEvent& event) const override {
     return absl::StartsWith(event.type(), "missionlog.spending.");

@@ -32,6 +32,11 @@
 namespace missionlog {
 namespace {
 
+const char* const kAll[] = {kAppointmentsProjection, kOwnershipProjection,
+                            kSpendingProjection,     kDecisionsProjection,
+                            kConcernsProjection,     kContributionsProjection,
+                            kTimelineProjection};
+
 v1::Date Day(int y, int m, int d) {
   v1::Date date;
   date.set_year(y);
@@ -396,14 +401,12 @@ TEST_F(ProjectionsTest, IncrementalStateEqualsRebuiltState) {
   }
   CatchUp();
   std::map<std::string, std::string> incremental;
-  for (const char* name :
-       {kAppointmentsProjection, kOwnershipProjection, kSpendingProjection}) {
+  for (const char* name : kAll) {
     incremental[name] = Digest(name);
     projections_->Find(name)->Rebuild();
   }
   CatchUp();
-  for (const char* name :
-       {kAppointmentsProjection, kOwnershipProjection, kSpendingProjection}) {
+  for (const char* name : kAll) {
     EXPECT_EQ(Digest(name), incremental[name]) << name;
     EXPECT_EQ(projections_->Find(name)->Status().state, "live");
   }
@@ -415,8 +418,7 @@ TEST_F(ProjectionsTest, IncrementalStateEqualsRebuiltState) {
   store_ = EventStore::Open(options, dir_.Sub("db")).value();
   projections_ = std::make_unique<ProjectionSet>(store_.get());
   CatchUp();
-  for (const char* name :
-       {kAppointmentsProjection, kOwnershipProjection, kSpendingProjection}) {
+  for (const char* name : kAll) {
     EXPECT_EQ(Digest(name), incremental[name]) << name;
   }
 }
