@@ -73,11 +73,8 @@ void StoreAppointment(State* state, const std::string& stream,
 template <typename M>
 absl::StatusOr<M> Decode(const RecordedEvent& event) {
   M message;
-  if (!message.ParseFromArray(event.payload().data(),
-                              static_cast<int>(event.payload().size()))) {
-    return absl::DataLossError(absl::StrCat(
-        event.type(), " payload does not parse as ", M().GetTypeName()));
-  }
+  absl::Status parsed = ParsePayload(event, &message);
+  if (!parsed.ok()) return parsed;
   return message;
 }
 
@@ -413,26 +410,37 @@ absl::StatusOr<v1::GovernmentOnResponse> AppointmentsView::GovernmentOn(
   return response;
 }
 
-absl::StatusOr<std::vector<v1::PostHolding>> AppointmentsView::HoldersOn(
-    const std::string& post, const v1::Date& on) {
-  std::vector<v1::PostHolding> holders;
-  std::vector<std::string> appointments;
+absl::StatusOr<std::vector<std::pair<std::string, AppointmentState>>>
+AppointmentsView::Indexed(const std::string& index, const std::string& of) {
+  std::vector<std::pair<std::string, AppointmentState>> found;
+  std::vector<std::string> streams;
   const std::string prefix =
-      absl::StrCat(kPostIndex, post, absl::string_view("\0", 1));
-  absl::Status scanned = store_->ScanProjection(
-      kAppointmentsProjection, "", prefix,
-      [&](absl::string_view key, absl::string_view) {
-        appointments.emplace_back(key.substr(prefix.size()));
-        return true;
-      });
+      absl::StrCat(index, of, absl::string_view("\0", 1));
+  absl::Status scanned =
+      store_->ScanProjection(kAppointmentsProjection, "", prefix,
+                             [&](absl::string_view key, absl::string_view) {
+                               streams.emplace_back(key.substr(prefix.size()));
+                               return true;
+                             });
   if (!scanned.ok()) return scanned;
-  for (const std::string& stream : appointments) {
-    AppointmentState a;
+  for (std::string& stream : streams) {
     absl::StatusOr<std::optional<std::string>> value =
         store_->GetProjectionValue(kAppointmentsProjection,
                                    kAppointment + stream);
     if (!value.ok()) return value.status();
+    AppointmentState a;
     if (!value->has_value() || !a.ParseFromString(**value)) continue;
+    found.emplace_back(std::move(stream), std::move(a));
+  }
+  return found;
+}
+
+absl::StatusOr<std::vector<v1::PostHolding>> AppointmentsView::HoldersOn(
+    const std::string& post, const v1::Date& on) {
+  std::vector<v1::PostHolding> holders;
+  auto appointments = Indexed(kPostIndex, post);
+  if (!appointments.ok()) return appointments.status();
+  for (const auto& [stream, a] : *appointments) {
     v1::PostHolding holding;
     if (HoldingOn(stream, a, on, as_of_, &holding)) {
       absl::StatusOr<std::string> person = EntityName(kPerson + a.person(), on);
@@ -447,23 +455,9 @@ absl::StatusOr<std::vector<v1::PostHolding>> AppointmentsView::HoldersOn(
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
 AppointmentsView::PostsHeldBy(const std::string& person, const v1::Date& on) {
   std::vector<std::pair<std::string, std::string>> posts;
-  std::vector<std::string> appointments;
-  const std::string prefix =
-      absl::StrCat(kPersonIndex, person, absl::string_view("\0", 1));
-  absl::Status scanned = store_->ScanProjection(
-      kAppointmentsProjection, "", prefix,
-      [&](absl::string_view key, absl::string_view) {
-        appointments.emplace_back(key.substr(prefix.size()));
-        return true;
-      });
-  if (!scanned.ok()) return scanned;
-  for (const std::string& stream : appointments) {
-    absl::StatusOr<std::optional<std::string>> value =
-        store_->GetProjectionValue(kAppointmentsProjection,
-                                   kAppointment + stream);
-    if (!value.ok()) return value.status();
-    AppointmentState a;
-    if (!value->has_value() || !a.ParseFromString(**value)) continue;
+  auto appointments = Indexed(kPersonIndex, person);
+  if (!appointments.ok()) return appointments.status();
+  for (const auto& [stream, a] : *appointments) {
     v1::PostHolding holding;
     if (!HoldingOn(stream, a, on, as_of_, &holding)) continue;
     absl::StatusOr<std::string> name = EntityName(kPost + a.post(), on);
@@ -476,23 +470,9 @@ AppointmentsView::PostsHeldBy(const std::string& person, const v1::Date& on) {
 absl::StatusOr<v1::PostHoldersResponse> AppointmentsView::PostHolders(
     const v1::PostHoldersRequest& request) {
   v1::PostHoldersResponse response;
-  std::vector<std::string> appointments;
-  const std::string prefix =
-      absl::StrCat(kPostIndex, request.post(), absl::string_view("\0", 1));
-  absl::Status scanned = store_->ScanProjection(
-      kAppointmentsProjection, "", prefix,
-      [&](absl::string_view key, absl::string_view) {
-        appointments.emplace_back(key.substr(prefix.size()));
-        return true;
-      });
-  if (!scanned.ok()) return scanned;
-  for (const std::string& stream : appointments) {
-    AppointmentState a;
-    absl::StatusOr<std::optional<std::string>> value =
-        store_->GetProjectionValue(kAppointmentsProjection,
-                                   kAppointment + stream);
-    if (!value.ok()) return value.status();
-    if (!value->has_value() || !a.ParseFromString(**value)) continue;
+  auto appointments = Indexed(kPostIndex, request.post());
+  if (!appointments.ok()) return appointments.status();
+  for (const auto& [stream, a] : *appointments) {
     if (a.position() >= as_of_) continue;
     v1::Date end;
     const bool has_end = EndAsOf(a, as_of_, &end);

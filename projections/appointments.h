@@ -30,6 +30,9 @@
 #include "projections/projection.h"
 
 namespace missionlog {
+namespace projections {
+class AppointmentState;
+}  // namespace projections
 
 inline constexpr char kAppointmentsProjection[] = "appointments";
 
@@ -59,6 +62,11 @@ class AppointmentsView {
  private:
   absl::StatusOr<std::string> EntityName(const std::string& key,
                                          const v1::Date& on);
+  // The appointments an index ("h/" by post, "w/" by person) lists for
+  // `of`, with their state.
+  absl::StatusOr<
+      std::vector<std::pair<std::string, projections::AppointmentState>>>
+  Indexed(const std::string& index, const std::string& of);
 
   EventStore* const store_;
   const uint64_t as_of_;

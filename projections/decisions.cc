@@ -22,19 +22,6 @@ constexpr char kMissionIndex[] = "m/";
 constexpr char kAboutIndex[] = "a/";
 const absl::string_view kSep("\0", 1);
 
-std::string OwnerStream(const v1::Owner& owner) {
-  switch (owner.owner_case()) {
-    case v1::Owner::kOrganisation:
-      return owner.organisation().stream();
-    case v1::Owner::kPost:
-      return owner.post().stream();
-    case v1::Owner::kPerson:
-      return owner.person().stream();
-    default:
-      return "";
-  }
-}
-
 class DecisionsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }

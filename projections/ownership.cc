@@ -60,14 +60,18 @@ class OwnershipProjection : public Projection {
     change.set_position(event.position());
     if (type == "missionlog.accountability.owner_assigned.v1") {
       v1::OwnerAssigned m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       change.set_kind("assigned");
       change.set_role(m.role());
       *change.mutable_owner() = m.owner();
       *change.mutable_valid_from() = m.valid_from();
     } else if (type == "missionlog.accountability.owner_relieved.v1") {
       v1::OwnerRelieved m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       change.set_kind("relieved");
       change.set_role(m.role());
       *change.mutable_owner() = m.owner();
@@ -75,7 +79,9 @@ class OwnershipProjection : public Projection {
       change.set_reason(m.reason());
     } else if (type == "missionlog.accountability.ownership_transferred.v1") {
       v1::OwnershipTransferred m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       change.set_kind("transferred");
       change.set_role(m.role());
       *change.mutable_owner() = m.to();
@@ -84,7 +90,9 @@ class OwnershipProjection : public Projection {
       change.set_reason(m.reason());
     } else if (type == "missionlog.accountability.delegated.v1") {
       v1::ResponsibilityDelegated m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       change.set_kind("delegated");
       change.set_role(0);
       *change.mutable_owner() = m.to();
@@ -103,16 +111,6 @@ class OwnershipProjection : public Projection {
   }
 
  private:
-  template <typename M>
-  static bool Parse(const RecordedEvent& event, M* m) {
-    return m->ParseFromArray(event.payload().data(),
-                             static_cast<int>(event.payload().size()));
-  }
-  static absl::Status Bad(const RecordedEvent& event) {
-    return absl::DataLossError(
-        absl::StrCat(event.type(), " payload does not parse"));
-  }
-
   const std::string name_ = kOwnershipProjection;
 };
 

@@ -73,6 +73,19 @@ absl::Status ParsePayload(const RecordedEvent& event,
   return absl::OkStatus();
 }
 
+std::string OwnerStream(const v1::Owner& owner) {
+  switch (owner.owner_case()) {
+    case v1::Owner::kOrganisation:
+      return owner.organisation().stream();
+    case v1::Owner::kPost:
+      return owner.post().stream();
+    case v1::Owner::kPerson:
+      return owner.person().stream();
+    default:
+      return "";
+  }
+}
+
 std::string PositionKey(absl::string_view prefix, uint64_t position) {
   std::string key(prefix);
   for (int shift = 56; shift >= 0; shift -= 8) {

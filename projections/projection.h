@@ -81,6 +81,9 @@ class Projection {
 absl::Status ParsePayload(const RecordedEvent& event,
                           google::protobuf::Message* message);
 
+// The stream an owner names (organisation, post or person), or "".
+std::string OwnerStream(const v1::Owner& owner);
+
 // A key of `prefix`, then `position` as 8 big-endian bytes (so a scan of
 // the prefix returns positions in order).
 std::string PositionKey(absl::string_view prefix, uint64_t position);

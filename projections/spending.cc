@@ -86,7 +86,9 @@ class SpendingProjection : public Projection {
     };
     if (type == "missionlog.spending.budget_allocated.v1") {
       v1::BudgetAllocated m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       line.set_kind("allocated");
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
@@ -95,7 +97,9 @@ class SpendingProjection : public Projection {
       line.set_fiscal_year(m.fiscal_year());
     } else if (type == "missionlog.spending.spend_committed.v1") {
       v1::SpendCommitted m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       line.set_kind("committed");
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
@@ -104,7 +108,9 @@ class SpendingProjection : public Projection {
       date = m.committed_on();
     } else if (type == "missionlog.spending.spend_incurred.v1") {
       v1::SpendIncurred m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       line.set_kind("incurred");
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
@@ -113,14 +119,18 @@ class SpendingProjection : public Projection {
       date = m.paid_on();
     } else if (type == "missionlog.spending.reallocated.v1") {
       v1::SpendReallocated m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       line.set_kind("reallocated");
       line.set_amount(-m.amount().minor_units());  // out of this budget
       line.set_currency(m.amount().currency());
       date = m.valid_from();
     } else if (type == "missionlog.spending.cancelled.v1") {
       v1::SpendCancelled m;
-      if (!Parse(event, &m)) return Bad(event);
+      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
+        return parsed;
+      }
       const bool budget = absl::StrContains(event.stream(), "/budget/");
       line.set_kind(budget ? "cancelled_allocation" : "cancelled_commitment");
       line.set_amount(-m.amount().minor_units());
@@ -168,16 +178,6 @@ class SpendingProjection : public Projection {
   }
 
  private:
-  template <typename M>
-  static bool Parse(const RecordedEvent& event, M* m) {
-    return m->ParseFromArray(event.payload().data(),
-                             static_cast<int>(event.payload().size()));
-  }
-  static absl::Status Bad(const RecordedEvent& event) {
-    return absl::DataLossError(
-        absl::StrCat(event.type(), " payload does not parse"));
-  }
-
   const std::string name_ = kSpendingProjection;
   // Totals rows touched in the current batch, decoded.
   absl::flat_hash_map<std::string, SpendTotals> batch_totals_;
