@@ -105,15 +105,20 @@ bool DateArg(const std::string& text, const std::string& what, v1::Date* out) {
   return true;
 }
 
+// --as-of and --min-position; false (after a usage error) if malformed.
 bool Options(const Args& args, v1::QueryOptions* options) {
   uint64_t n = 0;
-  if (args.Has("as-of")) {
-    if (!ParseNumber(args.Get("as-of", ""), &n)) return false;
-    options->set_as_of_position(n);
-  }
-  if (args.Has("min-position")) {
-    if (!ParseNumber(args.Get("min-position", ""), &n)) return false;
-    options->set_min_position(n);
+  for (const char* name : {"as-of", "min-position"}) {
+    if (!args.Has(name)) continue;
+    if (!ParseNumber(args.Get(name, ""), &n)) {
+      UsageError("--as-of and --min-position take a position");
+      return false;
+    }
+    if (std::string(name) == "as-of") {
+      options->set_as_of_position(n);
+    } else {
+      options->set_min_position(n);
+    }
   }
   return true;
 }
@@ -141,9 +146,7 @@ int GovernmentOn(Client* client, const Args& args, bool json) {
        absl::StrSplit(args.Get("rank", ""), ',', absl::SkipEmpty())) {
     request.add_ranks(std::string(rank));
   }
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::GovernmentOnResponse> response =
       client->GovernmentOn(request);
   if (!response.ok()) return CallError("government-on", response.status());
@@ -183,9 +186,7 @@ int PostHolders(Client* client, const Args& args, bool json) {
       !DateArg(args.Get("to", ""), "--to", request.mutable_to())) {
     return 2;
   }
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::PostHoldersResponse> response =
       client->PostHolders(request);
   if (!response.ok()) return CallError("post-holders", response.status());
@@ -212,9 +213,7 @@ int WhoOwned(Client* client, const Args& args, bool json) {
   }
   request.set_subject(args.positional[2]);
   if (!DateArg(args.positional[3], "DATE", request.mutable_on())) return 2;
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::WhoOwnedResponse> response = client->WhoOwned(request);
   if (!response.ok()) return CallError("who-owned", response.status());
   if (json) return PrintJson(*response);
@@ -251,9 +250,7 @@ int OwnershipHistory(Client* client, const Args& args, bool json) {
     return UsageError("query ownership-history takes SUBJECT");
   }
   request.set_subject(args.positional[2]);
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::OwnershipHistoryResponse> response =
       client->OwnershipHistory(request);
   if (!response.ok()) return CallError("ownership-history", response.status());
@@ -279,9 +276,7 @@ int Spending(Client* client, const Args& args, bool json) {
   request.set_organisation(args.Get("organisation", ""));
   request.set_supplier(args.Get("supplier", ""));
   request.set_fiscal_year(args.Get("fiscal-year", ""));
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::SpendingResponse> response = client->Spending(request);
   if (!response.ok()) return CallError("spending", response.status());
   if (json) return PrintJson(*response);
@@ -321,10 +316,11 @@ void PrintConcern(const v1::ConcernRow& c, const std::string& indent) {
               Positions(c.positions()).c_str());
 }
 
-bool DateOption(const Args& args, const std::string& name, v1::Date* out,
-                bool* present) {
-  *present = args.Has(name);
-  return !*present || DateArg(args.Get(name, ""), "--" + name, out);
+// An optional --name=DATE: `date()` is called (setting the field) only
+// when it is given. False (after a usage error) if malformed.
+template <typename F>
+bool OptionalDate(const Args& args, const std::string& name, F date) {
+  return !args.Has(name) || DateArg(args.Get(name, ""), "--" + name, date());
 }
 
 int Decisions(Client* client, const Args& args, bool json) {
@@ -343,14 +339,13 @@ int Decisions(Client* client, const Args& args, bool json) {
     }
     request.set_level(level);
   }
-  bool present = false;
-  if (!DateOption(args, "from", request.mutable_from(), &present)) return 2;
-  if (!present) request.clear_from();
-  if (!DateOption(args, "to", request.mutable_to(), &present)) return 2;
-  if (!present) request.clear_to();
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
+  if (!OptionalDate(args, "from", [&] { return request.mutable_from(); })) {
+    return 2;
   }
+  if (!OptionalDate(args, "to", [&] { return request.mutable_to(); })) {
+    return 2;
+  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::DecisionsResponse> response = client->Decisions(request);
   if (!response.ok()) return CallError("decisions", response.status());
   if (json) return PrintJson(*response);
@@ -366,14 +361,13 @@ int DecisionLocus(Client* client, const Args& args, bool json) {
     return UsageError("query decision-locus takes MISSION");
   }
   request.set_mission(args.positional[2]);
-  bool present = false;
-  if (!DateOption(args, "from", request.mutable_from(), &present)) return 2;
-  if (!present) request.clear_from();
-  if (!DateOption(args, "to", request.mutable_to(), &present)) return 2;
-  if (!present) request.clear_to();
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
+  if (!OptionalDate(args, "from", [&] { return request.mutable_from(); })) {
+    return 2;
   }
+  if (!OptionalDate(args, "to", [&] { return request.mutable_to(); })) {
+    return 2;
+  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::DecisionLocusResponse> response =
       client->DecisionLocus(request);
   if (!response.ok()) return CallError("decision-locus", response.status());
@@ -401,14 +395,11 @@ int Concerns(Client* client, const Args& args, bool json) {
   request.set_status(args.Get("status", ""));
   request.set_about(args.Get("about", ""));
   request.set_raised_to(args.Get("raised-to", ""));
-  bool present = false;
-  if (!DateOption(args, "overdue-on", request.mutable_overdue_on(), &present)) {
+  if (!OptionalDate(args, "overdue-on",
+                    [&] { return request.mutable_overdue_on(); })) {
     return 2;
   }
-  if (!present) request.clear_overdue_on();
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::ConcernsResponse> response = client->Concerns(request);
   if (!response.ok()) return CallError("concerns", response.status());
   if (json) return PrintJson(*response);
@@ -431,9 +422,7 @@ int OverOpenConcerns(Client* client, const Args& args, bool json) {
     return UsageError("query decisions-over-open-concerns takes SUBJECT");
   }
   request.set_subject(args.positional[2]);
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::DecisionsOverOpenConcernsResponse> response =
       client->DecisionsOverOpenConcerns(request);
   if (!response.ok()) {
@@ -458,12 +447,10 @@ int WhoWasTold(Client* client, const Args& args, bool json) {
     return UsageError("query who-was-told takes PERSON");
   }
   request.set_person(args.positional[2]);
-  bool present = false;
-  if (!DateOption(args, "before", request.mutable_before(), &present)) return 2;
-  if (!present) request.clear_before();
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
+  if (!OptionalDate(args, "before", [&] { return request.mutable_before(); })) {
+    return 2;
   }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::WhoWasToldResponse> response = client->WhoWasTold(request);
   if (!response.ok()) return CallError("who-was-told", response.status());
   if (json) return PrintJson(*response);
@@ -482,9 +469,7 @@ int MissionWashing(Client* client, const Args& args, bool json) {
     return UsageError("query mission-washing takes MISSION");
   }
   request.set_mission(args.positional[2]);
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::MissionWashingResponse> response =
       client->MissionWashing(request);
   if (!response.ok()) return CallError("mission-washing", response.status());
@@ -512,9 +497,7 @@ int Timeline(Client* client, const Args& args, bool json) {
     return UsageError("--limit takes a number");
   }
   request.set_limit(static_cast<uint32_t>(limit));
-  if (!Options(args, request.mutable_options())) {
-    return UsageError("--as-of and --min-position take a position");
-  }
+  if (!Options(args, request.mutable_options())) return 2;
   absl::StatusOr<v1::TimelineResponse> response = client->Timeline(request);
   if (!response.ok()) return CallError("timeline", response.status());
   if (json) return PrintJson(*response);
