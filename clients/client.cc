@@ -36,28 +36,36 @@ void Client::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
 }
 
-absl::StatusOr<v1::AppendResponse> Client::Append(v1::AppendRequest request) {
-  for (v1::EventData& event : *request.mutable_events()) {
-    if (event.id().empty()) event.set_id(NewUuid());
-  }
+template <typename Response, typename Attempt>
+absl::StatusOr<Response> Client::Retried(const Attempt& attempt) const {
   absl::Duration backoff = options_.first_backoff;
   absl::Status status;
-  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+  for (int n = 1; n <= options_.max_attempts; ++n) {
     grpc::ClientContext context;
     SetDeadline(&context);
-    v1::AppendResponse response;
-    status = FromGrpcStatus(stub_->Append(&context, request, &response));
+    Response response;
+    status = attempt(&context, &response);
     if (status.ok()) return response;
     if (status.code() != absl::StatusCode::kUnavailable &&
         status.code() != absl::StatusCode::kDeadlineExceeded) {
       break;
     }
-    if (attempt < options_.max_attempts) {
+    if (n < options_.max_attempts) {
       std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));
       backoff *= 2;
     }
   }
   return status;
+}
+
+absl::StatusOr<v1::AppendResponse> Client::Append(v1::AppendRequest request) {
+  for (v1::EventData& event : *request.mutable_events()) {
+    if (event.id().empty()) event.set_id(NewUuid());
+  }
+  return Retried<v1::AppendResponse>(
+      [&](grpc::ClientContext* context, v1::AppendResponse* response) {
+        return FromGrpcStatus(stub_->Append(context, request, response));
+      });
 }
 
 absl::StatusOr<v1::CommandResult> Client::Command(
@@ -66,45 +74,32 @@ absl::StatusOr<v1::CommandResult> Client::Command(
       absl::StrCat("/", v1::Accountability::service_full_name(), "/", rpc);
   grpc::Slice slice(request.SerializeAsString());
   const grpc::ByteBuffer request_bytes(&slice, 1);
-  absl::Duration backoff = options_.first_backoff;
-  absl::Status status;
-  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
+  return Retried<v1::CommandResult>([&](grpc::ClientContext* context,
+                                        v1::CommandResult* result) {
     grpc::ByteBuffer response_bytes;
     grpc::Status call_status;
     absl::Notification done;
-    generic_->UnaryCall(&context, method, grpc::StubOptions(), &request_bytes,
-                        &response_bytes, [&](grpc::Status result) {
-                          call_status = std::move(result);
+    generic_->UnaryCall(context, method, grpc::StubOptions(), &request_bytes,
+                        &response_bytes, [&](grpc::Status status) {
+                          call_status = std::move(status);
                           done.Notify();
                         });
     done.WaitForNotification();
-    status = FromGrpcStatus(call_status);
-    if (status.ok()) {
-      v1::CommandResult result;
-      std::vector<grpc::Slice> slices;
-      std::string bytes;
-      if (response_bytes.Dump(&slices).ok()) {
-        for (const grpc::Slice& s : slices) {
-          bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-        }
+    absl::Status status = FromGrpcStatus(call_status);
+    if (!status.ok()) return status;
+    std::vector<grpc::Slice> slices;
+    std::string bytes;
+    if (response_bytes.Dump(&slices).ok()) {
+      for (const grpc::Slice& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()),
+                     slice.size());
       }
-      if (!result.ParseFromString(bytes)) {
-        return absl::InternalError("the server's CommandResult is malformed");
-      }
-      return result;
     }
-    if (status.code() != absl::StatusCode::kUnavailable &&
-        status.code() != absl::StatusCode::kDeadlineExceeded) {
-      break;
+    if (!result->ParseFromString(bytes)) {
+      return absl::InternalError("the server's CommandResult is malformed");
     }
-    if (attempt < options_.max_attempts) {
-      std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));
-      backoff *= 2;
-    }
-  }
-  return status;
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<v1::AppendResponse>>>

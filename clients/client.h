@@ -136,6 +136,10 @@ class Client {
   // One unary call with the deadline set: `call(context, response)`.
   template <typename Response, typename Call>
   absl::StatusOr<Response> Unary(const Call& call) const;
+  // `attempt(context, response)` with the deadline set, retried with
+  // backoff on UNAVAILABLE and DEADLINE_EXCEEDED (for idempotent calls).
+  template <typename Response, typename Attempt>
+  absl::StatusOr<Response> Retried(const Attempt& attempt) const;
 
   const ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
