@@ -18,6 +18,10 @@
 //                     current tree (--proof_clients calls in flight)
 //   consistency_proof Audit.GetConsistencyProof from a random size to the
 //                     current tree
+//   query_who_owned, query_government_on, query_spending
+//                     Inquiry queries, one call at a time, --queries calls,
+//                     over the subjects projections_bench writes (serve
+//                     its store with missionlogd --data_dir to measure them)
 //
 // Unary workloads use gRPC's callback client API: --clients concurrent
 // calls, each starting the next when it completes.
@@ -33,6 +37,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -41,8 +46,10 @@
 #include "grpcpp/grpcpp.h"
 #include "loadgen.pb.h"
 #include "missionlog/v1/audit.grpc.pb.h"
+#include "missionlog/v1/inquiry.grpc.pb.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
+ABSL_FLAG(int, queries, 2000, "Calls per query_* workload.");
 ABSL_FLAG(std::string, server, "127.0.0.1:7600", "missionlogd address.");
 ABSL_FLAG(std::string, workloads,
           "noop,append_single,noop_stream,append_stream,append_batch,read_all,"
@@ -454,6 +461,64 @@ void SubscribeFanout(const std::string& server) {
                       " (latency append to delivery)"));
 }
 
+// One Inquiry query at a time, `calls` times; `call(i, context)` makes
+// call i and returns its status.
+template <typename Call>
+void Queries(const std::string& name, int calls, const Call& call) {
+  Samples samples;
+  auto begin = SteadyClock::now();
+  for (int i = 0; i < calls; ++i) {
+    grpc::ClientContext context;
+    const int64_t start = NowNanos();
+    grpc::Status status = call(i, &context);
+    if (!status.ok()) {
+      std::fprintf(stderr, "%s: %s\n", name.c_str(),
+                   status.error_message().c_str());
+      std::exit(1);
+    }
+    samples.Add((NowNanos() - start) / 1e6);
+  }
+  double seconds =
+      std::chrono::duration<double>(SteadyClock::now() - begin).count();
+  Report(name, 1, static_cast<uint64_t>(calls), seconds, &samples,
+         " (events = calls)");
+}
+
+v1::Date QueryDay(int y, int m, int d) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+void InquiryWorkload(absl::string_view workload, v1::Inquiry::Stub* inquiry) {
+  const int calls = absl::GetFlag(FLAGS_queries);
+  if (workload == "query_who_owned") {
+    Queries("query_who_owned", calls, [&](int i, grpc::ClientContext* c) {
+      v1::WhoOwnedRequest request;
+      request.set_subject(absl::StrCat("d/programme/s", i % 500));
+      *request.mutable_on() = QueryDay(2024, 6, 1);
+      v1::WhoOwnedResponse response;
+      return inquiry->WhoOwned(c, request, &response);
+    });
+  } else if (workload == "query_government_on") {
+    Queries("query_government_on", calls, [&](int i, grpc::ClientContext* c) {
+      v1::GovernmentOnRequest request;
+      *request.mutable_on() = QueryDay(1980 + i % 44, 1 + i % 12, 15);
+      v1::GovernmentOnResponse response;
+      return inquiry->GovernmentOn(c, request, &response);
+    });
+  } else {
+    Queries("query_spending", calls, [&](int i, grpc::ClientContext* c) {
+      v1::SpendingRequest request;
+      request.set_mission(absl::StrCat("m/mission/m", i % 5));
+      v1::SpendingResponse response;
+      return inquiry->Spending(c, request, &response);
+    });
+  }
+}
+
 int Main() {
   const std::string server = absl::GetFlag(FLAGS_server);
   grpc::ChannelArguments args;
@@ -462,9 +527,12 @@ int Main() {
       server, grpc::InsecureChannelCredentials(), args);
   auto stub = v1::EventStore::NewStub(channel);
   auto audit = v1::Audit::NewStub(channel);
+  auto inquiry = v1::Inquiry::NewStub(channel);
   for (absl::string_view workload :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
-    if (workload == "noop") {
+    if (absl::StartsWith(workload, "query_")) {
+      InquiryWorkload(workload, inquiry.get());
+    } else if (workload == "noop") {
       Noop(stub.get());
     } else if (workload == "append_single") {
       AppendUnary(stub.get(), "append_single", absl::GetFlag(FLAGS_clients),
