@@ -553,5 +553,33 @@ TEST_F(ProjectionsTest, DecisionsConcernsClaimsAndTimelines) {
                 "dhsc/decision/d3 about", "dfe/contribution/k2 decisions[0]"}));
 }
 
+TEST_F(ProjectionsTest, StateOfAnotherLayoutVersionIsRebuiltAtStart) {
+  Person("truss", "Liz Truss");
+  Post("pm", "Prime Minister", "PM");
+  Appoint("a1", "truss", "pm", Day(2022, 9, 6), Day(2022, 10, 25));
+  CatchUp();
+  projections_.reset();
+  // As an older server would have left it: version 1, a key the current
+  // layout does not have, and the position at the head.
+  const uint64_t head = store_->GetHead().next_position;
+  ASSERT_TRUE(store_
+                  ->CommitProjection(kAppointmentsProjection,
+                                     {{"~version", std::string("1")},
+                                      {"zz/stale", std::string("x")}},
+                                     head)
+                  .ok());
+  projections_ = std::make_unique<ProjectionSet>(store_.get());
+  CatchUp();
+  EXPECT_FALSE(store_->GetProjectionValue(kAppointmentsProjection, "zz/stale")
+                   .value()
+                   .has_value());
+  EXPECT_EQ(store_->GetProjectionValue(kAppointmentsProjection, "~version")
+                .value()
+                .value_or(""),
+            "2");
+  EXPECT_EQ(HoldersOn(Day(2022, 10, 24)),
+            std::vector<std::string>{"Prime Minister: Liz Truss"});
+}
+
 }  // namespace
 }  // namespace missionlog
