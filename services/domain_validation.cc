@@ -22,6 +22,7 @@
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
 #include "missionlog/v1/domain/spending.pb.h"
+#include "projections/projection.h"
 
 namespace missionlog {
 namespace {
@@ -781,19 +782,6 @@ absl::StatusOr<std::string> DomainMessageName(absl::string_view type) {
 
 namespace {
 
-std::string OwnerKey(const v1::Owner& owner) {
-  switch (owner.owner_case()) {
-    case v1::Owner::kOrganisation:
-      return owner.organisation().stream();
-    case v1::Owner::kPost:
-      return owner.post().stream();
-    case v1::Owner::kPerson:
-      return owner.person().stream();
-    default:
-      return "";
-  }
-}
-
 // The rules that depend on the subject's history.
 absl::Status CheckState(absl::string_view stream, absl::string_view type,
                         const Message& message,
@@ -828,19 +816,19 @@ absl::Status CheckState(absl::string_view stream, absl::string_view type,
     if (event.type == "missionlog.accountability.owner_assigned.v1") {
       v1::OwnerAssigned assigned;
       if (assigned.ParseFromString(event.payload)) {
-        owners.insert({assigned.role(), OwnerKey(assigned.owner())});
+        owners.insert({assigned.role(), OwnerStream(assigned.owner())});
       }
     } else if (event.type == "missionlog.accountability.owner_relieved.v1") {
       v1::OwnerRelieved earlier;
       if (earlier.ParseFromString(event.payload)) {
-        owners.erase({earlier.role(), OwnerKey(earlier.owner())});
+        owners.erase({earlier.role(), OwnerStream(earlier.owner())});
       }
     } else if (event.type ==
                "missionlog.accountability.ownership_transferred.v1") {
       v1::OwnershipTransferred earlier;
       if (earlier.ParseFromString(event.payload)) {
-        owners.erase({earlier.role(), OwnerKey(earlier.from())});
-        owners.insert({earlier.role(), OwnerKey(earlier.to())});
+        owners.erase({earlier.role(), OwnerStream(earlier.from())});
+        owners.insert({earlier.role(), OwnerStream(earlier.to())});
       }
     }
   }
@@ -850,12 +838,12 @@ absl::Status CheckState(absl::string_view stream, absl::string_view type,
   if (relieved) {
     const auto& m = static_cast<const v1::OwnerRelieved&>(role_message);
     role = m.role();
-    owner = OwnerKey(m.owner());
+    owner = OwnerStream(m.owner());
     field = "owner";
   } else {
     const auto& m = static_cast<const v1::OwnershipTransferred&>(role_message);
     role = m.role();
-    owner = OwnerKey(m.from());
+    owner = OwnerStream(m.from());
     field = "from";
   }
   if (owners.count({role, owner}) == 0) {
