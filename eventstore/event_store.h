@@ -293,8 +293,9 @@ class EventStore {
   // column family of its own ("projection.<name>"; names are 1-64 of
   // [a-z0-9_-]) together with the position its state reflects, and change
   // only through CommitProjection, which writes the changes and the new
-  // position in one atomic write (not synced: after a crash the state and
-  // position are both the older ones). Errors: INVALID_ARGUMENT for a bad
+  // position in one atomic write, outside the WAL: after a crash the family
+  // holds its last flushed state and position together, and the projection
+  // replays the log from there. Errors: INVALID_ARGUMENT for a bad
   // name or key, NOT_FOUND for a projection not opened, DATA_LOSS.
   //
   // Creates the projection's family if it has none; returns its position

@@ -109,9 +109,13 @@ absl::Status ProjectionFamilies::Commit(
   std::string encoded;
   PutFixed64(&encoded, position);
   batch.Put(family, kPositionKey, encoded);
-  // No sync: a lost write is lost whole, state and position together, and
-  // the projection replays from the position it finds.
-  return FromRocksDb(db_->Write(rocksdb::WriteOptions(), &batch),
+  // Not in the WAL at all: a projection's state can always be derived
+  // again from the log. After a crash the family holds what its last
+  // flush wrote, state and position together (one family, flushed whole),
+  // and the projection replays from that position.
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  return FromRocksDb(db_->Write(options, &batch),
                      absl::StrCat("writing projection ", name));
 }
 
