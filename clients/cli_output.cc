@@ -11,14 +11,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
-#include "missionlog/v1/domain/accountability.pb.h"
-#include "missionlog/v1/domain/concerns.pb.h"
-#include "missionlog/v1/domain/contributions.pb.h"
-#include "missionlog/v1/domain/decisions.pb.h"
-#include "missionlog/v1/domain/missions.pb.h"
-#include "missionlog/v1/domain/organisations.pb.h"
-#include "missionlog/v1/domain/people.pb.h"
-#include "missionlog/v1/domain/spending.pb.h"
 #include "missionlog/v1/domain_actions.h"
 
 namespace missionlog {
@@ -123,18 +115,10 @@ std::string EventJson(const v1::RecordedEvent& event) {
 }
 
 std::optional<std::string> DomainEventJson(const v1::RecordedEvent& event) {
-  static const auto* const kMessages = [] {
-    auto* messages =
-        new std::map<std::string, const google::protobuf::Message*>();
-#define MISSIONLOG_DOMAIN_MESSAGE(Rpc, Message, type) \
-  (*messages)[type] = &v1::Message::default_instance();
-    MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_DOMAIN_MESSAGE)
-#undef MISSIONLOG_DOMAIN_MESSAGE
-    return messages;
-  }();
-  auto it = kMessages->find(event.type());
-  if (it == kMessages->end()) return std::nullopt;
-  std::unique_ptr<google::protobuf::Message> message(it->second->New());
+  const google::protobuf::Message* prototype =
+      DomainEventPrototype(event.type());
+  if (prototype == nullptr) return std::nullopt;
+  std::unique_ptr<google::protobuf::Message> message(prototype->New());
   if (!message->ParseFromString(event.data())) return std::nullopt;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

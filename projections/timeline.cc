@@ -9,14 +9,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
-#include "missionlog/v1/domain/accountability.pb.h"
-#include "missionlog/v1/domain/concerns.pb.h"
-#include "missionlog/v1/domain/contributions.pb.h"
-#include "missionlog/v1/domain/decisions.pb.h"
-#include "missionlog/v1/domain/missions.pb.h"
-#include "missionlog/v1/domain/organisations.pb.h"
-#include "missionlog/v1/domain/people.pb.h"
-#include "missionlog/v1/domain/spending.pb.h"
 #include "missionlog/v1/domain_actions.h"
 #include "projections/state.pb.h"
 
@@ -29,18 +21,6 @@ using google::protobuf::Reflection;
 
 constexpr char kTimeline[] = "t/";
 const absl::string_view kSep("\0", 1);
-
-const std::map<std::string, const Message*>& Messages() {
-  static const auto* const messages = [] {
-    auto* m = new std::map<std::string, const Message*>();
-#define MISSIONLOG_TIMELINE_MESSAGE(Rpc, Message, type) \
-  (*m)[type] = &v1::Message::default_instance();
-    MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_TIMELINE_MESSAGE)
-#undef MISSIONLOG_TIMELINE_MESSAGE
-    return m;
-  }();
-  return *messages;
-}
 
 // Collects (stream, field path) for every Ref in `message`.
 void CollectRefs(const Message& message, const std::string& path,
@@ -81,9 +61,9 @@ class TimelineProjection : public Projection {
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
-    auto it = Messages().find(std::string(event.type()));
-    if (it == Messages().end()) return absl::OkStatus();
-    std::unique_ptr<Message> message(it->second->New());
+    const Message* prototype = DomainEventPrototype(std::string(event.type()));
+    if (prototype == nullptr) return absl::OkStatus();
+    std::unique_ptr<Message> message(prototype->New());
     absl::Status parsed = ParsePayload(event, message.get());
     if (!parsed.ok()) return parsed;
     std::vector<std::pair<std::string, std::string>> refs;

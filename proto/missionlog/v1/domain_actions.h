@@ -5,6 +5,19 @@
 #ifndef MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
 #define MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
 
+#include <map>
+#include <string>
+
+#include "google/protobuf/message.h"
+#include "missionlog/v1/domain/accountability.pb.h"
+#include "missionlog/v1/domain/concerns.pb.h"
+#include "missionlog/v1/domain/contributions.pb.h"
+#include "missionlog/v1/domain/decisions.pb.h"
+#include "missionlog/v1/domain/missions.pb.h"
+#include "missionlog/v1/domain/organisations.pb.h"
+#include "missionlog/v1/domain/people.pb.h"
+#include "missionlog/v1/domain/spending.pb.h"
+
 #define MISSIONLOG_DOMAIN_ACTIONS(X)                                           \
   X(RegisterOrganisation, OrganisationRegistered,                              \
     "missionlog.organisation.registered.v1")                                   \
@@ -62,5 +75,25 @@
     "missionlog.contribution.credited.v1")                                     \
   X(WithdrawContribution, ContributionWithdrawn,                               \
     "missionlog.contribution.withdrawn.v1")
+
+namespace missionlog {
+
+// The message of a domain event type (its default instance), or nullptr
+// for a type that is not one of the actions above.
+inline const google::protobuf::Message* DomainEventPrototype(
+    const std::string& type) {
+  static const auto* const prototypes = [] {
+    auto* map = new std::map<std::string, const google::protobuf::Message*>();
+#define MISSIONLOG_DOMAIN_PROTOTYPE(Rpc, Message, type) \
+  (*map)[type] = &v1::Message::default_instance();
+    MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_DOMAIN_PROTOTYPE)
+#undef MISSIONLOG_DOMAIN_PROTOTYPE
+    return map;
+  }();
+  auto it = prototypes->find(type);
+  return it == prototypes->end() ? nullptr : it->second;
+}
+
+}  // namespace missionlog
 
 #endif  // MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
