@@ -1,5 +1,7 @@
 #include "clients/client.h"
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -12,13 +14,62 @@
 
 namespace missionlog {
 
+namespace {
+
+absl::Status ReadPemFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  if (out->find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not PEM"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadTlsFiles(const std::string& root_certs_file,
+                          const std::string& cert_chain_file,
+                          const std::string& private_key_file,
+                          ClientOptions* options) {
+  if (cert_chain_file.empty() != private_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs its key, and a key its certificate");
+  }
+  if (!root_certs_file.empty()) {
+    absl::Status read = ReadPemFile(root_certs_file, &options->tls_root_certs);
+    if (!read.ok()) return read;
+  }
+  if (!cert_chain_file.empty()) {
+    absl::Status read = ReadPemFile(cert_chain_file, &options->tls_cert_chain);
+    if (!read.ok()) return read;
+    read = ReadPemFile(private_key_file, &options->tls_private_key);
+    if (!read.ok()) return read;
+  }
+  return absl::OkStatus();
+}
+
 std::unique_ptr<Client> Client::Connect(const std::string& target,
                                         const ClientOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_bytes);
   args.SetMaxSendMessageSize(-1);
-  auto channel = grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.tls_root_certs.empty() && options.tls_cert_chain.empty()) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_root_certs;
+    ssl.pem_cert_chain = options.tls_cert_chain;
+    ssl.pem_private_key = options.tls_private_key;
+    credentials = grpc::SslCredentials(ssl);
+    if (!options.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(options.tls_server_name);
+    }
+  }
+  auto channel = grpc::CreateCustomChannel(target, credentials, args);
   return std::unique_ptr<Client>(new Client(std::move(channel), options));
 }
 
@@ -32,7 +83,15 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
       inquiry_(v1::Inquiry::NewStub(channel_)),
       projections_(v1::Projections::NewStub(channel_)) {}
 
+void Client::Prepare(grpc::ClientContext* context) const {
+  if (!options_.token.empty()) {
+    context->AddMetadata("authorization",
+                         absl::StrCat("Bearer ", options_.token));
+  }
+}
+
 void Client::SetDeadline(grpc::ClientContext* context) const {
+  Prepare(context);
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
 }
 
@@ -105,6 +164,7 @@ absl::StatusOr<v1::CommandResult> Client::Command(
 absl::StatusOr<std::vector<absl::StatusOr<v1::AppendResponse>>>
 Client::AppendPipelined(std::vector<v1::AppendRequest> appends) {
   grpc::ClientContext context;
+  Prepare(&context);
   auto stream = stub_->AppendStream(&context);
   std::thread writer([&stream, &appends] {
     for (size_t i = 0; i < appends.size(); ++i) {
@@ -147,6 +207,7 @@ absl::StatusOr<Client::ReadEnd> Client::Read(
     const v1::ReadRequest& request,
     const std::function<bool(const v1::ReadResponse&)>& on_batch) {
   grpc::ClientContext context;
+  Prepare(&context);
   std::unique_ptr<grpc::ClientReader<v1::ReadResponse>> reader =
       stub_->Read(&context, request);
   v1::ReadResponse response;
@@ -171,6 +232,7 @@ absl::Status Client::Subscribe(
     const v1::SubscribeRequest& request,
     const std::function<bool(const v1::SubscribeResponse&)>& on_message) {
   grpc::ClientContext context;
+  Prepare(&context);
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
       stub_->Subscribe(&context, request);
   v1::SubscribeResponse message;
@@ -302,6 +364,7 @@ absl::Status Client::GetEntries(
   request.set_from(from);
   request.set_count(count);
   grpc::ClientContext context;
+  Prepare(&context);
   std::unique_ptr<grpc::ClientReader<v1::GetEntriesResponse>> reader =
       audit_->GetEntries(&context, request);
   v1::GetEntriesResponse response;

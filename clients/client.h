@@ -34,7 +34,26 @@ struct ClientOptions {
   absl::Duration first_backoff = absl::Milliseconds(100);
   // Largest message the client accepts (Read and Subscribe batches).
   int max_receive_bytes = 64 << 20;
+
+  // TLS: with tls_root_certs (PEM), the channel speaks TLS and checks the
+  // server's certificate against them; with a certificate chain and key
+  // (PEM) too, it presents them as its client certificate (mTLS).
+  // tls_server_name overrides the name checked in the server's
+  // certificate (default: the target's host).
+  std::string tls_root_certs;
+  std::string tls_cert_chain;
+  std::string tls_private_key;
+  std::string tls_server_name;
+  // Sent as "authorization: Bearer <token>" on every call when set.
+  std::string token;
 };
+
+// Fills the TLS fields of `options` from PEM files (empty paths are
+// skipped). NOT_FOUND / INVALID_ARGUMENT naming the file.
+absl::Status LoadTlsFiles(const std::string& root_certs_file,
+                          const std::string& cert_chain_file,
+                          const std::string& private_key_file,
+                          ClientOptions* options);
 
 class Client {
  public:
@@ -132,6 +151,9 @@ class Client {
 
  private:
   Client(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+  // Adds the credentials (the bearer token) to `context`.
+  void Prepare(grpc::ClientContext* context) const;
+  // Prepare, and the deadline of a unary call.
   void SetDeadline(grpc::ClientContext* context) const;
   // One unary call with the deadline set: `call(context, response)`.
   template <typename Response, typename Call>

@@ -21,11 +21,19 @@
 //          checkpoint is kept in --state (default missionlog-verify.state)
 //   keygen --origin=NAME --out=PREFIX      write a new Ed25519 key pair:
 //          PREFIX.key (private, mode 0600) and PREFIX.pub
+//   token PRINCIPAL [--tokens-file=FILE]   make a bearer token: the token on
+//          stdout, and the line for the server's tokens file (appended to
+//          FILE, or printed on stderr)
 //
 // The server comes from --server, else $MISSIONLOG_SERVER, else
-// 127.0.0.1:7600. Output is a table, or with --json one JSON object per
+// 127.0.0.1:7600. Credentials: --token (else $MISSIONLOG_TOKEN); TLS with
+// --tls-ca=PEM (else $MISSIONLOG_TLS_CA), a client certificate with
+// --tls-cert and --tls-key (else $MISSIONLOG_TLS_CERT, $MISSIONLOG_TLS_KEY),
+// and --tls-server-name to check another name in the server's
+// certificate. Output is a table, or with --json one JSON object per
 // line. Errors are one line on stderr with the gRPC code; exit status 1 for
 // a failed call, 2 for bad usage.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -52,6 +60,7 @@
 #include "clients/cli_output.h"
 #include "clients/client.h"
 #include "clients/proofs.h"
+#include "eventstore/bearer_token.h"
 #include "eventstore/checkpoint.h"
 #include "eventstore/signed_note.h"
 
@@ -59,7 +68,9 @@ namespace missionlog {
 namespace {}  // namespace
 
 const char kUsage[] =
-    "usage: missionlog [--server=HOST:PORT] [--json] COMMAND [ARGS]\n"
+    "usage: missionlog [--server=HOST:PORT] [--json] [--token=T] "
+    "[--tls-ca=PEM [--tls-cert=PEM --tls-key=PEM] [--tls-server-name=N]] "
+    "COMMAND [ARGS]\n"
     "  append STREAM TYPE [PAYLOAD|@FILE|-] [--expected-version=any|"
     "no-stream|exists|N] [--id=UUID] [--source=URI] [--content-type=TYPE]\n"
     "  read STREAM [--from=VERSION] [--limit=N] [--backward]\n"
@@ -72,6 +83,7 @@ const char kUsage[] =
     "  checkpoint [--size=N] [--key=FILE]\n"
     "  verify --key=FILE [--state=FILE] [--full]\n"
     "  keygen --origin=NAME --out=PREFIX\n"
+    "  token PRINCIPAL [--tokens-file=FILE]\n"
     "  command ACTION --stream=STREAM --command-id=ID [EVENT_JSON|@FILE|-] "
     "[--expected-version=...]\n"
     "  command list\n"
@@ -363,6 +375,70 @@ int Keygen(const Args& args) {
   return 0;
 }
 
+int Token(const Args& args, bool json) {
+  if (args.positional.size() != 2) {
+    return UsageError("token takes PRINCIPAL [--tokens-file=FILE]");
+  }
+  absl::StatusOr<BearerToken> made = MakeBearerToken(args.positional[1]);
+  if (!made.ok()) return UsageError(std::string(made.status().message()));
+  const std::string file = args.Get("tokens-file", "");
+  if (!file.empty()) {
+    // Owner-only, like a key file: the hashes admit no one, but the list of
+    // principals is nobody else's business.
+    int fd = open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600);
+    const std::string line = made->tokens_file_line + "\n";
+    if (fd < 0 || write(fd, line.data(), line.size()) !=
+                      static_cast<ssize_t>(line.size())) {
+      if (fd >= 0) close(fd);
+      return CallError("token", absl::InternalError(absl::StrCat(
+                                    file, ": cannot append the token")));
+    }
+    close(fd);
+  }
+  if (json) {
+    std::printf("{\"principal\":%s,\"token\":%s,\"tokens_file_line\":%s}\n",
+                JsonString(args.positional[1]).c_str(),
+                JsonString(made->token).c_str(),
+                JsonString(made->tokens_file_line).c_str());
+    return 0;
+  }
+  std::printf("%s\n", made->token.c_str());
+  if (file.empty()) {
+    std::fprintf(stderr,
+                 "add this line to the server's tokens file (--tokens), then "
+                 "send missionlogd SIGHUP:\n%s\n",
+                 made->tokens_file_line.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "added to %s; send missionlogd SIGHUP to admit it. Give the "
+                 "token above to %s only: it is not stored anywhere.\n",
+                 file.c_str(), args.positional[1].c_str());
+  }
+  return 0;
+}
+
+// The client's options from the connection flags and environment.
+absl::StatusOr<ClientOptions> ConnectionOptions(const Args& args) {
+  auto setting = [&](const char* flag, const char* env) {
+    const char* value = std::getenv(env);
+    return args.Get(flag, value != nullptr ? value : "");
+  };
+  ClientOptions options;
+  options.token = setting("token", "MISSIONLOG_TOKEN");
+  options.tls_server_name = args.Get("tls-server-name", "");
+  absl::Status loaded =
+      LoadTlsFiles(setting("tls-ca", "MISSIONLOG_TLS_CA"),
+                   setting("tls-cert", "MISSIONLOG_TLS_CERT"),
+                   setting("tls-key", "MISSIONLOG_TLS_KEY"), &options);
+  if (!loaded.ok()) return loaded;
+  if (options.tls_root_certs.empty() && !options.tls_cert_chain.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert needs --tls-ca (the CA that signed the server's "
+        "certificate)");
+  }
+  return options;
+}
+
 // A one-line progress bar on stderr, redrawn at most ten times a second.
 int Verify(Client* client, const Args& args, bool json) {
   if (!args.Has("key") || args.positional.size() != 1) {
@@ -462,8 +538,11 @@ int Main(int argc, char** argv) {
   std::string server = args.Get(
       "server", env != nullptr && *env != '\0' ? env : "127.0.0.1:7600");
   const bool json = args.Has("json");
-  std::unique_ptr<Client> client = Client::Connect(server);
   const std::string& command = args.positional[0];
+  if (command == "token") return Token(args, json);
+  absl::StatusOr<ClientOptions> options = ConnectionOptions(args);
+  if (!options.ok()) return UsageError(std::string(options.status().message()));
+  std::unique_ptr<Client> client = Client::Connect(server, *options);
   if (command == "append") return Append(client.get(), args, json);
   if (command == "read") return Read(client.get(), args, json);
   if (command == "tail") return Tail(client.get(), args, json);

@@ -71,6 +71,14 @@ grpc::ServerUnaryReactor* AccountabilityService::Run(
     bool has_event, const google::protobuf::Message& event, const char* type,
     v1::CommandResult* result) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kAppend, command.stream());
+  absl::Status charged =
+      caller.ok() ? access_->ChargeAppend(*caller, 1) : caller.status();
+  if (!charged.ok()) {
+    reactor->Finish(ToGrpcStatus(charged));
+    return reactor;
+  }
   absl::Status valid = CheckCommandId(command.command_id());
   if (valid.ok() && !has_event) {
     valid = absl::InvalidArgumentError("event: required");
@@ -95,7 +103,7 @@ grpc::ServerUnaryReactor* AccountabilityService::Run(
   data->set_datacontenttype("application/protobuf");
   data->set_data(DeterministicBytes(event));
   absl::StatusOr<AppendRequest> append =
-      FromProto(call->request, AnonymousPrincipal(context->peer()));
+      FromProto(call->request, caller->principal);
   if (!append.ok()) {
     reactor->Finish(ToGrpcStatus(append.status()));
     return reactor;

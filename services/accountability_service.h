@@ -21,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/commands.grpc.pb.h"
 #include "missionlog/v1/domain_actions.h"
+#include "services/access_control.h"
 #include "services/domain_gate.h"
 #include "services/worker_pool.h"
 
@@ -31,10 +32,11 @@ class AccountabilityService final : public v1::Accountability::CallbackService {
   // Checks a concurrent change forces before giving up with ABORTED.
   static constexpr int kMaxAttempts = 5;
 
-  // `store`, `workers` and `gate` must outlive the service.
+  // All must outlive the service. A command needs Permission::kAppend on
+  // its stream and counts as one event against the caller's rate limit.
   AccountabilityService(EventStore* store, WorkerPool* workers,
-                        DomainGate* gate)
-      : store_(store), workers_(workers), gate_(gate) {}
+                        DomainGate* gate, AccessControl* access)
+      : store_(store), workers_(workers), gate_(gate), access_(access) {}
 
 #define MISSIONLOG_DECLARE_COMMAND(Rpc, Message, type)                \
   grpc::ServerUnaryReactor* Rpc(grpc::CallbackServerContext* context, \
@@ -58,6 +60,7 @@ class AccountabilityService final : public v1::Accountability::CallbackService {
   EventStore* const store_;
   WorkerPool* const workers_;
   DomainGate* const gate_;
+  AccessControl* const access_;
 };
 
 }  // namespace missionlog

@@ -7,11 +7,21 @@
 namespace missionlog {
 
 AppendStreamReactor::AppendStreamReactor(DomainGate* gate,
+                                         AccessControl* access,
                                          const ServiceOptions& options,
-                                         std::string principal)
+                                         absl::StatusOr<Caller> caller)
     : appends_(DomainGate::NewSequence(gate)),
+      access_(access),
       options_(options),
-      principal_(std::move(principal)) {
+      caller_(caller.ok() ? *std::move(caller) : Caller{}) {
+  if (!caller.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+    }
+    Finish(ToGrpcStatus(caller.status()));
+    return;
+  }
   {
     absl::MutexLock lock(&mu_);
     reading_ = true;
@@ -44,8 +54,17 @@ void AppendStreamReactor::OnReadDone(bool ok) {
 
 void AppendStreamReactor::Submit(uint64_t sequence,
                                  const v1::AppendStreamRequest& request) {
+  absl::Status allowed = AccessControl::Check(caller_, Permission::kAppend,
+                                              request.append().stream());
+  if (allowed.ok()) {
+    allowed = access_->ChargeAppend(caller_, request.append().events_size());
+  }
+  if (!allowed.ok()) {
+    Complete(sequence, allowed, request.append());
+    return;
+  }
   absl::StatusOr<AppendRequest> append =
-      FromProto(request.append(), principal_);
+      FromProto(request.append(), caller_.principal);
   if (!append.ok()) {
     Complete(sequence, append.status(), request.append());
     return;

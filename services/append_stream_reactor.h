@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
+#include "services/access_control.h"
 #include "services/domain_gate.h"
 #include "services/event_store_service.h"
 
@@ -24,8 +25,12 @@ class AppendStreamReactor
     : public grpc::ServerBidiReactor<v1::AppendStreamRequest,
                                      v1::AppendStreamResponse> {
  public:
-  AppendStreamReactor(DomainGate* gate, const ServiceOptions& options,
-                      std::string principal);
+  // Each append is authorized for `caller` by `access` (which must outlive
+  // the call); a caller that failed to authenticate ends the call with
+  // that status at once.
+  AppendStreamReactor(DomainGate* gate, AccessControl* access,
+                      const ServiceOptions& options,
+                      absl::StatusOr<Caller> caller);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -54,8 +59,9 @@ class AppendStreamReactor
 
   // Keeps this call's appends in order through validation.
   const std::shared_ptr<DomainGate::Sequence> appends_;
+  AccessControl* const access_;
   const ServiceOptions options_;
-  const std::string principal_;
+  const Caller caller_;
 
   // Filled by StartRead; read only while reading_ is still set.
   v1::AppendStreamRequest request_;

@@ -18,6 +18,12 @@ uint64_t AuditService::TreeSize(uint64_t requested) {
 grpc::ServerUnaryReactor* AuditService::OnWorker(
     grpc::CallbackServerContext* context, std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kAudit);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   bool scheduled = workers_->Schedule([reactor, work = std::move(work)] {
     reactor->Finish(ToGrpcStatus(work()));
   });
@@ -100,7 +106,10 @@ class FailedEntries : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 }  // namespace
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetEntries(
-    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* raw) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kAudit);
+  if (!caller.ok()) return new FailedEntries(ToGrpcStatus(caller.status()));
   v1::GetEntriesRequest request;
   if (!ParseByteBuffer(*raw, &request)) {
     return new FailedEntries(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -116,8 +125,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetEntries(
 grpc::ServerUnaryReactor* AuditService::GetTreeNodes(
     grpc::CallbackServerContext* context,
     const v1::GetTreeNodesRequest* request, v1::TreeNodes* response) {
-  if (request->level() > 63 || request->count() > kMaxTreeNodes) {
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kAudit);
+  if (!caller.ok() || request->level() > 63 ||
+      request->count() > kMaxTreeNodes) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpcStatus(caller.status()));
+      return reactor;
+    }
     reactor->Finish(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("level must be a multiple of 4 and count at most ",

@@ -10,6 +10,7 @@
 
 #include "eventstore/event_store.h"
 #include "missionlog/v1/audit.grpc.pb.h"
+#include "services/access_control.h"
 #include "services/event_store_service.h"
 #include "services/worker_pool.h"
 
@@ -18,10 +19,11 @@ namespace missionlog {
 class AuditService final : public v1::Audit::WithRawCallbackMethod_GetEntries<
                                v1::Audit::CallbackService> {
  public:
-  // `store` and `workers` must outlive the service.
-  AuditService(EventStore* store, WorkerPool* workers,
+  // `store`, `workers` and `access` must outlive the service. Every call
+  // needs the caller to hold Permission::kAudit.
+  AuditService(EventStore* store, WorkerPool* workers, AccessControl* access,
                const ServiceOptions& options)
-      : store_(store), workers_(workers), options_(options) {}
+      : store_(store), workers_(workers), access_(access), options_(options) {}
 
   grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* context,
                                         const v1::GetTreeHeadRequest* request,
@@ -57,6 +59,7 @@ class AuditService final : public v1::Audit::WithRawCallbackMethod_GetEntries<
 
   EventStore* const store_;
   WorkerPool* const workers_;
+  AccessControl* const access_;
   const ServiceOptions options_;
 };
 

@@ -12,9 +12,11 @@
 namespace missionlog {
 
 EventStoreService::EventStoreService(EventStore* store, WorkerPool* workers,
+                                     AccessControl* access,
                                      const ServiceOptions& options)
     : store_(store),
       workers_(workers),
+      access_(access),
       options_(options),
       encoded_(options.encoded_events, options.encoded_event_bytes),
       gate_(store, workers) {}
@@ -23,8 +25,16 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
     v1::AppendResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<AppendRequest> append =
-      FromProto(*request, AnonymousPrincipal(context->peer()));
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kAppend, request->stream());
+  absl::Status charged =
+      caller.ok() ? access_->ChargeAppend(*caller, request->events_size())
+                  : caller.status();
+  if (!charged.ok()) {
+    reactor->Finish(ToGrpcStatus(charged));
+    return reactor;
+  }
+  absl::StatusOr<AppendRequest> append = FromProto(*request, caller->principal);
   if (!append.ok()) {
     reactor->Finish(ToGrpcStatus(append.status()));
     return reactor;
@@ -46,13 +56,8 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
 
 grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
 EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
-  return new AppendStreamReactor(&gate_, options_,
-                                 AnonymousPrincipal(context->peer()));
-}
-
-grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Read(
-    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
-  return new ReadReactor(store_, workers_, options_, *request);
+  return new AppendStreamReactor(&gate_, access_, options_,
+                                 access_->Authenticate(*context));
 }
 
 namespace {
@@ -64,17 +69,45 @@ class FailedWrite : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
+// What a read of `request` covers: its stream, or the stream prefix of its
+// filter ("" for the whole log).
+absl::string_view ReadResource(const v1::ReadRequest& request) {
+  if (request.source_case() == v1::ReadRequest::kStream) {
+    return request.stream().stream();
+  }
+  return request.all().filter().stream_prefix();
+}
+
 }  // namespace
 
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Read(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  v1::ReadRequest request;
+  if (!ParseByteBuffer(*raw, &request)) {
+    return new FailedWrite(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a ReadRequest"));
+  }
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kRead, ReadResource(request));
+  if (!caller.ok()) return new FailedWrite(ToGrpcStatus(caller.status()));
+  return new ReadReactor(store_, workers_, options_, std::move(request),
+                         /*leaves_only=*/false);
+}
+
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
-    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* raw) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
   v1::SubscribeRequest request;
   if (!ParseByteBuffer(*raw, &request)) {
     return new FailedWrite(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                         "not a SubscribeRequest"));
   }
+  absl::StatusOr<Caller> caller = access_->Authorize(
+      *context, Permission::kRead, request.filter().stream_prefix());
+  absl::Status opened =
+      caller.ok() ? access_->OpenSubscription(*caller) : caller.status();
+  if (!opened.ok()) return new FailedWrite(ToGrpcStatus(opened));
   return new SubscribeReactor(this, store_, &encoded_, workers_, options_,
-                              request);
+                              request, *std::move(caller));
 }
 
 grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(
@@ -82,6 +115,12 @@ grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(
     const v1::GetStreamInfoRequest* request,
     v1::GetStreamInfoResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kRead, request->stream());
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   bool scheduled = workers_->Schedule([this, reactor, request, response] {
     absl::StatusOr<StreamInfo> info = store_->GetStreamInfo(request->stream());
     if (!info.ok()) {
@@ -103,10 +142,16 @@ grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(
 grpc::ServerUnaryReactor* EventStoreService::GetHead(
     grpc::CallbackServerContext* context, const v1::GetHeadRequest* /*request*/,
     v1::GetHeadResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Any authenticated principal may see how long the log is.
+  absl::StatusOr<Caller> caller = access_->Authenticate(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   Head head = store_->GetHead();
   response->set_next_position(head.next_position);
   response->set_last_recorded_at_us(head.last_recorded_at_us);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -118,7 +163,9 @@ bool EventStoreService::Register(SubscribeReactor* reactor) {
   return true;
 }
 
-void EventStoreService::Unregister(SubscribeReactor* reactor) {
+void EventStoreService::Unregister(SubscribeReactor* reactor,
+                                   const Caller& caller) {
+  access_->CloseSubscription(caller);
   absl::MutexLock lock(&mu_);
   subscriptions_.erase(reactor);
 }

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
+#include "services/access_control.h"
 #include "services/domain_gate.h"
 #include "services/encoded_events.h"
 #include "services/worker_pool.h"
@@ -42,9 +43,10 @@ class EventStoreService final
           v1::EventStore::WithRawCallbackMethod_Subscribe<
               v1::EventStore::CallbackService>> {
  public:
-  // `store` and `workers` must outlive the service.
+  // `store`, `workers` and `access` must outlive the service. Every call
+  // is authorized by `access` first.
   EventStoreService(EventStore* store, WorkerPool* workers,
-                    const ServiceOptions& options);
+                    AccessControl* access, const ServiceOptions& options);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
@@ -72,11 +74,13 @@ class EventStoreService final
   // Subscriptions register themselves while they are open.
   // False once EndSubscriptions has run.
   bool Register(SubscribeReactor* reactor);
-  void Unregister(SubscribeReactor* reactor);
+  // Also closes `caller`'s count of open subscriptions.
+  void Unregister(SubscribeReactor* reactor, const Caller& caller);
 
  private:
   EventStore* const store_;
   WorkerPool* const workers_;
+  AccessControl* const access_;
   const ServiceOptions options_;
   EncodedEvents encoded_;  // shared by all subscriptions
   DomainGate gate_;        // validates domain events before they are appended

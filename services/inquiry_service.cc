@@ -59,6 +59,12 @@ grpc::ServerUnaryReactor* InquiryService::Query(
     std::vector<std::string> names, std::function<absl::Status()> check,
     std::function<absl::Status(uint64_t, v1::AnswerInfo*)> run) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kQuery);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   absl::Time deadline = absl::FromChrono(context->deadline());
   deadline = std::min(deadline, absl::Now() + kDefaultWait);
   auto task = [this, reactor, options, names = std::move(names),
@@ -332,10 +338,16 @@ grpc::ServerUnaryReactor* ProjectionsService::Status(
     grpc::CallbackServerContext* context,
     const v1::ProjectionStatusRequest* /*request*/,
     v1::ProjectionStatusResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kProjectionsStatus);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   for (const RunnerStatus& status : projections_->Status()) {
     ToProto(status, response->add_projections());
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -344,6 +356,12 @@ grpc::ServerUnaryReactor* ProjectionsService::Rebuild(
     grpc::CallbackServerContext* context, const v1::RebuildRequest* request,
     v1::RebuildResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      access_->Authorize(*context, Permission::kProjectionsRebuild);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   ProjectionRunner* runner = projections_->Find(request->name());
   if (runner == nullptr) {
     reactor->Finish(

@@ -16,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/inquiry.grpc.pb.h"
 #include "projections/projection_set.h"
+#include "services/access_control.h"
 #include "services/worker_pool.h"
 
 namespace missionlog {
@@ -23,9 +24,13 @@ namespace missionlog {
 class InquiryService final : public v1::Inquiry::CallbackService {
  public:
   // All must outlive the service.
+  // All must outlive the service. Every query needs Permission::kQuery.
   InquiryService(EventStore* store, ProjectionSet* projections,
-                 WorkerPool* workers)
-      : store_(store), projections_(projections), workers_(workers) {}
+                 WorkerPool* workers, AccessControl* access)
+      : store_(store),
+        projections_(projections),
+        workers_(workers),
+        access_(access) {}
 
   grpc::ServerUnaryReactor* WhoOwned(grpc::CallbackServerContext* context,
                                      const v1::WhoOwnedRequest* request,
@@ -82,12 +87,15 @@ class InquiryService final : public v1::Inquiry::CallbackService {
   EventStore* const store_;
   ProjectionSet* const projections_;
   WorkerPool* const workers_;
+  AccessControl* const access_;
 };
 
 class ProjectionsService final : public v1::Projections::CallbackService {
  public:
-  explicit ProjectionsService(ProjectionSet* projections)
-      : projections_(projections) {}
+  // Status needs Permission::kProjectionsStatus, Rebuild
+  // kProjectionsRebuild.
+  ProjectionsService(ProjectionSet* projections, AccessControl* access)
+      : projections_(projections), access_(access) {}
 
   grpc::ServerUnaryReactor* Status(
       grpc::CallbackServerContext* context,
@@ -99,6 +107,7 @@ class ProjectionsService final : public v1::Projections::CallbackService {
 
  private:
   ProjectionSet* const projections_;
+  AccessControl* const access_;
 };
 
 }  // namespace missionlog

@@ -2,8 +2,14 @@
 // in --data_dir and serves the EventStore gRPC service on --listen, with the
 // standard health service and server reflection.
 //
+// Trust (README "Deployment"): TLS from --tls_cert/--tls_key, client
+// certificates checked against --tls_client_ca, an access policy
+// (--policy) and bearer tokens (--tokens). Without a policy it runs in
+// development mode, on loopback only.
+//
 // SIGINT/SIGTERM: stop accepting calls, end subscriptions (UNAVAILABLE),
-// finish in-flight appends, close the store, exit 0.
+// finish in-flight appends, close the store, exit 0. SIGHUP: reread the
+// policy and tokens files (a bad file keeps the old ones in force).
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,6 +32,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "projections/projection_set.h"
+#include "services/access_control.h"
 #include "services/accountability_service.h"
 #include "services/audit_service.h"
 #include "services/domain_gate.h"
@@ -65,6 +72,28 @@ ABSL_FLAG(bool, verify_reads, true,
           "Recompute every read event's leaf hash and payload digest and "
           "answer DATA_LOSS on a mismatch. Off only to test auditors' "
           "independent checks.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of the server's certificate chain. With --tls_key, the "
+          "listener speaks TLS only.");
+ABSL_FLAG(std::string, tls_key, "", "PEM file of the server's private key.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM file of the CA(s) that sign client certificates. Clients that "
+          "present a certificate are verified against it and known by its "
+          "subject CN (else first SAN).");
+ABSL_FLAG(bool, require_client_cert, false,
+          "Refuse TLS connections without a client certificate signed by "
+          "--tls_client_ca (mTLS); otherwise bearer tokens may be used "
+          "instead.");
+ABSL_FLAG(std::string, policy, "",
+          "Text-format AccessPolicy (proto/missionlog/v1/policy.proto): who "
+          "may write, read, audit, query and administer. Empty: development "
+          "mode (everyone may do everything; loopback only).");
+ABSL_FLAG(std::string, tokens, "",
+          "File of bearer tokens: lines '<sha256 of token, hex> <principal>' "
+          "(`missionlog token PRINCIPAL` makes one). Reread on SIGHUP.");
+ABSL_FLAG(int, max_concurrent_streams, 100,
+          "Most calls in flight on one client connection (HTTP/2 "
+          "MAX_CONCURRENT_STREAMS); further calls wait in the client.");
 ABSL_FLAG(int, shutdown_grace_seconds, 2,
           "How long a shutdown waits for in-flight calls before cancelling "
           "them. (gRPC waits this long whenever a client is still connected, "
@@ -82,6 +111,7 @@ sigset_t BlockShutdownSignals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return signals;
@@ -122,6 +152,74 @@ absl::StatusOr<note::Signer> LoadSigner(const std::string& data_dir) {
   return signer;
 }
 
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  }
+  std::string text;
+  char chunk[4096];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) {
+    text.append(chunk, n);
+    if (text.size() > (1 << 20)) break;
+  }
+  std::fclose(file);
+  if (!absl::StrContains(text, "-----BEGIN ")) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not PEM"));
+  }
+  return text;
+}
+
+// The listener's credentials from the TLS flags, and how it describes
+// them; insecure credentials without --tls_cert.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
+    std::string* described) {
+  const std::string cert_file = absl::GetFlag(FLAGS_tls_cert);
+  const std::string key_file = absl::GetFlag(FLAGS_tls_key);
+  const std::string ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  const bool require = absl::GetFlag(FLAGS_require_client_cert);
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  if (cert_file.empty()) {
+    if (!ca_file.empty() || require) {
+      return absl::InvalidArgumentError(
+          "--tls_client_ca and --require_client_cert need --tls_cert");
+    }
+    *described = "plaintext";
+    return grpc::InsecureServerCredentials();
+  }
+  if (require && ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--require_client_cert needs --tls_client_ca");
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  absl::StatusOr<std::string> cert = ReadPem(cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(key_file);
+  if (!key.ok()) return key.status();
+  pair.cert_chain = *std::move(cert);
+  pair.private_key = *std::move(key);
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (ca_file.empty()) {
+    options.client_certificate_request =
+        GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    *described = "TLS, no client certificates";
+  } else {
+    absl::StatusOr<std::string> ca = ReadPem(ca_file);
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *std::move(ca);
+    options.client_certificate_request =
+        require ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+    *described = require ? "TLS, client certificates required"
+                         : "TLS, client certificates verified if presented";
+  }
+  return grpc::SslServerCredentials(options);
+}
+
 bool IsLoopback(const std::string& address) {
   return absl::StartsWith(address, "127.") ||
          absl::StartsWith(address, "localhost:") ||
@@ -138,13 +236,41 @@ int Main() {
   const sigset_t signals = BlockShutdownSignals();
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (!IsLoopback(listen)) {
-    // Issue 7 brings TLS and an access policy; until then, refuse.
+  const std::string policy_file = absl::GetFlag(FLAGS_policy);
+  const std::string tokens_file = absl::GetFlag(FLAGS_tokens);
+  if (!IsLoopback(listen) &&
+      (absl::GetFlag(FLAGS_tls_cert).empty() || policy_file.empty())) {
     std::fprintf(stderr,
-                 "missionlogd: refusing to listen on %s: only loopback is "
-                 "allowed until TLS and access policies are configured\n",
+                 "missionlogd: refusing to listen on %s without TLS "
+                 "(--tls_cert, --tls_key) and an access policy (--policy); "
+                 "development mode is for loopback addresses only\n",
                  listen.c_str());
     return 2;
+  }
+  std::string transport;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenerCredentials(&transport);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "missionlogd: %s\n",
+                 std::string(credentials.status().message()).c_str());
+    return 2;
+  }
+  if (policy_file.empty() && !tokens_file.empty()) {
+    std::fprintf(stderr, "missionlogd: --tokens needs --policy\n");
+    return 2;
+  }
+  std::unique_ptr<AccessControl> access;
+  if (policy_file.empty()) {
+    access = AccessControl::Development();
+  } else {
+    absl::StatusOr<std::unique_ptr<AccessControl>> loaded =
+        AccessControl::FromFiles(policy_file, tokens_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "missionlogd: access policy not loaded: %s\n",
+                   std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    access = *std::move(loaded);
   }
 
   Options options;
@@ -186,22 +312,28 @@ int Main() {
                                               /*max_queued=*/100000);
   ServiceOptions service_options;
   service_options.batch_events = absl::GetFlag(FLAGS_batch_events);
-  EventStoreService service(store->get(), workers.get(), service_options);
-  AuditService audit(store->get(), workers.get(), service_options);
+  EventStoreService service(store->get(), workers.get(), access.get(),
+                            service_options);
+  AuditService audit(store->get(), workers.get(), access.get(),
+                     service_options);
   DomainGate gate(store->get(), workers.get());
-  AccountabilityService accountability(store->get(), workers.get(), &gate);
+  AccountabilityService accountability(store->get(), workers.get(), &gate,
+                                       access.get());
   // Projections catch up from their stored positions, then follow the bus.
   auto projections = std::make_unique<ProjectionSet>(store->get());
-  InquiryService inquiry(store->get(), projections.get(), workers.get());
-  ProjectionsService projections_service(projections.get());
+  InquiryService inquiry(store->get(), projections.get(), workers.get(),
+                         access.get());
+  ProjectionsService projections_service(projections.get(), access.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             absl::GetFlag(FLAGS_max_concurrent_streams));
   builder.RegisterService(&service);
   builder.RegisterService(&audit);
   builder.RegisterService(&accountability);
@@ -214,10 +346,17 @@ int Main() {
   }
   std::string host = listen.substr(0, listen.rfind(':'));
   Head head = (*store)->GetHead();
+  const std::string mode =
+      access->development()
+          ? absl::StrCat("development mode: ", transport,
+                         ", no access policy, anyone on this machine may do "
+                         "anything, loopback only")
+          : absl::StrCat(transport, "; access policy ", policy_file,
+                         tokens_file.empty() ? "" : "; tokens ", tokens_file);
   std::printf(
-      "missionlogd: listening on %s:%d (development mode: plaintext, no "
-      "authentication, loopback only); data in %s (%llu events); sync %s\n",
-      host.c_str(), port, data_dir.c_str(),
+      "missionlogd: listening on %s:%d (%s); data in %s (%llu "
+      "events); sync %s\n",
+      host.c_str(), port, mode.c_str(), data_dir.c_str(),
       static_cast<unsigned long long>(head.next_position),
       options.sync ? "on" : "OFF");
   std::printf(
@@ -226,7 +365,19 @@ int Main() {
   std::fflush(stdout);
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    absl::Status reloaded = access->Reload();
+    if (access->development()) {
+      std::printf("missionlogd: SIGHUP: no access policy to reload\n");
+    } else if (reloaded.ok()) {
+      std::printf("missionlogd: SIGHUP: reloaded %s%s%s\n", policy_file.c_str(),
+                  tokens_file.empty() ? "" : " and ", tokens_file.c_str());
+    } else {
+      std::printf("missionlogd: SIGHUP: kept the previous policy: %s\n",
+                  std::string(reloaded.message()).c_str());
+    }
+    std::fflush(stdout);
+  }
   std::printf("missionlogd: %s received; shutting down\n",
               received == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);

@@ -13,13 +13,15 @@ SubscribeReactor::SubscribeReactor(EventStoreService* service,
                                    EventStore* store, EncodedEvents* encoded,
                                    WorkerPool* workers,
                                    const ServiceOptions& options,
-                                   const v1::SubscribeRequest& request)
+                                   const v1::SubscribeRequest& request,
+                                   Caller caller)
     : service_(service),
       store_(store),
       encoded_(encoded),
       workers_(workers),
       options_(options),
       filter_(request.filter()),
+      caller_(std::move(caller)),
       wakeup_(std::make_shared<WakeupBox>()) {
   {
     absl::MutexLock lock(&wakeup_->mu);
@@ -214,7 +216,7 @@ void SubscribeReactor::OnDone() {
     absl::MutexLock lock(&wakeup_->mu);
     wakeup_->reactor = nullptr;
   }
-  service_->Unregister(this);
+  service_->Unregister(this, caller_);
   delete this;
 }
 

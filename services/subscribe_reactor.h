@@ -30,7 +30,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   SubscribeReactor(EventStoreService* service, EventStore* store,
                    EncodedEvents* encoded, WorkerPool* workers,
                    const ServiceOptions& options,
-                   const v1::SubscribeRequest& request);
+                   const v1::SubscribeRequest& request, Caller caller);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -70,6 +70,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   WorkerPool* const workers_;
   const ServiceOptions options_;
   const v1::Filter filter_;
+  const Caller caller_;  // its open subscription is counted until OnDone
   const std::shared_ptr<WakeupBox> wakeup_;
 
   absl::Mutex mu_;
