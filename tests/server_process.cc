@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -118,8 +120,21 @@ int ServerProcess::Stop(int signal) {
   return 128 + WTERMSIG(status);
 }
 
+void ServerProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
+std::string ServerProcess::WaitForLine(const std::string& marker) {
+  std::string line;
+  while (ReadLine(stdout_fd_, &line)) {
+    passed_over_ += line + "\n";
+    if (line.find(marker) != std::string::npos) return line;
+  }
+  return "";
+}
+
 std::string ServerProcess::RestOfOutput() {
-  std::string output;
+  std::string output = std::move(passed_over_);
   char buffer[4096];
   ssize_t n;
   while ((n = read(stdout_fd_, buffer, sizeof(buffer))) > 0) {

@@ -43,6 +43,12 @@ class ServerProcess {
   // Sends `signal` and waits for the process. Returns its exit status, or
   // 128 + the signal that killed it.
   int Stop(int signal);
+  // Sends `signal` and returns at once (e.g. SIGHUP).
+  void Signal(int signal);
+  // Reads the server's stdout until a line containing `marker`, and
+  // returns that line; "" at EOF. Lines passed over are kept for
+  // RestOfOutput.
+  std::string WaitForLine(const std::string& marker);
   // What the server printed on stdout after its first line (read to EOF,
   // so call after Stop).
   std::string RestOfOutput();
@@ -52,6 +58,7 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  std::string passed_over_;  // by WaitForLine
   std::string address_;
 };
 
