@@ -6,7 +6,7 @@ JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
 .PHONY: all deps configure build run test demo lint format bench bench-engine \
-  bench-projections clean
+  bench-projections bench-tls fuzz clean
 
 all: build
 
@@ -38,6 +38,11 @@ demo: build
 bench: build
 	BUILD_DIR=$(BUILD_DIR) bench/run_server_bench.sh
 
+# The append workloads in development mode, then with TLS (client
+# certificate, then bearer token) and an access policy; the ratio of each.
+bench-tls: build
+	BUILD_DIR=$(BUILD_DIR) bench/tls_bench.sh
+
 # The engine alone, on a scratch store (wiped first).
 bench-engine: build
 	./$(BUILD_DIR)/bench/eventstore_bench --db=$(BUILD_DIR)/bench-data
@@ -53,8 +58,22 @@ lint: deps
 	  -DMISSIONLOG_WERROR=ON -DMISSIONLOG_THREAD_SAFETY=ON >/dev/null
 	cmake --build $(LINT_DIR) -j $(JOBS)
 
+# libFuzzer targets (fuzz/) with ASan and UBSan, each for FUZZ_SECONDS from
+# its committed corpus; FUZZ_MERGE=1 adds new coverage to fuzz/corpus/.
+# (`make test` replays the committed corpora with the normal build.)
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZERS ?= append_request_fuzzer domain_event_fuzzer csv_fuzzer ocds_fuzzer \
+  govuk_orgs_fuzzer checkpoint_fuzzer proof_fuzzer
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMISSIONLOG_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(JOBS) \
+	  fuzz/run.sh $(FUZZERS)
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR) $(LINT_DIR)
+	rm -rf $(BUILD_DIR) $(LINT_DIR) $(FUZZ_DIR)

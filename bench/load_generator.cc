@@ -43,6 +43,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "clients/client.h"
 #include "grpcpp/grpcpp.h"
 #include "loadgen.pb.h"
 #include "missionlog/v1/audit.grpc.pb.h"
@@ -51,6 +52,11 @@
 
 ABSL_FLAG(int, queries, 2000, "Calls per query_* workload.");
 ABSL_FLAG(std::string, server, "127.0.0.1:7600", "missionlogd address.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA of the server's certificate: speak TLS (else plaintext).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mTLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM key of --tls_cert.");
+ABSL_FLAG(std::string, token, "", "Bearer token sent with every call.");
 ABSL_FLAG(std::string, workloads,
           "noop,append_single,noop_stream,append_stream,append_batch,read_all,"
           "subscribe_fanout",
@@ -73,6 +79,31 @@ ABSL_FLAG(int, fanout_seconds, 5, "Duration of subscribe_fanout.");
 
 namespace missionlog {
 namespace {
+
+// The channel credentials from the TLS and token flags.
+std::shared_ptr<grpc::ChannelCredentials> Credentials() {
+  const std::string ca_file = absl::GetFlag(FLAGS_tls_ca);
+  if (ca_file.empty()) return grpc::InsecureChannelCredentials();
+  ClientOptions options;
+  absl::Status loaded = LoadTlsFiles(ca_file, absl::GetFlag(FLAGS_tls_cert),
+                                     absl::GetFlag(FLAGS_tls_key), &options);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.ToString().c_str());
+    std::exit(2);
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls_root_certs;
+  ssl.pem_cert_chain = options.tls_cert_chain;
+  ssl.pem_private_key = options.tls_private_key;
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::SslCredentials(ssl);
+  const std::string token = absl::GetFlag(FLAGS_token);
+  if (!token.empty()) {
+    credentials = grpc::CompositeChannelCredentials(
+        credentials, grpc::AccessTokenCredentials(token));
+  }
+  return credentials;
+}
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -385,8 +416,7 @@ void SubscribeFanout(const std::string& server) {
   for (int s = 0; s < subscribers; ++s) {
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     threads.emplace_back([&, s] {
-      auto channel =
-          grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+      auto channel = grpc::CreateChannel(server, Credentials());
       // The real method, read through the light view of its responses.
       grpc::internal::RpcMethod method(
           "/missionlog.v1.EventStore/Subscribe",
@@ -421,8 +451,8 @@ void SubscribeFanout(const std::string& server) {
     });
   }
   while (caught_up < subscribers) std::this_thread::yield();
-  auto stub = v1::EventStore::NewStub(
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::EventStore::NewStub(grpc::CreateChannel(server, Credentials()));
   // 100 appends a second of rate/100 events, each stamped with its send
   // time, sent on schedule without waiting for the previous one (an open
   // loop: a slow server shows up as latency, not as a lower rate).
@@ -523,8 +553,7 @@ int Main() {
   const std::string server = absl::GetFlag(FLAGS_server);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(
-      server, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(server, Credentials(), args);
   auto stub = v1::EventStore::NewStub(channel);
   auto audit = v1::Audit::NewStub(channel);
   auto inquiry = v1::Inquiry::NewStub(channel);
