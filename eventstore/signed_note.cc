@@ -278,7 +278,8 @@ absl::StatusOr<std::string> Open(absl::string_view signed_note,
   }
   // The text ends at the last blank line; signature lines follow it.
   const absl::string_view text = Text(signed_note);
-  if (text.size() == signed_note.size() || signed_note.back() != '\n') {
+  // At least one signature line after the blank line, ending in '\n'.
+  if (signed_note.size() < text.size() + 2 || signed_note.back() != '\n') {
     return absl::InvalidArgumentError("malformed note: no signature block");
   }
   absl::Status valid = ValidateText(text);

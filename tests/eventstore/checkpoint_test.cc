@@ -79,6 +79,19 @@ TEST(SignedNoteTest, AnyChangedByteBreaksTheNote) {
   }
 }
 
+// Found by fuzz/checkpoint_fuzzer: a note ending in its blank line, with
+// no signature line after it, read past the end of the signature block.
+TEST(SignedNoteTest, ANoteWithAnEmptySignatureBlockIsMalformed) {
+  auto verifier = note::Verifier::FromKey(kGoVerifierKey);
+  ASSERT_TRUE(verifier.ok());
+  for (const char* note : {"example.com/log\n1\nAAAA\n\n",
+                           "example.com/log\n1\nAAAA\n\n\n", "\n\n"}) {
+    absl::StatusOr<std::string> opened = note::Open(note, *verifier);
+    EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument)
+        << opened.status();
+  }
+}
+
 TEST(SignedNoteTest, OtherKeysAreIgnoredButNeverEnough) {
   auto ours = note::Signer::Generate("example.org/log");
   auto other = note::Signer::Generate("witness.example/w1");
