@@ -137,6 +137,7 @@ AppendStreamReactor::Actions AppendStreamReactor::Next() {
     ++first_sequence_;
     writing_ = true;
     actions.write = true;
+    actions.more_ready = !slots_.empty() && slots_.front().done;
   }
   if (!reading_ && !reads_done_ &&
       slots_.size() < options_.max_stream_inflight) {
@@ -153,7 +154,11 @@ AppendStreamReactor::Actions AppendStreamReactor::Next() {
 
 void AppendStreamReactor::Run(const Actions& actions) {
   // writing_response_ is only touched again after OnWriteDone.
-  if (actions.write) StartWrite(&writing_response_);
+  if (actions.write) {
+    StartWrite(&writing_response_, actions.more_ready
+                                       ? grpc::WriteOptions().set_buffer_hint()
+                                       : grpc::WriteOptions());
+  }
   if (actions.read) StartRead(&request_);
   if (actions.finish) Finish(actions.status);
 }

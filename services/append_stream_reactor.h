@@ -46,6 +46,9 @@ class AppendStreamReactor
   struct Actions {
     bool read = false;
     bool write = false;
+    // Another response is ready behind this one: let gRPC coalesce them
+    // into one transport write (one syscall, one TLS record).
+    bool more_ready = false;
     bool finish = false;
     grpc::Status status;
   };
