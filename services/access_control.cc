@@ -492,4 +492,47 @@ void AccessControl::CloseSubscription(const Caller& caller) {
   if (--it->second == 0) subscriptions_.erase(it);
 }
 
+StreamSlot& StreamSlot::operator=(StreamSlot&& other) noexcept {
+  if (this != &other) {
+    Release();
+    access_ = other.access_;
+    connection_ = std::move(other.connection_);
+    other.access_ = nullptr;
+  }
+  return *this;
+}
+
+void StreamSlot::Release() {
+  if (access_ != nullptr) access_->CloseStream(connection_);
+  access_ = nullptr;
+}
+
+absl::StatusOr<StreamSlot> AccessControl::OpenStream(
+    const grpc::CallbackServerContext& context) {
+  StreamSlot slot;
+  if (max_streams_per_connection_ <= 0) return slot;
+  std::string connection = context.peer();
+  {
+    absl::MutexLock lock(&limits_mu_);
+    int& open = streams_[connection];
+    if (open >= max_streams_per_connection_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "this connection has ", open,
+          " streaming calls open, the server's limit "
+          "(--max_streams_per_connection); close some or open another "
+          "connection"));
+    }
+    ++open;
+  }
+  slot.access_ = this;
+  slot.connection_ = std::move(connection);
+  return slot;
+}
+
+void AccessControl::CloseStream(const std::string& connection) {
+  absl::MutexLock lock(&limits_mu_);
+  auto it = streams_.find(connection);
+  if (it != streams_.end() && --it->second <= 0) streams_.erase(it);
+}
+
 }  // namespace missionlog

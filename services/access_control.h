@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -56,6 +57,26 @@ struct Caller {
   std::shared_ptr<const AccessSnapshot> policy;
 };
 
+class AccessControl;
+
+// A long-lived streaming call (AppendStream, Subscribe) counted against
+// its connection's limit until the slot is destroyed. Move-only.
+class StreamSlot {
+ public:
+  StreamSlot() = default;
+  StreamSlot(StreamSlot&& other) noexcept { *this = std::move(other); }
+  StreamSlot& operator=(StreamSlot&& other) noexcept;
+  StreamSlot(const StreamSlot&) = delete;
+  StreamSlot& operator=(const StreamSlot&) = delete;
+  ~StreamSlot() { Release(); }
+
+ private:
+  friend class AccessControl;
+  void Release();
+  AccessControl* access_ = nullptr;
+  std::string connection_;
+};
+
 class AccessControl {
  public:
   // Everyone may do everything.
@@ -70,6 +91,12 @@ class AccessControl {
   AccessControl& operator=(const AccessControl&) = delete;
 
   bool development() const { return development_; }
+
+  // Streaming calls one client connection may have open at once (0: no
+  // limit). Set before serving.
+  void set_max_streams_per_connection(int limit) {
+    max_streams_per_connection_ = limit;
+  }
 
   // Rereads the files. On any error the current policy stays in force and
   // the error is returned. A no-op in development mode.
@@ -97,7 +124,15 @@ class AccessControl {
   absl::Status OpenSubscription(const Caller& caller);
   void CloseSubscription(const Caller& caller);
 
+  // Counts a streaming call on the caller's connection:
+  // RESOURCE_EXHAUSTED if the connection has its limit open already.
+  absl::StatusOr<StreamSlot> OpenStream(
+      const grpc::CallbackServerContext& context);
+
  private:
+  friend class StreamSlot;
+  void CloseStream(const std::string& connection);
+
   struct Bucket {
     double tokens = 0;
     double last_seconds = 0;  // steady clock
@@ -112,6 +147,7 @@ class AccessControl {
   const bool development_;
   const std::string policy_file_;
   const std::string tokens_file_;
+  int max_streams_per_connection_ = 0;
 
   mutable absl::Mutex snapshot_mu_;
   std::shared_ptr<const AccessSnapshot> snapshot_ ABSL_GUARDED_BY(snapshot_mu_);
@@ -120,6 +156,8 @@ class AccessControl {
   absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(limits_mu_);
   absl::flat_hash_map<std::string, uint32_t> subscriptions_
       ABSL_GUARDED_BY(limits_mu_);
+  // Open streaming calls by connection (gRPC peer address).
+  absl::flat_hash_map<std::string, int> streams_ ABSL_GUARDED_BY(limits_mu_);
 };
 
 }  // namespace missionlog

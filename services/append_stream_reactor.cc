@@ -9,11 +9,13 @@ namespace missionlog {
 AppendStreamReactor::AppendStreamReactor(DomainGate* gate,
                                          AccessControl* access,
                                          const ServiceOptions& options,
-                                         absl::StatusOr<Caller> caller)
+                                         absl::StatusOr<Caller> caller,
+                                         StreamSlot slot)
     : appends_(DomainGate::NewSequence(gate)),
       access_(access),
       options_(options),
-      caller_(caller.ok() ? *std::move(caller) : Caller{}) {
+      caller_(caller.ok() ? *caller : Caller{}),
+      slot_(std::move(slot)) {
   if (!caller.ok()) {
     {
       absl::MutexLock lock(&mu_);

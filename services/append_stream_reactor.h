@@ -30,7 +30,7 @@ class AppendStreamReactor
   // that status at once.
   AppendStreamReactor(DomainGate* gate, AccessControl* access,
                       const ServiceOptions& options,
-                      absl::StatusOr<Caller> caller);
+                      absl::StatusOr<Caller> caller, StreamSlot slot);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -65,6 +65,7 @@ class AppendStreamReactor
   AccessControl* const access_;
   const ServiceOptions options_;
   const Caller caller_;
+  StreamSlot slot_;  // this call counted against its connection's limit
 
   // Filled by StartRead; read only while reading_ is still set.
   v1::AppendStreamRequest request_;

@@ -56,8 +56,12 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
 
 grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
 EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
-  return new AppendStreamReactor(&gate_, access_, options_,
-                                 access_->Authenticate(*context));
+  absl::StatusOr<Caller> caller = access_->Authenticate(*context);
+  absl::StatusOr<StreamSlot> slot =
+      caller.ok() ? access_->OpenStream(*context) : caller.status();
+  if (!slot.ok()) caller = slot.status();
+  return new AppendStreamReactor(&gate_, access_, options_, std::move(caller),
+                                 slot.ok() ? *std::move(slot) : StreamSlot());
 }
 
 namespace {
@@ -103,11 +107,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
   }
   absl::StatusOr<Caller> caller = access_->Authorize(
       *context, Permission::kRead, request.filter().stream_prefix());
-  absl::Status opened =
-      caller.ok() ? access_->OpenSubscription(*caller) : caller.status();
+  absl::StatusOr<StreamSlot> slot =
+      caller.ok() ? access_->OpenStream(*context) : caller.status();
+  if (!slot.ok()) return new FailedWrite(ToGrpcStatus(slot.status()));
+  absl::Status opened = access_->OpenSubscription(*caller);
   if (!opened.ok()) return new FailedWrite(ToGrpcStatus(opened));
   return new SubscribeReactor(this, store_, &encoded_, workers_, options_,
-                              request, *std::move(caller));
+                              request, *std::move(caller), *std::move(slot));
 }
 
 grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(

@@ -91,9 +91,13 @@ ABSL_FLAG(std::string, policy, "",
 ABSL_FLAG(std::string, tokens, "",
           "File of bearer tokens: lines '<sha256 of token, hex> <principal>' "
           "(`missionlog token PRINCIPAL` makes one). Reread on SIGHUP.");
-ABSL_FLAG(int, max_concurrent_streams, 100,
+ABSL_FLAG(int, max_concurrent_streams, 200,
           "Most calls in flight on one client connection (HTTP/2 "
           "MAX_CONCURRENT_STREAMS); further calls wait in the client.");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "Most long-lived streaming calls (AppendStream, Subscribe) open "
+          "on one client connection; more get RESOURCE_EXHAUSTED. 0: no "
+          "limit.");
 ABSL_FLAG(int, shutdown_grace_seconds, 2,
           "How long a shutdown waits for in-flight calls before cancelling "
           "them. (gRPC waits this long whenever a client is still connected, "
@@ -272,6 +276,8 @@ int Main() {
     }
     access = *std::move(loaded);
   }
+  access->set_max_streams_per_connection(
+      absl::GetFlag(FLAGS_max_streams_per_connection));
 
   Options options;
   options.sync = absl::GetFlag(FLAGS_sync);

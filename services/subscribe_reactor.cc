@@ -14,7 +14,7 @@ SubscribeReactor::SubscribeReactor(EventStoreService* service,
                                    WorkerPool* workers,
                                    const ServiceOptions& options,
                                    const v1::SubscribeRequest& request,
-                                   Caller caller)
+                                   Caller caller, StreamSlot slot)
     : service_(service),
       store_(store),
       encoded_(encoded),
@@ -22,6 +22,7 @@ SubscribeReactor::SubscribeReactor(EventStoreService* service,
       options_(options),
       filter_(request.filter()),
       caller_(std::move(caller)),
+      slot_(std::move(slot)),
       wakeup_(std::make_shared<WakeupBox>()) {
   {
     absl::MutexLock lock(&wakeup_->mu);

@@ -30,7 +30,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   SubscribeReactor(EventStoreService* service, EventStore* store,
                    EncodedEvents* encoded, WorkerPool* workers,
                    const ServiceOptions& options,
-                   const v1::SubscribeRequest& request, Caller caller);
+                   const v1::SubscribeRequest& request, Caller caller,
+                   StreamSlot slot);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -71,6 +72,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const ServiceOptions options_;
   const v1::Filter filter_;
   const Caller caller_;  // its open subscription is counted until OnDone
+  StreamSlot slot_;      // and its connection's streaming call
   const std::shared_ptr<WakeupBox> wakeup_;
 
   absl::Mutex mu_;

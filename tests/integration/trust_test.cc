@@ -528,6 +528,59 @@ TEST_F(TrustTest, SubscriptionsPerPrincipalAreLimited) {
   for (std::thread& thread : open) thread.join();
 }
 
+TEST_F(TrustTest, StreamingCallsPerConnectionAreLimited) {
+  StartServer({"--max_streams_per_connection=2"});
+  // One connection: two subscriptions held open, then a third call.
+  std::unique_ptr<Client> auditor = CertClient("nao-audit");
+  absl::Notification release;
+  std::vector<std::thread> open;
+  std::vector<std::unique_ptr<absl::Notification>> started;
+  for (int i = 0; i < 2; ++i) {
+    started.push_back(std::make_unique<absl::Notification>());
+    absl::Notification* ready = started.back().get();
+    open.emplace_back([&auditor, &release, ready] {
+      v1::SubscribeRequest request;
+      request.set_from_position(0);
+      absl::Status ended =
+          auditor->Subscribe(request, [&](const v1::SubscribeResponse&) {
+            if (!ready->HasBeenNotified()) ready->Notify();
+            return !release.HasBeenNotified();
+          });
+      EXPECT_TRUE(ended.ok()) << ended;
+    });
+  }
+  for (auto& ready : started) ready->WaitForNotification();
+  v1::SubscribeRequest request;
+  request.set_from_position(0);
+  absl::Status third = auditor->Subscribe(
+      request, [](const v1::SubscribeResponse&) { return false; });
+  EXPECT_EQ(third.code(), absl::StatusCode::kResourceExhausted) << third;
+  EXPECT_TRUE(absl::StrContains(third.message(), "max_streams_per_connection"))
+      << third;
+  // An AppendStream on the same connection is refused the same way, and
+  // writes nothing; unary calls still pass.
+  absl::StatusOr<std::vector<absl::StatusOr<v1::AppendResponse>>> piped =
+      auditor->AppendPipelined({Note("dhsc/note/x")});
+  EXPECT_EQ(piped.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(auditor->GetHead().ok());
+  // Another connection is not affected.
+  std::unique_ptr<Client> writer = CertClient("dhsc-ingest");
+  ClientOptions separate;
+  ASSERT_TRUE(LoadTlsFiles(certs_->Sub("ca.pem"),
+                           certs_->Sub("dhsc-ingest.pem"),
+                           certs_->Sub("dhsc-ingest.key"), &separate)
+                  .ok());
+  separate.max_receive_bytes = (64 << 20) - 1;  // other args: own connection
+  piped = Client::Connect(server_->address(), separate)
+              ->AppendPipelined({Note("dhsc/note/y")});
+  ASSERT_TRUE(piped.ok()) << piped.status();
+  EXPECT_TRUE((*piped)[0].ok());
+  release.Notify();
+  ASSERT_TRUE(writer->Append(Note("dhsc/note/z")).ok());
+  for (std::thread& thread : open) thread.join();
+  EXPECT_EQ(ReadAll().size(), 2u);
+}
+
 // A raw call with arbitrary request bytes.
 grpc::Status RawCall(const std::string& address, const std::string& method,
                      const std::string& bytes, std::string* reply) {
