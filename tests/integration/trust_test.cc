@@ -494,66 +494,74 @@ TEST_F(TrustTest, AFloodFromOnePrincipalIsRateLimitedWhileOthersProceed) {
   EXPECT_EQ(calm->GetStreamInfo("calm/note/1")->last_version(), 39u);
 }
 
+// `count` subscriptions from position 0 held open by `client`, each past
+// its first message, until Release() and the next event.
+class HeldSubscriptions {
+ public:
+  HeldSubscriptions(Client* client, int count) {
+    for (int i = 0; i < count; ++i) {
+      started_.push_back(std::make_unique<absl::Notification>());
+      absl::Notification* ready = started_.back().get();
+      threads_.emplace_back([this, client, ready] {
+        v1::SubscribeRequest request;
+        request.set_from_position(0);
+        absl::Status ended =
+            client->Subscribe(request, [&](const v1::SubscribeResponse&) {
+              if (!ready->HasBeenNotified()) ready->Notify();
+              return !release_.HasBeenNotified();
+            });
+        EXPECT_TRUE(ended.ok()) << ended;
+      });
+    }
+    for (auto& ready : started_) ready->WaitForNotification();
+  }
+  ~HeldSubscriptions() {
+    Release();
+    Join();
+  }
+  // The subscriptions stop at their next message.
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+  void Join() {
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+ private:
+  absl::Notification release_;
+  std::vector<std::unique_ptr<absl::Notification>> started_;
+  std::vector<std::thread> threads_;
+};
+
+// One subscription that stops at its first message: its status.
+absl::Status SubscribeOnce(Client* client) {
+  v1::SubscribeRequest request;
+  request.set_from_position(0);
+  return client->Subscribe(request,
+                           [](const v1::SubscribeResponse&) { return false; });
+}
+
 TEST_F(TrustTest, SubscriptionsPerPrincipalAreLimited) {
   StartServer();
   std::unique_ptr<Client> auditor = CertClient("nao-audit");
   // Two subscriptions held open (each has seen its first message).
-  std::vector<std::thread> open;
-  absl::Notification release;
-  std::vector<std::unique_ptr<absl::Notification>> started;
-  for (int i = 0; i < 2; ++i) {
-    started.push_back(std::make_unique<absl::Notification>());
-    absl::Notification* ready = started.back().get();
-    open.emplace_back([&auditor, &release, ready] {
-      v1::SubscribeRequest request;
-      request.set_from_position(0);
-      absl::Status ended =
-          auditor->Subscribe(request, [&](const v1::SubscribeResponse&) {
-            if (!ready->HasBeenNotified()) ready->Notify();
-            return !release.HasBeenNotified();
-          });
-      EXPECT_TRUE(ended.ok()) << ended;
-    });
-  }
-  for (auto& ready : started) ready->WaitForNotification();
-  v1::SubscribeRequest request;
-  request.set_from_position(0);
-  absl::Status third = auditor->Subscribe(
-      request, [](const v1::SubscribeResponse&) { return false; });
+  HeldSubscriptions held(auditor.get(), 2);
+  absl::Status third = SubscribeOnce(auditor.get());
   EXPECT_EQ(third.code(), absl::StatusCode::kResourceExhausted) << third;
   EXPECT_TRUE(absl::StrContains(third.message(), "2 subscriptions open"));
   // Appends wake the held subscriptions, which then stop.
-  release.Notify();
+  held.Release();
   ASSERT_TRUE(CertClient("dhsc-ingest")->Append(Note("dhsc/note/1")).ok());
-  for (std::thread& thread : open) thread.join();
 }
 
 TEST_F(TrustTest, StreamingCallsPerConnectionAreLimited) {
   StartServer({"--max_streams_per_connection=2"});
   // One connection: two subscriptions held open, then a third call.
   std::unique_ptr<Client> auditor = CertClient("nao-audit");
-  absl::Notification release;
-  std::vector<std::thread> open;
-  std::vector<std::unique_ptr<absl::Notification>> started;
-  for (int i = 0; i < 2; ++i) {
-    started.push_back(std::make_unique<absl::Notification>());
-    absl::Notification* ready = started.back().get();
-    open.emplace_back([&auditor, &release, ready] {
-      v1::SubscribeRequest request;
-      request.set_from_position(0);
-      absl::Status ended =
-          auditor->Subscribe(request, [&](const v1::SubscribeResponse&) {
-            if (!ready->HasBeenNotified()) ready->Notify();
-            return !release.HasBeenNotified();
-          });
-      EXPECT_TRUE(ended.ok()) << ended;
-    });
-  }
-  for (auto& ready : started) ready->WaitForNotification();
-  v1::SubscribeRequest request;
-  request.set_from_position(0);
-  absl::Status third = auditor->Subscribe(
-      request, [](const v1::SubscribeResponse&) { return false; });
+  HeldSubscriptions held(auditor.get(), 2);
+  absl::Status third = SubscribeOnce(auditor.get());
   EXPECT_EQ(third.code(), absl::StatusCode::kResourceExhausted) << third;
   EXPECT_TRUE(absl::StrContains(third.message(), "max_streams_per_connection"))
       << third;
@@ -575,9 +583,9 @@ TEST_F(TrustTest, StreamingCallsPerConnectionAreLimited) {
               ->AppendPipelined({Note("dhsc/note/y")});
   ASSERT_TRUE(piped.ok()) << piped.status();
   EXPECT_TRUE((*piped)[0].ok());
-  release.Notify();
+  held.Release();
   ASSERT_TRUE(writer->Append(Note("dhsc/note/z")).ok());
-  for (std::thread& thread : open) thread.join();
+  held.Join();
   EXPECT_EQ(ReadAll().size(), 2u);
 }
 
