@@ -426,6 +426,16 @@ absl::StatusOr<Caller> AccessControl::Authorize(
   return caller;
 }
 
+bool AccessControl::AuthorizeUnary(const grpc::CallbackServerContext& context,
+                                   grpc::ServerUnaryReactor* reactor,
+                                   Permission permission,
+                                   absl::string_view resource) const {
+  absl::StatusOr<Caller> caller = Authorize(context, permission, resource);
+  if (caller.ok()) return true;
+  reactor->Finish(ToGrpcStatus(caller.status()));
+  return false;
+}
+
 absl::Status AccessControl::ChargeAppend(const Caller& caller, size_t events) {
   if (caller.policy == nullptr) return absl::OkStatus();
   const v1::Limits& limits = caller.policy->LimitsOf(caller.principal);

@@ -114,6 +114,12 @@ class AccessControl {
                                    Permission permission,
                                    absl::string_view resource = "") const;
 
+  // Authorize for a unary call whose caller is not needed afterwards: on
+  // refusal finishes `reactor` with the status and returns false.
+  bool AuthorizeUnary(const grpc::CallbackServerContext& context,
+                      grpc::ServerUnaryReactor* reactor, Permission permission,
+                      absl::string_view resource = "") const;
+
   // Takes `events` from the caller's append allowance: RESOURCE_EXHAUSTED
   // (nothing taken) if its rate limit does not allow them now.
   absl::Status ChargeAppend(const Caller& caller, size_t events);

@@ -18,10 +18,7 @@ uint64_t AuditService::TreeSize(uint64_t requested) {
 grpc::ServerUnaryReactor* AuditService::OnWorker(
     grpc::CallbackServerContext* context, std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kAudit);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+  if (!access_->AuthorizeUnary(*context, reactor, Permission::kAudit)) {
     return reactor;
   }
   bool scheduled = workers_->Schedule([reactor, work = std::move(work)] {
@@ -125,13 +122,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetEntries(
 grpc::ServerUnaryReactor* AuditService::GetTreeNodes(
     grpc::CallbackServerContext* context,
     const v1::GetTreeNodesRequest* request, v1::TreeNodes* response) {
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kAudit);
-  if (!caller.ok() || request->level() > 63 ||
-      request->count() > kMaxTreeNodes) {
+  if (request->level() > 63 || request->count() > kMaxTreeNodes) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!caller.ok()) {
-      reactor->Finish(ToGrpcStatus(caller.status()));
+    if (!access_->AuthorizeUnary(*context, reactor, Permission::kAudit)) {
       return reactor;
     }
     reactor->Finish(grpc::Status(

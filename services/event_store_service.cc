@@ -121,10 +121,8 @@ grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(
     const v1::GetStreamInfoRequest* request,
     v1::GetStreamInfoResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kRead, request->stream());
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+  if (!access_->AuthorizeUnary(*context, reactor, Permission::kRead,
+                               request->stream())) {
     return reactor;
   }
   bool scheduled = workers_->Schedule([this, reactor, request, response] {

@@ -59,10 +59,7 @@ grpc::ServerUnaryReactor* InquiryService::Query(
     std::vector<std::string> names, std::function<absl::Status()> check,
     std::function<absl::Status(uint64_t, v1::AnswerInfo*)> run) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kQuery);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+  if (!access_->AuthorizeUnary(*context, reactor, Permission::kQuery)) {
     return reactor;
   }
   absl::Time deadline = absl::FromChrono(context->deadline());
@@ -339,10 +336,8 @@ grpc::ServerUnaryReactor* ProjectionsService::Status(
     const v1::ProjectionStatusRequest* /*request*/,
     v1::ProjectionStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kProjectionsStatus);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+  if (!access_->AuthorizeUnary(*context, reactor,
+                               Permission::kProjectionsStatus)) {
     return reactor;
   }
   for (const RunnerStatus& status : projections_->Status()) {
@@ -356,10 +351,8 @@ grpc::ServerUnaryReactor* ProjectionsService::Rebuild(
     grpc::CallbackServerContext* context, const v1::RebuildRequest* request,
     v1::RebuildResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kProjectionsRebuild);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+  if (!access_->AuthorizeUnary(*context, reactor,
+                               Permission::kProjectionsRebuild)) {
     return reactor;
   }
   ProjectionRunner* runner = projections_->Find(request->name());
