@@ -122,10 +122,14 @@ struct ReadAllResult {
 
 enum class Direction { kForward, kBackward };
 
-// One change to a projection's state: a put, or a delete (no value).
+// One change to a projection's state: a put, a delete (no value), or an
+// append, which adds `value` to the end of the key's stored value (a
+// RocksDB merge: the write costs only the bytes added, and readers see
+// the concatenation).
 struct ProjectionChange {
   std::string key;  // must not start with '\0' (reserved)
   std::optional<std::string> value;
+  bool append = false;  // requires a value
 };
 
 struct ReadStreamRequest {

@@ -100,7 +100,12 @@ absl::Status ProjectionFamilies::Commit(
       return absl::InvalidArgumentError(
           "projection keys may not start with NUL");
     }
-    if (change.value) {
+    if (change.append) {
+      if (!change.value) {
+        return absl::InvalidArgumentError("a projection append needs a value");
+      }
+      batch.Merge(family, change.key, *change.value);
+    } else if (change.value) {
       batch.Put(family, change.key, *change.value);
     } else {
       batch.Delete(family, change.key);

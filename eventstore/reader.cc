@@ -48,7 +48,7 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
   std::unique_ptr<rocksdb::Iterator> it(
       storage_->db()->NewIterator(read_options, storage_->log()));
   result.events.reserve(static_cast<size_t>(std::min<uint64_t>(
-      {request.limit, committed - request.from_position, 4096})));
+      {request.limit, committed - request.from_position, 16384})));
   uint64_t expected = request.from_position;
   size_t bytes = 0;
   for (it->Seek(LogKey(request.from_position));

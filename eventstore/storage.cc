@@ -16,6 +16,7 @@
 #include "eventstore/status_util.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/merge_operator.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 
@@ -93,10 +94,30 @@ rocksdb::ColumnFamilyOptions TreeFamilyOptions(
   return options;
 }
 
+// A projection's appends (ProjectionChange::append): a value is the
+// concatenation of what was appended to it, in order.
+class ConcatenateOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  const char* Name() const override { return "missionlog.Concatenate"; }
+  bool Merge(const rocksdb::Slice& /*key*/,
+             const rocksdb::Slice* existing_value, const rocksdb::Slice& value,
+             std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    new_value->clear();
+    if (existing_value != nullptr) {
+      new_value->reserve(existing_value->size() + value.size());
+      new_value->assign(existing_value->data(), existing_value->size());
+    }
+    new_value->append(value.data(), value.size());
+    return true;
+  }
+};
+
 // Projections' state: point reads and short scans, from the shared cache.
 rocksdb::ColumnFamilyOptions ProjectionFamilyOptions(
     const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
+  options.merge_operator = std::make_shared<ConcatenateOperator>();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -45,14 +45,32 @@ void State::PutBlind(std::string key, std::string value) {
   blind_.push_back(ProjectionChange{std::move(key), std::move(value)});
 }
 
+void State::AppendRecord(absl::string_view key, absl::string_view record) {
+  auto it = appended_.find(key);
+  if (it == appended_.end()) it = appended_.emplace(key, std::string()).first;
+  std::string& chunk = it->second;
+  // The record's size as a varint, then the record.
+  uint64_t size = record.size();
+  while (size >= 0x80) {
+    chunk.push_back(static_cast<char>(size | 0x80));
+    size >>= 7;
+  }
+  chunk.push_back(static_cast<char>(size));
+  chunk.append(record.data(), record.size());
+}
+
 std::vector<ProjectionChange> State::TakeChanges() {
   std::vector<ProjectionChange> changes = std::move(blind_);
   blind_.clear();
-  changes.reserve(changes.size() + changes_.size());
+  changes.reserve(changes.size() + changes_.size() + appended_.size());
   for (auto& [key, value] : changes_) {
     changes.push_back(ProjectionChange{key, std::move(value)});
   }
   changes_.clear();
+  for (auto& [key, chunk] : appended_) {
+    changes.push_back(ProjectionChange{key, std::move(chunk), true});
+  }
+  appended_.clear();
   // In key order: RocksDB's memtable inserts sorted keys several times
   // faster than scattered ones (its skip list reuses the last splice).
   std::sort(changes.begin(), changes.end(),
@@ -84,6 +102,32 @@ std::string OwnerStream(const v1::Owner& owner) {
     default:
       return "";
   }
+}
+
+std::string ChunkKey(absl::string_view prefix, uint64_t position) {
+  return PositionKey(prefix, position - position % kChunkPositions);
+}
+
+bool ChunkReader::Next(absl::string_view* record) {
+  if (rest_.empty()) return false;
+  uint64_t size = 0;
+  for (int shift = 0;; shift += 7) {
+    if (rest_.empty() || shift > 63) {
+      ok_ = false;
+      return false;
+    }
+    const uint8_t byte = static_cast<uint8_t>(rest_.front());
+    rest_.remove_prefix(1);
+    size |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+  }
+  if (size > rest_.size()) {
+    ok_ = false;
+    return false;
+  }
+  *record = rest_.substr(0, size);
+  rest_.remove_prefix(size);
+  return true;
 }
 
 std::string PositionKey(absl::string_view prefix, uint64_t position) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -37,6 +38,11 @@ class State {
   // index entry named by the event's position): kept in a plain list,
   // which is much cheaper than the read overlay.
   void PutBlind(std::string key, std::string value);
+  // Appends `record` to the chunk of records under `key` (see ChunkKey):
+  // the batch writes each chunk it touched once, with only the bytes it
+  // added. A chunk is read with ChunkReader; this batch must not Get or
+  // Put the key.
+  void AppendRecord(absl::string_view key, absl::string_view record);
 
   // Typed helpers: false when the key is absent (message left cleared).
   absl::StatusOr<bool> GetMessage(absl::string_view key,
@@ -46,13 +52,38 @@ class State {
 
   // The batch's changes, in key order, for CommitProjection; clears them.
   std::vector<ProjectionChange> TakeChanges();
-  bool empty() const { return changes_.empty() && blind_.empty(); }
+  bool empty() const {
+    return changes_.empty() && blind_.empty() && appended_.empty();
+  }
 
  private:
   EventStore* const store_;
   const std::string projection_;
   std::map<std::string, std::optional<std::string>, std::less<>> changes_;
   std::vector<ProjectionChange> blind_;
+  absl::flat_hash_map<std::string, std::string> appended_;
+};
+
+// Logs that only grow (a line per event) are kept in chunks: the records
+// of events in one aligned range of kChunkPositions positions share a key,
+// so a batch writes a few keys instead of one per event, and the stored
+// bytes do not depend on how the events were batched (a rebuild equals
+// the incremental state).
+inline constexpr uint64_t kChunkPositions = 1024;
+// `prefix`, then the first position of `position`'s range (PositionKey).
+std::string ChunkKey(absl::string_view prefix, uint64_t position);
+
+// Reads the records of a chunk in the order they were appended.
+class ChunkReader {
+ public:
+  explicit ChunkReader(absl::string_view chunk) : rest_(chunk) {}
+  // False at the end, or if the chunk is malformed (then ok() is false).
+  bool Next(absl::string_view* record);
+  bool ok() const { return ok_; }
+
+ private:
+  absl::string_view rest_;
+  bool ok_ = true;
 };
 
 class Projection {

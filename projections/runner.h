@@ -40,7 +40,7 @@ struct RunnerStatus {
 class ProjectionRunner {
  public:
   // Events read per batch (and committed per write).
-  static constexpr size_t kBatch = 4096;
+  static constexpr size_t kBatch = 16384;
 
   // Starts the thread. `store` must outlive the runner.
   ProjectionRunner(EventStore* store, std::unique_ptr<Projection> projection);

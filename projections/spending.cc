@@ -22,32 +22,63 @@ using projections::SpendTotals;
 // Kept small: a row is rewritten in every batch that touches it.
 constexpr size_t kMaxPositionsPerRow = 100;
 const absl::string_view kSep("\0", 1);
+// After a totals key: the record of the row's positions.
+const absl::string_view kPositionsSuffix("\0p", 2);
 
-std::string FiscalYearOf(const v1::Date& date) {
-  const int start = date.month() >= 4 ? date.year() : date.year() - 1;
-  return absl::StrFormat("%04d-%02d", start, (start + 1) % 100);
-}
-
-std::string MonthOf(const v1::Date& date) {
-  return absl::StrFormat("%04d-%02d", date.year(), date.month());
-}
-
-std::string TotalsKey(char dim, absl::string_view value,
-                      const SpendLine& line) {
-  return absl::StrCat("a/", std::string(1, dim), "/", value, kSep,
-                      line.fiscal_year(), kSep, line.month(), kSep,
-                      line.currency());
-}
-
-std::string LineKey(absl::string_view fiscal_year, uint64_t position) {
-  std::string key = absl::StrCat("l/", fiscal_year, kSep);
-  for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
-    key.push_back(static_cast<char>((position >> shift) & 0xFF));
+// Appends "YYYY-NN" (NN: two digits) to `out`, without formatting.
+void AppendYearAndTwoDigits(int year, int two, std::string* out) {
+  if (year < 0 || year > 9999 || two < 0 || two > 99) {
+    absl::StrAppendFormat(out, "%04d-%02d", year, two);
+    return;
   }
-  return key;
+  const char text[7] = {static_cast<char>('0' + year / 1000),
+                        static_cast<char>('0' + year / 100 % 10),
+                        static_cast<char>('0' + year / 10 % 10),
+                        static_cast<char>('0' + year % 10),
+                        '-',
+                        static_cast<char>('0' + two / 10),
+                        static_cast<char>('0' + two % 10)};
+  out->append(text, sizeof(text));
+}
+
+void SetFiscalYearOf(const v1::Date& date, std::string* out) {
+  const int start = date.month() >= 4 ? date.year() : date.year() - 1;
+  out->clear();
+  AppendYearAndTwoDigits(start, (start + 1) % 100, out);
+}
+
+void SetMonthOf(const v1::Date& date, std::string* out) {
+  out->clear();
+  AppendYearAndTwoDigits(date.year(), date.month(), out);
+}
+
+void SetTotalsKey(char dim, absl::string_view value, const SpendLine& line,
+                  std::string* key) {
+  key->assign("a/");
+  key->push_back(dim);
+  absl::StrAppend(key, "/", value, kSep, line.fiscal_year(), kSep, line.month(),
+                  kSep, line.currency());
+}
+
+// The chunk of a fiscal year's lines that holds `position`'s.
+void SetLineKey(absl::string_view fiscal_year, uint64_t position,
+                std::string* key) {
+  key->assign("l/");
+  absl::StrAppend(key, fiscal_year, kSep);
+  position -= position % kChunkPositions;
+  for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
+    key->push_back(static_cast<char>((position >> shift) & 0xFF));
+  }
+}
+
+// Whether AddTo(totals, …) adds the line's position (the first
+// kMaxPositionsPerRow lines' positions are kept).
+bool KeepsPosition(const SpendTotals& totals) {
+  return totals.events() < kMaxPositionsPerRow;
 }
 
 void AddTo(SpendTotals* totals, const SpendLine& line) {
+  if (KeepsPosition(*totals)) totals->add_positions(line.position());
   if (line.kind() == "allocated" || line.kind() == "reallocated") {
     totals->set_allocated(totals->allocated() + line.amount());
   } else if (line.kind() == "committed") {
@@ -60,14 +91,13 @@ void AddTo(SpendTotals* totals, const SpendLine& line) {
     totals->set_committed(totals->committed() + line.amount());
   }
   totals->set_events(totals->events() + 1);
-  if (static_cast<size_t>(totals->positions_size()) < kMaxPositionsPerRow) {
-    totals->add_positions(line.position());
-  }
 }
 
 class SpendingProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
+  // 2: lines in chunks; totals' positions apart from their sums.
+  int version() const override { return 2; }
   std::string type_prefix() const override { return "missionlog.spending."; }
 
   bool Wants(const RecordedEvent& event) const override {
@@ -75,17 +105,20 @@ class SpendingProjection : public Projection {
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
-    SpendLine line;
+    SpendLine& line = line_;
+    line.Clear();
     line.set_position(event.position());
-    line.set_organisation(
-        std::string(event.stream().substr(0, event.stream().find('/'))));
+    const absl::string_view organisation =
+        event.stream().substr(0, event.stream().find('/'));
+    line.mutable_organisation()->assign(organisation.data(),
+                                        organisation.size());
     const absl::string_view type = event.type();
-    v1::Date date;
+    const v1::Date* date = &v1::Date::default_instance();
     const auto missions = [&line](const auto& refs) {
       for (const v1::Ref& ref : refs) line.add_missions(ref.stream());
     };
     if (type == "missionlog.spending.budget_allocated.v1") {
-      v1::BudgetAllocated m;
+      v1::BudgetAllocated& m = budget_allocated_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
       }
@@ -93,10 +126,10 @@ class SpendingProjection : public Projection {
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
       missions(m.missions());
-      date = m.valid_from();
+      date = &m.valid_from();
       line.set_fiscal_year(m.fiscal_year());
     } else if (type == "missionlog.spending.spend_committed.v1") {
-      v1::SpendCommitted m;
+      v1::SpendCommitted& m = spend_committed_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
       }
@@ -105,9 +138,9 @@ class SpendingProjection : public Projection {
       line.set_currency(m.amount().currency());
       line.set_supplier(m.supplier());
       missions(m.missions());
-      date = m.committed_on();
+      date = &m.committed_on();
     } else if (type == "missionlog.spending.spend_incurred.v1") {
-      v1::SpendIncurred m;
+      v1::SpendIncurred& m = spend_incurred_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
       }
@@ -116,18 +149,18 @@ class SpendingProjection : public Projection {
       line.set_currency(m.amount().currency());
       line.set_supplier(m.supplier());
       missions(m.missions());
-      date = m.paid_on();
+      date = &m.paid_on();
     } else if (type == "missionlog.spending.reallocated.v1") {
-      v1::SpendReallocated m;
+      v1::SpendReallocated& m = reallocated_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
       }
       line.set_kind("reallocated");
       line.set_amount(-m.amount().minor_units());  // out of this budget
       line.set_currency(m.amount().currency());
-      date = m.valid_from();
+      date = &m.valid_from();
     } else if (type == "missionlog.spending.cancelled.v1") {
-      v1::SpendCancelled m;
+      v1::SpendCancelled& m = cancelled_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
       }
@@ -135,15 +168,18 @@ class SpendingProjection : public Projection {
       line.set_kind(budget ? "cancelled_allocation" : "cancelled_commitment");
       line.set_amount(-m.amount().minor_units());
       line.set_currency(m.amount().currency());
-      date = m.valid_from();
+      date = &m.valid_from();
     } else {
       return absl::OkStatus();
     }
-    if (line.fiscal_year().empty()) line.set_fiscal_year(FiscalYearOf(date));
-    line.set_month(MonthOf(date));
+    if (line.fiscal_year().empty()) {
+      SetFiscalYearOf(*date, line.mutable_fiscal_year());
+    }
+    SetMonthOf(*date, line.mutable_month());
     // One line per event, in position order within its fiscal year.
-    state->PutBlind(LineKey(line.fiscal_year(), line.position()),
-                    line.SerializeAsString());
+    line.SerializeToString(&record_);
+    SetLineKey(line.fiscal_year(), line.position(), &key_);
+    state->AppendRecord(key_, record_);
     absl::Status added = AddToTotals(state, 'o', line.organisation(), line);
     for (const std::string& mission : line.missions()) {
       if (added.ok()) added = AddToTotals(state, 'm', mission, line);
@@ -155,33 +191,62 @@ class SpendingProjection : public Projection {
   }
 
   // Totals stay decoded for the batch: parsing and serializing a row per
-  // event was most of the fold's time.
+  // event was most of the fold's time. A row is two records: the sums
+  // (key K, small, rewritten by every batch that touches it) and the
+  // positions (K + kPositionsSuffix, rewritten only while it grows).
   absl::Status AddToTotals(State* state, char dim, absl::string_view value,
                            const SpendLine& line) {
-    key_ = TotalsKey(dim, value, line);
+    SetTotalsKey(dim, value, line, &key_);
     auto it = batch_totals_.find(key_);
     if (it == batch_totals_.end()) {
-      it = batch_totals_.emplace(key_, SpendTotals()).first;
-      absl::StatusOr<bool> found = state->GetMessage(key_, &it->second);
+      it = batch_totals_.emplace(key_, Row()).first;
+      SpendTotals& totals = it->second.totals;
+      absl::StatusOr<bool> found = state->GetMessage(key_, &totals);
       if (!found.ok()) return found.status();
+      if (*found && KeepsPosition(totals)) {
+        SpendTotals kept;
+        found = state->GetMessage(absl::StrCat(key_, kPositionsSuffix), &kept);
+        if (!found.ok()) return found.status();
+        *totals.mutable_positions() = kept.positions();
+      }
     }
-    AddTo(&it->second, line);
+    Row& row = it->second;
+    row.positions_changed |= KeepsPosition(row.totals);
+    AddTo(&row.totals, line);
     return absl::OkStatus();
   }
 
   absl::Status Flush(State* state) override {
-    for (const auto& [key, totals] : batch_totals_) {
-      state->PutMessage(key, totals);
+    for (auto& [key, row] : batch_totals_) {
+      if (row.positions_changed) {
+        SpendTotals kept;
+        *kept.mutable_positions() = row.totals.positions();
+        state->PutMessage(absl::StrCat(key, kPositionsSuffix), kept);
+      }
+      row.totals.clear_positions();
+      state->PutMessage(key, row.totals);
     }
     batch_totals_.clear();
     return absl::OkStatus();
   }
 
  private:
+  struct Row {
+    SpendTotals totals;
+    bool positions_changed = false;
+  };
   const std::string name_ = kSpendingProjection;
   // Totals rows touched in the current batch, decoded.
-  absl::flat_hash_map<std::string, SpendTotals> batch_totals_;
-  std::string key_;  // scratch
+  absl::flat_hash_map<std::string, Row> batch_totals_;
+  std::string key_;     // scratch
+  SpendLine line_;      // scratch
+  std::string record_;  // scratch
+  // Payloads, decoded into the same messages each time.
+  v1::BudgetAllocated budget_allocated_;
+  v1::SpendCommitted spend_committed_;
+  v1::SpendIncurred spend_incurred_;
+  v1::SpendReallocated reallocated_;
+  v1::SpendCancelled cancelled_;
 };
 
 // (fiscal year, month, currency) -> totals; month "" is the year's total.
@@ -260,7 +325,9 @@ absl::StatusOr<v1::SpendingResponse> SpendingView::Spending(
         if (totals) {
           std::vector<std::string> parts =
               absl::StrSplit(key.substr(prefix.size()), kSep);
-          if (parts.size() != 3) return true;
+          // The sums, then (K + kPositionsSuffix) the positions.
+          if (parts.size() == 4 && parts[3] != "p") return true;
+          if (parts.size() != 3 && parts.size() != 4) return true;
           if (!request.fiscal_year().empty() &&
               parts[0] != request.fiscal_year()) {
             return true;
@@ -273,15 +340,23 @@ absl::StatusOr<v1::SpendingResponse> SpendingView::Spending(
           Merge(t, &rows[{parts[0], parts[1], parts[2]}]);
           return true;
         }
+        ChunkReader reader(bytes);
+        absl::string_view record;
         SpendLine line;
-        if (!line.ParseFromArray(bytes.data(),
-                                 static_cast<int>(bytes.size()))) {
-          parse = absl::DataLossError("spending: bad line");
-          return false;
+        while (reader.Next(&record)) {
+          if (!line.ParseFromArray(record.data(),
+                                   static_cast<int>(record.size()))) {
+            parse = absl::DataLossError("spending: bad line");
+            return false;
+          }
+          if (line.position() < as_of_ && Matches(line, request)) {
+            AddTo(&rows[{line.fiscal_year(), line.month(), line.currency()}],
+                  line);
+          }
         }
-        if (line.position() < as_of_ && Matches(line, request)) {
-          AddTo(&rows[{line.fiscal_year(), line.month(), line.currency()}],
-                line);
+        if (!reader.ok()) {
+          parse = absl::DataLossError("spending: bad chunk of lines");
+          return false;
         }
         return true;
       });

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
@@ -154,16 +155,24 @@ bool RefStream(absl::string_view in, absl::string_view* stream) {
   return true;
 }
 
-// Collects (stream, field path) for every Ref with a stream in the wire
-// bytes `in` of a message planned by `plan`. False if the bytes are not a
-// well-formed message.
+// A Ref found in an event: the stream it names (a view into the event's
+// payload) and the field path it was found at.
+struct FoundRef {
+  absl::string_view stream;
+  std::string via;
+};
+
+// Collects every Ref with a stream in the wire bytes `in` of a message
+// planned by `plan`, into (*refs)[*found...], reusing the entries' strings.
+// False if the bytes are not a well-formed message.
 bool CollectRefs(absl::string_view in, const RefPlan& plan,
-                 const std::string& path, int depth,
-                 std::vector<std::pair<std::string, std::string>>* refs) {
+                 absl::string_view path, int depth, std::vector<FoundRef>* refs,
+                 size_t* found) {
   if (depth > 100) return false;
   // Occurrences so far of each field, for the index of repeated ones.
-  absl::flat_hash_map<int, int> seen;
+  absl::InlinedVector<std::pair<int, int>, 4> seen;
   uint64_t tag = 0;
+  std::string at;
   while (!in.empty()) {
     if (!ReadVarint(&in, &tag)) return false;
     const int field = static_cast<int>(tag >> 3);
@@ -178,18 +187,26 @@ bool CollectRefs(absl::string_view in, const RefPlan& plan,
     const absl::string_view value = in.substr(0, n);
     in.remove_prefix(n);
     const RefPlan::Field& entry = planned->second;
-    std::string at =
-        path.empty() ? entry.name : absl::StrCat(path, ".", entry.name);
-    const int index = seen[field]++;
+    auto count = std::find_if(
+        seen.begin(), seen.end(),
+        [field](const std::pair<int, int>& s) { return s.first == field; });
+    if (count == seen.end()) count = seen.insert(seen.end(), {field, 0});
+    const int index = count->second++;
+    at.clear();
+    if (!path.empty()) absl::StrAppend(&at, path, ".");
+    at.append(entry.name);
     // Repeated fields are named with their index; a singular field that
     // appears twice (merged by a parser) keeps its plain name.
     if (entry.repeated) absl::StrAppend(&at, "[", index, "]");
     if (entry.is_ref) {
       absl::string_view stream;
       if (!RefStream(value, &stream)) return false;
-      if (!stream.empty())
-        refs->emplace_back(std::string(stream), std::move(at));
-    } else if (!CollectRefs(value, *entry.nested, at, depth + 1, refs)) {
+      if (stream.empty()) continue;
+      if (*found == refs->size()) refs->emplace_back();
+      FoundRef& ref = (*refs)[(*found)++];
+      ref.stream = stream;
+      ref.via.assign(at);
+    } else if (!CollectRefs(value, *entry.nested, at, depth + 1, refs, found)) {
       return false;
     }
   }
@@ -200,42 +217,75 @@ class TimelineProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
   // 2: Refs read from the wire bytes (in their order there).
-  int version() const override { return 2; }
+  // 3: entries in chunks.
+  int version() const override { return 3; }
 
   bool Wants(const RecordedEvent& event) const override {
     return absl::StartsWith(event.type(), "missionlog.");
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
-    const Message* prototype = DomainEventPrototype(std::string(event.type()));
-    if (prototype == nullptr) return absl::OkStatus();
-    std::vector<std::pair<std::string, std::string>> refs;
-    refs.push_back({std::string(event.stream()), ""});
-    if (!CollectRefs(event.payload(), *plans_.For(prototype->GetDescriptor()),
-                     "", 0, &refs)) {
-      return absl::DataLossError(
-          absl::StrCat("position ", event.position(), ": the payload is not a ",
-                       prototype->GetDescriptor()->full_name()));
+    const RefPlan* plan = PlanOf(event.type());
+    if (plan == nullptr) return absl::OkStatus();
+    // The event's own stream first, then the Refs in its payload.
+    size_t found = 0;
+    if (refs_.empty()) refs_.emplace_back();
+    refs_[found].stream = event.stream();
+    refs_[found++].via.clear();
+    if (!CollectRefs(event.payload(), *plan, "", 0, &refs_, &found)) {
+      return absl::DataLossError(absl::StrCat(
+          "position ", event.position(), ": the payload is not a ",
+          DomainEventPrototype(event.type())->GetDescriptor()->full_name()));
     }
-    std::vector<absl::string_view> seen;
-    for (const auto& [stream, via] : refs) {
+    for (size_t i = 0; i < found; ++i) {
+      const FoundRef& ref = refs_[i];
       // Once per subject: few refs per event, so a linear search.
-      if (std::find(seen.begin(), seen.end(), stream) != seen.end()) continue;
-      seen.push_back(stream);
-      projections::TimelineEntryState entry;
-      entry.set_stream(std::string(event.stream()));
-      entry.set_type(std::string(event.type()));
-      entry.set_via(via);
-      state->PutBlind(
-          PositionKey(absl::StrCat(kTimeline, stream, kSep), event.position()),
-          entry.SerializeAsString());
+      bool repeated = false;
+      for (size_t j = 0; j < i && !repeated; ++j) {
+        repeated = refs_[j].stream == ref.stream;
+      }
+      if (repeated) continue;
+      entry_.Clear();
+      if (ref.stream != event.stream()) {
+        entry_.mutable_stream()->assign(event.stream().data(),
+                                        event.stream().size());
+      }
+      entry_.mutable_type()->assign(event.type().data(), event.type().size());
+      entry_.set_via(ref.via);
+      entry_.set_position(event.position());
+      entry_.SerializeToString(&record_);
+      key_.assign(kTimeline);
+      absl::StrAppend(&key_, ref.stream, kSep);
+      const uint64_t chunk =
+          event.position() - event.position() % kChunkPositions;
+      for (int shift = 56; shift >= 0; shift -= 8) {
+        key_.push_back(static_cast<char>((chunk >> shift) & 0xFF));
+      }
+      state->AppendRecord(key_, record_);
     }
     return absl::OkStatus();
   }
 
  private:
+  // The Ref plan of a domain event type; nullptr for other types.
+  const RefPlan* PlanOf(absl::string_view type) {
+    auto it = plan_of_type_.find(type);
+    if (it != plan_of_type_.end()) return it->second;
+    const Message* prototype = DomainEventPrototype(type);
+    if (prototype == nullptr) return nullptr;  // not kept: any text at all
+    const RefPlan* plan = plans_.For(prototype->GetDescriptor());
+    plan_of_type_.emplace(std::string(type), plan);
+    return plan;
+  }
+
   const std::string name_ = kTimelineProjection;
   RefPlans plans_;
+  absl::flat_hash_map<std::string, const RefPlan*> plan_of_type_;
+  // Scratch, reused from event to event.
+  std::vector<FoundRef> refs_;
+  projections::TimelineEntryState entry_;
+  std::string record_;
+  std::string key_;
 };
 
 }  // namespace
@@ -252,25 +302,33 @@ absl::StatusOr<v1::TimelineResponse> TimelineView::Timeline(
   absl::Status parse;
   absl::Status scanned = store_->ScanProjection(
       kTimelineProjection, "", prefix,
-      [&](absl::string_view key, absl::string_view value) {
+      [&](absl::string_view key, absl::string_view chunk) {
         if (key.size() != prefix.size() + 8) return true;
-        uint64_t position = 0;
-        for (char c : key.substr(prefix.size())) {
-          position = position << 8 | static_cast<uint8_t>(c);
-        }
-        if (position >= as_of_) return false;
+        ChunkReader reader(chunk);
+        absl::string_view record;
         projections::TimelineEntryState state;
-        if (!state.ParseFromArray(value.data(),
-                                  static_cast<int>(value.size()))) {
-          parse = absl::DataLossError("timeline: bad entry");
+        while (reader.Next(&record)) {
+          if (!state.ParseFromArray(record.data(),
+                                    static_cast<int>(record.size()))) {
+            parse = absl::DataLossError("timeline: bad entry");
+            return false;
+          }
+          if (state.position() >= as_of_) return false;
+          v1::TimelineEntry* entry = response.add_entries();
+          entry->set_position(state.position());
+          entry->set_stream(state.stream().empty() ? request.subject()
+                                                   : state.stream());
+          entry->set_type(state.type());
+          entry->set_via(state.via());
+          if (static_cast<uint32_t>(response.entries_size()) >= limit) {
+            return false;
+          }
+        }
+        if (!reader.ok()) {
+          parse = absl::DataLossError("timeline: bad chunk");
           return false;
         }
-        v1::TimelineEntry* entry = response.add_entries();
-        entry->set_position(position);
-        entry->set_stream(state.stream());
-        entry->set_type(state.type());
-        entry->set_via(state.via());
-        return static_cast<uint32_t>(response.entries_size()) < limit;
+        return true;
       });
   if (!scanned.ok()) return scanned;
   if (!parse.ok()) return parse;

@@ -382,7 +382,9 @@ TEST_F(ProjectionsTest, SpendingTotalsAreExactAndAsOfAgrees) {
 TEST_F(ProjectionsTest, IncrementalStateEqualsRebuiltState) {
   Person("truss", "Liz Truss");
   Post("pm", "Prime Minister", "PM");
-  for (int i = 0; i < 50; ++i) {
+  // 1,202 events: lines and timelines span two chunks (kChunkPositions),
+  // appended to by many small batches here and by one in the rebuild.
+  for (int i = 0; i < 400; ++i) {
     Appoint(absl::StrCat("a", i), "truss", "pm",
             Day(2000 + i % 20, 1, 1 + i % 28), Day(2000 + i % 20, 6, 1));
     v1::SpendIncurred m;
@@ -421,6 +423,40 @@ TEST_F(ProjectionsTest, IncrementalStateEqualsRebuiltState) {
   for (const char* name : kAll) {
     EXPECT_EQ(Digest(name), incremental[name]) << name;
   }
+}
+
+TEST(ChunkReaderTest, ReadsRecordsInOrderAndReportsATruncatedChunk) {
+  std::string chunk;
+  chunk += '\x02';
+  chunk += "ab";
+  chunk += '\x00';
+  chunk += std::string(1, static_cast<char>(0x81)) + '\x01';  // 129
+  chunk += std::string(129, 'c');
+  ChunkReader reader(chunk);
+  absl::string_view record;
+  ASSERT_TRUE(reader.Next(&record));
+  EXPECT_EQ(record, "ab");
+  ASSERT_TRUE(reader.Next(&record));
+  EXPECT_EQ(record, "");
+  ASSERT_TRUE(reader.Next(&record));
+  EXPECT_EQ(record, std::string(129, 'c'));
+  EXPECT_FALSE(reader.Next(&record));
+  EXPECT_TRUE(reader.ok());
+
+  ChunkReader truncated(
+      absl::string_view("\x05"
+                        "abc",
+                        4));
+  EXPECT_FALSE(truncated.Next(&record));
+  EXPECT_FALSE(truncated.ok());
+  ChunkReader cut_size(
+      absl::string_view("\x02"
+                        "ab"
+                        "\x80",
+                        4));
+  EXPECT_TRUE(cut_size.Next(&record));
+  EXPECT_FALSE(cut_size.Next(&record));
+  EXPECT_FALSE(cut_size.ok());
 }
 
 TEST_F(ProjectionsTest, WaitingForAPositionTheLogHasNotReachedTimesOut) {

@@ -5,9 +5,10 @@
 #ifndef MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
 #define MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
 
-#include <map>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/concerns.pb.h"
@@ -81,9 +82,10 @@ namespace missionlog {
 // The message of a domain event type (its default instance), or nullptr
 // for a type that is not one of the actions above.
 inline const google::protobuf::Message* DomainEventPrototype(
-    const std::string& type) {
+    absl::string_view type) {
   static const auto* const prototypes = [] {
-    auto* map = new std::map<std::string, const google::protobuf::Message*>();
+    auto* map = new absl::flat_hash_map<std::string,
+                                        const google::protobuf::Message*>();
 #define MISSIONLOG_DOMAIN_PROTOTYPE(Rpc, Message, type) \
   (*map)[type] = &v1::Message::default_instance();
     MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_DOMAIN_PROTOTYPE)
