@@ -249,6 +249,14 @@ class EventStore {
   // Reads see only fully committed appends.
   virtual absl::StatusOr<ReadAllResult> ReadAll(
       const ReadAllRequest& request) = 0;
+  // ReadAll for a reader in this process that uses each event once and in
+  // order (projections): `visit` sees each event the request selects,
+  // decoded into one reused RecordedEvent (valid only during the call), so
+  // a long scan allocates nothing per event. Stops at the first error
+  // `visit` returns, and returns it. `events` in the result stays empty.
+  virtual absl::StatusOr<ReadAllResult> ScanAll(
+      const ReadAllRequest& request,
+      const std::function<absl::Status(const RecordedEvent&)>& visit) = 0;
   virtual absl::StatusOr<ReadStreamResult> ReadStream(
       const ReadStreamRequest& request) = 0;
   virtual absl::StatusOr<StreamInfo> GetStreamInfo(

@@ -71,6 +71,12 @@ absl::StatusOr<ReadAllResult> EventStoreImpl::ReadAll(
   return reader_.ReadAll(request);
 }
 
+absl::StatusOr<ReadAllResult> EventStoreImpl::ScanAll(
+    const ReadAllRequest& request,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) {
+  return reader_.ScanAll(request, visit);
+}
+
 absl::StatusOr<ReadStreamResult> EventStoreImpl::ReadStream(
     const ReadStreamRequest& request) {
   return reader_.ReadStream(request);

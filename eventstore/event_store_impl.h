@@ -27,6 +27,9 @@ class EventStoreImpl : public EventStore {
   absl::StatusOr<AppendResult> Append(AppendRequest request) override;
   void AppendAsync(AppendRequest request, AppendCallback done) override;
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
+  absl::StatusOr<ReadAllResult> ScanAll(
+      const ReadAllRequest& request,
+      const std::function<absl::Status(const RecordedEvent&)>& visit) override;
   absl::StatusOr<ReadStreamResult> ReadStream(
       const ReadStreamRequest& request) override;
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) override;

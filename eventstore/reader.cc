@@ -31,13 +31,48 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
     const ReadAllRequest& request) const {
   ReadAllResult result;
   const uint64_t committed = head_->next_position();
+  if (request.from_position < committed) {
+    result.events.reserve(static_cast<size_t>(std::min<uint64_t>(
+        {request.limit, committed - request.from_position, 16384})));
+  }
+  std::vector<RecordedEvent>& events = result.events;
+  ASSIGN_OR_RETURN(
+      ReadAllResult extent,
+      Scan(request,
+           [&events](uint64_t position, absl::string_view record, bool verify) {
+             events.emplace_back();
+             return DecodeRecord(position, std::string(record), verify,
+                                 &events.back());
+           }));
+  result.next_position = extent.next_position;
+  result.end_of_log = extent.end_of_log;
+  return result;
+}
+
+absl::StatusOr<ReadAllResult> Reader::ScanAll(
+    const ReadAllRequest& request,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) const {
+  RecordedEvent event;
+  return Scan(request, [&event, &visit](uint64_t position,
+                                        absl::string_view record, bool verify) {
+    RETURN_IF_ERROR(DecodeRecordCopy(position, record, verify, &event));
+    return visit(event);
+  });
+}
+
+absl::StatusOr<ReadAllResult> Reader::Scan(const ReadAllRequest& request,
+                                           RecordSink sink) const {
+  ReadAllResult result;
+  const uint64_t committed = head_->next_position();
   result.next_position = request.from_position;
   if (request.from_position >= committed) {
     result.next_position = std::max(request.from_position, committed);
     result.end_of_log = true;
     return result;
   }
-  ASSIGN_OR_RETURN(bool served, ReadAllRecent(request, committed, &result));
+  Selection selection;
+  ASSIGN_OR_RETURN(bool served,
+                   ScanRecent(request, committed, sink, &selection, &result));
   if (served) return result;
 
   std::string upper = LogKey(committed);
@@ -47,24 +82,21 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
   read_options.readahead_size = 1 << 20;
   std::unique_ptr<rocksdb::Iterator> it(
       storage_->db()->NewIterator(read_options, storage_->log()));
-  result.events.reserve(static_cast<size_t>(std::min<uint64_t>(
-      {request.limit, committed - request.from_position, 16384})));
   uint64_t expected = request.from_position;
-  size_t bytes = 0;
   for (it->Seek(LogKey(request.from_position));
-       it->Valid() && result.events.size() < request.limit &&
-       bytes < max_read_bytes_;
+       it->Valid() && selection.count < request.limit &&
+       selection.bytes < max_read_bytes_;
        it->Next()) {
     if (it->key().size() != 8 || DecodeFixed64(it->key().data()) != expected) {
       return absl::DataLossError(
           absl::StrCat("the log has no event at position ", expected));
     }
-    RETURN_IF_ERROR(Collect(request, expected++, View(it->value()),
-                            verify_ && request.verify, &result, &bytes));
+    RETURN_IF_ERROR(Select(request, expected++, View(it->value()),
+                           verify_ && request.verify, sink, &selection));
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log"));
   const bool stopped_early =
-      result.events.size() == request.limit || bytes >= max_read_bytes_;
+      selection.count == request.limit || selection.bytes >= max_read_bytes_;
   if (expected < committed && !it->Valid() && !stopped_early) {
     return absl::DataLossError(
         absl::StrCat("the log has no event at position ", expected));
@@ -74,28 +106,29 @@ absl::StatusOr<ReadAllResult> Reader::ReadAll(
   return result;
 }
 
-absl::StatusOr<bool> Reader::ReadAllRecent(const ReadAllRequest& request,
-                                           uint64_t committed,
-                                           ReadAllResult* result) const {
+absl::StatusOr<bool> Reader::ScanRecent(const ReadAllRequest& request,
+                                        uint64_t committed, RecordSink sink,
+                                        Selection* selection,
+                                        ReadAllResult* result) const {
   std::vector<SharedRecord> records;
   uint64_t position = request.from_position;
-  size_t bytes = 0;
   // Filtered reads may skip many events per match; fetch in slices.
-  while (position < committed && result->events.size() < request.limit &&
-         bytes < max_read_bytes_) {
+  while (position < committed && selection->count < request.limit &&
+         selection->bytes < max_read_bytes_) {
     records.clear();
     if (!recent_->Read(position, committed, 1024, &records)) {
       if (position == request.from_position) return false;
       break;  // fell out of the ring mid-read: return what we have
     }
     for (const SharedRecord& record : records) {
-      if (result->events.size() == request.limit || bytes >= max_read_bytes_) {
+      if (selection->count == request.limit ||
+          selection->bytes >= max_read_bytes_) {
         break;
       }
       // The ring holds what this process just wrote: no disk in between, so
       // no hash check is needed to trust it.
-      RETURN_IF_ERROR(Collect(request, position++, record.view(),
-                              /*verify=*/false, result, &bytes));
+      RETURN_IF_ERROR(Select(request, position++, record.view(),
+                             /*verify=*/false, sink, selection));
     }
   }
   result->next_position = position;
@@ -103,9 +136,9 @@ absl::StatusOr<bool> Reader::ReadAllRecent(const ReadAllRequest& request,
   return true;
 }
 
-absl::Status Reader::Collect(const ReadAllRequest& request, uint64_t position,
-                             absl::string_view record, bool verify,
-                             ReadAllResult* result, size_t* bytes) const {
+absl::Status Reader::Select(const ReadAllRequest& request, uint64_t position,
+                            absl::string_view record, bool verify,
+                            RecordSink sink, Selection* selection) const {
   if (!request.stream_prefix.empty() || !request.type_prefix.empty()) {
     RecordParts parts;
     absl::string_view stream, type;
@@ -116,10 +149,9 @@ absl::Status Reader::Collect(const ReadAllRequest& request, uint64_t position,
       return absl::OkStatus();
     }
   }
-  result->events.emplace_back();
-  RETURN_IF_ERROR(DecodeRecord(position, std::string(record), verify,
-                               &result->events.back()));
-  *bytes += record.size();
+  RETURN_IF_ERROR(sink(position, record, verify));
+  ++selection->count;
+  selection->bytes += record.size();
   return absl::OkStatus();
 }
 

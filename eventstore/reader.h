@@ -5,8 +5,10 @@
 #define MISSIONLOG_EVENTSTORE_READER_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
@@ -30,6 +32,10 @@ class Reader {
         recent_(recent) {}
 
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) const;
+  // EventStore::ScanAll.
+  absl::StatusOr<ReadAllResult> ScanAll(
+      const ReadAllRequest& request,
+      const std::function<absl::Status(const RecordedEvent&)>& visit) const;
   absl::StatusOr<ReadStreamResult> ReadStream(
       const ReadStreamRequest& request) const;
   absl::StatusOr<StreamInfo> GetStreamInfo(absl::string_view stream) const;
@@ -46,16 +52,30 @@ class Reader {
       uint64_t old_size, uint64_t new_size) const;
 
  private:
-  // ReadAll served from the ring of recent events; false if the ring no
+  // Takes each record a read of the log selects: its position, its stored
+  // bytes (valid during the call) and whether to verify its hashes.
+  using RecordSink =
+      absl::FunctionRef<absl::Status(uint64_t, absl::string_view, bool)>;
+  // What a read has selected so far, for its limits.
+  struct Selection {
+    size_t count = 0;
+    size_t bytes = 0;
+  };
+  // The read of ReadAll and ScanAll: hands each selected record to `sink`;
+  // the result has the position reached (and no events).
+  absl::StatusOr<ReadAllResult> Scan(const ReadAllRequest& request,
+                                     RecordSink sink) const;
+  // Scan served from the ring of recent events; false if the ring no
   // longer holds `request.from_position` (then storage serves it).
-  absl::StatusOr<bool> ReadAllRecent(const ReadAllRequest& request,
-                                     uint64_t committed,
-                                     ReadAllResult* result) const;
-  // Appends `record` (stored at `position`) to `result` if it passes the
-  // request's filters; adds its size to `*bytes` if so.
-  absl::Status Collect(const ReadAllRequest& request, uint64_t position,
-                       absl::string_view record, bool verify,
-                       ReadAllResult* result, size_t* bytes) const;
+  absl::StatusOr<bool> ScanRecent(const ReadAllRequest& request,
+                                  uint64_t committed, RecordSink sink,
+                                  Selection* selection,
+                                  ReadAllResult* result) const;
+  // Hands `record` (stored at `position`) to `sink` if it passes the
+  // request's filters, and counts it.
+  absl::Status Select(const ReadAllRequest& request, uint64_t position,
+                      absl::string_view record, bool verify, RecordSink sink,
+                      Selection* selection) const;
   // Roots of tree ranges, read from storage.
   merkle::RangeRoot StoredRoots() const;
   // OUT_OF_RANGE if `tree_size` is past the committed head.

@@ -120,6 +120,23 @@ std::string RecordedEvent::id() const {
 
 absl::Status DecodeRecord(uint64_t position, std::string record, bool verify,
                           RecordedEvent* event) {
+  // Moving a heap string keeps its buffer; a short record lives inline. The
+  // spans are offsets into record_, so they hold either way.
+  event->record_ = std::move(record);
+  return DecodeStoredRecord(position, verify, event);
+}
+
+absl::Status DecodeRecordCopy(uint64_t position, absl::string_view record,
+                              bool verify, RecordedEvent* event) {
+  // Reuses the buffer the event already has: no allocation per event for
+  // a reader that decodes one event after another into the same one.
+  event->record_.assign(record.data(), record.size());
+  return DecodeStoredRecord(position, verify, event);
+}
+
+absl::Status DecodeStoredRecord(uint64_t position, bool verify,
+                                RecordedEvent* event) {
+  const std::string& record = event->record_;
   RecordParts parts;
   absl::Status status = SplitRecordValue(position, record, &parts);
   if (!status.ok()) return status;
@@ -185,9 +202,6 @@ absl::Status DecodeRecord(uint64_t position, std::string record, bool verify,
   event->correlation_id_ = span(correlation);
   event->causation_id_ = span(causation);
   event->content_type_ = span(content_type);
-  // Moving a heap string keeps its buffer, so the spans stay valid; a short
-  // record lives inline and the spans are offsets, so they do too.
-  event->record_ = std::move(record);
   return absl::OkStatus();
 }
 

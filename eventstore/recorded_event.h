@@ -55,8 +55,13 @@ class RecordedEvent {
     return absl::string_view(record_).substr(span.offset, span.size);
   }
 
+  friend absl::Status DecodeStoredRecord(uint64_t position, bool verify,
+                                         RecordedEvent* event);
   friend absl::Status DecodeRecord(uint64_t position, std::string record,
                                    bool verify, RecordedEvent* event);
+  friend absl::Status DecodeRecordCopy(uint64_t position,
+                                       absl::string_view record, bool verify,
+                                       RecordedEvent* event);
 
   std::string record_;
   uint64_t position_ = 0;
@@ -75,6 +80,13 @@ class RecordedEvent {
 // naming `position`. Defined in record.cc.
 absl::Status DecodeRecord(uint64_t position, std::string record, bool verify,
                           RecordedEvent* event);
+// Like DecodeRecord, but copies `record` into the buffer `*event` already
+// has (no allocation when it is large enough).
+absl::Status DecodeRecordCopy(uint64_t position, absl::string_view record,
+                              bool verify, RecordedEvent* event);
+// Decodes the record `*event` holds (internal to the two above).
+absl::Status DecodeStoredRecord(uint64_t position, bool verify,
+                                RecordedEvent* event);
 
 }  // namespace missionlog
 

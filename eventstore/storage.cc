@@ -142,6 +142,10 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   // One writer thread: concurrent memtable inserts never happen, and turning
   // them off enables the insert hints below.
   db_options.allow_concurrent_memtable_write = false;
+  // Writers queued behind another (the log writer and the projections'
+  // commits) sleep instead of spinning: on two cores a spinning waiter
+  // takes the core the running write needs.
+  db_options.enable_write_thread_adaptive_yield = false;
   if (options.env != nullptr) db_options.env = options.env;
 
   std::shared_ptr<rocksdb::Cache> cache =

@@ -118,20 +118,19 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   request.limit = kBatch;
   request.type_prefix = projection_->type_prefix();
   const absl::Time start = absl::Now();
-  absl::StatusOr<ReadAllResult> read = store_->ReadAll(request);
+  State state(store_, name());
+  absl::StatusOr<ReadAllResult> read = store_->ScanAll(
+      request, [this, &state](const RecordedEvent& event) -> absl::Status {
+        if (!projection_->Wants(event)) return absl::OkStatus();
+        absl::Status applied = projection_->Apply(event, &state);
+        if (applied.ok()) return applied;
+        return absl::Status(
+            applied.code(),
+            absl::StrCat("projection ", name(), " at position ",
+                         event.position(), ": ", applied.message()));
+      });
   if (!read.ok()) return read.status();
   if (read->next_position <= from) return false;
-  State state(store_, name());
-  for (const RecordedEvent& event : read->events) {
-    if (!projection_->Wants(event)) continue;
-    absl::Status applied = projection_->Apply(event, &state);
-    if (!applied.ok()) {
-      return absl::Status(
-          applied.code(),
-          absl::StrCat("projection ", name(), " at position ", event.position(),
-                       ": ", applied.message()));
-    }
-  }
   absl::Status flushed = projection_->Flush(&state);
   if (!flushed.ok()) return flushed;
   state.Put(kVersionKey, std::to_string(projection_->version()));
