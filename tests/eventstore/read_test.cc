@@ -192,5 +192,42 @@ TEST_F(ReadTest, ReadsStopAtTheByteLimitAndResume) {
   EXPECT_FALSE(first->end_of_stream);
 }
 
+// ScanAll selects what ReadAll selects, from the ring of recent events
+// and (after a reopen) from storage, and stops at its visitor's error.
+TEST_F(ReadTest, ScanAllVisitsWhatReadAllReturns) {
+  ReadAllRequest request;
+  request.from_position = 1;
+  request.limit = 5;
+  request.type_prefix = "missionlog.decision.";
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) Reopen();  // the ring is empty: storage serves
+    auto read = store_->ReadAll(request);
+    ASSERT_TRUE(read.ok()) << read.status();
+    std::vector<uint64_t> positions;
+    std::vector<std::string> payloads;
+    auto scanned = store_->ScanAll(request, [&](const RecordedEvent& event) {
+      positions.push_back(event.position());
+      payloads.push_back(std::string(event.payload()));
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(scanned.ok()) << scanned.status();
+    EXPECT_EQ(positions, Positions(read->events));
+    EXPECT_EQ(positions, (std::vector<uint64_t>{2, 4, 6, 8, 10}));
+    EXPECT_EQ(payloads, (std::vector<std::string>{"2", "4", "6", "8", "10"}));
+    EXPECT_TRUE(scanned->events.empty());
+    EXPECT_EQ(scanned->next_position, read->next_position);
+    EXPECT_EQ(scanned->end_of_log, read->end_of_log);
+
+    int visited = 0;
+    auto stopped = store_->ScanAll(request, [&](const RecordedEvent& event) {
+      ++visited;
+      return event.position() == 4 ? absl::CancelledError("enough")
+                                   : absl::OkStatus();
+    });
+    EXPECT_EQ(stopped.status(), absl::CancelledError("enough"));
+    EXPECT_EQ(visited, 2);
+  }
+}
+
 }  // namespace
 }  // namespace missionlog
