@@ -106,6 +106,8 @@ struct ReadAllRequest {
   size_t limit = 1000;        // maximum number of events returned
   std::string stream_prefix;  // only events whose stream starts with this
   std::string type_prefix;    // only events whose type starts with this
+  // If not empty: only events whose type starts with one of these too.
+  std::vector<std::string> any_type_prefixes;
   // false: skip the hash checks of Options::verify_reads, for readers who
   // recompute every hash themselves (auditors' GetEntries).
   bool verify = true;

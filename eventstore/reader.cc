@@ -139,13 +139,22 @@ absl::StatusOr<bool> Reader::ScanRecent(const ReadAllRequest& request,
 absl::Status Reader::Select(const ReadAllRequest& request, uint64_t position,
                             absl::string_view record, bool verify,
                             RecordSink sink, Selection* selection) const {
-  if (!request.stream_prefix.empty() || !request.type_prefix.empty()) {
+  if (!request.stream_prefix.empty() || !request.type_prefix.empty() ||
+      !request.any_type_prefixes.empty()) {
     RecordParts parts;
     absl::string_view stream, type;
     RETURN_IF_ERROR(SplitRecordValue(position, record, &parts));
     RETURN_IF_ERROR(PeekStreamAndType(position, parts.header, &stream, &type));
     if (!absl::StartsWith(stream, request.stream_prefix) ||
         !absl::StartsWith(type, request.type_prefix)) {
+      return absl::OkStatus();
+    }
+    if (!request.any_type_prefixes.empty() &&
+        std::none_of(request.any_type_prefixes.begin(),
+                     request.any_type_prefixes.end(),
+                     [type](const std::string& prefix) {
+                       return absl::StartsWith(type, prefix);
+                     })) {
       return absl::OkStatus();
     }
   }

@@ -83,6 +83,11 @@ class AppointmentsProjection : public Projection {
   const std::string& name() const override { return name_; }
   int version() const override { return 2; }  // 2: the person index
 
+  std::vector<std::string> type_prefixes() const override {
+    return {"missionlog.appointment.", "missionlog.person.", "missionlog.post.",
+            "missionlog.organisation."};
+  }
+
   bool Wants(const RecordedEvent& event) const override {
     const absl::string_view type = event.type();
     return absl::StartsWith(type, "missionlog.appointment.") ||

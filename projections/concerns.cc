@@ -22,7 +22,9 @@ const absl::string_view kSep("\0", 1);
 class ConcernsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
-  std::string type_prefix() const override { return "missionlog.concern."; }
+  std::vector<std::string> type_prefixes() const override {
+    return {"missionlog.concern."};
+  }
 
   bool Wants(const RecordedEvent& event) const override {
     return absl::StartsWith(event.type(), "missionlog.concern.");

@@ -20,8 +20,8 @@ const absl::string_view kSep("\0", 1);
 class ContributionsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
-  std::string type_prefix() const override {
-    return "missionlog.contribution.";
+  std::vector<std::string> type_prefixes() const override {
+    return {"missionlog.contribution."};
   }
 
   bool Wants(const RecordedEvent& event) const override {

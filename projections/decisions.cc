@@ -25,7 +25,9 @@ const absl::string_view kSep("\0", 1);
 class DecisionsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
-  std::string type_prefix() const override { return "missionlog.decision."; }
+  std::vector<std::string> type_prefixes() const override {
+    return {"missionlog.decision."};
+  }
 
   bool Wants(const RecordedEvent& event) const override {
     return absl::StartsWith(event.type(), "missionlog.decision.");

@@ -46,8 +46,8 @@ std::string OwnerKey(const v1::Owner& owner) {
 class OwnershipProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
-  std::string type_prefix() const override {
-    return "missionlog.accountability.";
+  std::vector<std::string> type_prefixes() const override {
+    return {"missionlog.accountability."};
   }
 
   bool Wants(const RecordedEvent& event) const override {

@@ -93,9 +93,11 @@ class Projection {
   // The layout of the projection's state. When it changes, a store whose
   // state was written by another version is rebuilt at start.
   virtual int version() const { return 1; }
-  // The type prefix of every event the projection folds ("" for all): the
-  // store skips other records without decoding them.
-  virtual std::string type_prefix() const { return "missionlog."; }
+  // Every event the projection folds has a type starting with one of
+  // these: the store skips other records without decoding them.
+  virtual std::vector<std::string> type_prefixes() const {
+    return {"missionlog."};
+  }
   // Whether the projection folds this event: decided from the type (and
   // stream) only, so that others are skipped without decoding.
   virtual bool Wants(const RecordedEvent& event) const = 0;

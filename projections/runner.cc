@@ -9,7 +9,9 @@ namespace missionlog {
 
 ProjectionRunner::ProjectionRunner(EventStore* store,
                                    std::unique_ptr<Projection> projection)
-    : store_(store), projection_(std::move(projection)) {
+    : store_(store),
+      projection_(std::move(projection)),
+      type_prefixes_(projection_->type_prefixes()) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -116,7 +118,7 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   ReadAllRequest request;
   request.from_position = from;
   request.limit = kBatch;
-  request.type_prefix = projection_->type_prefix();
+  request.any_type_prefixes = type_prefixes_;
   const absl::Time start = absl::Now();
   State state(store_, name());
   absl::StatusOr<ReadAllResult> read = store_->ScanAll(

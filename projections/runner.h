@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -79,6 +80,7 @@ class ProjectionRunner {
 
   EventStore* const store_;
   const std::unique_ptr<Projection> projection_;
+  const std::vector<std::string> type_prefixes_;
 
   mutable absl::Mutex mu_;
   uint64_t position_ ABSL_GUARDED_BY(mu_) = 0;

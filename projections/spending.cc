@@ -98,7 +98,9 @@ class SpendingProjection : public Projection {
   const std::string& name() const override { return name_; }
   // 2: lines in chunks; totals' positions apart from their sums.
   int version() const override { return 2; }
-  std::string type_prefix() const override { return "missionlog.spending."; }
+  std::vector<std::string> type_prefixes() const override {
+    return {"missionlog.spending."};
+  }
 
   bool Wants(const RecordedEvent& event) const override {
     return absl::StartsWith(event.type(), "missionlog.spending.");

@@ -151,6 +151,19 @@ TEST_F(ReadTest, AllFilteredByTypePrefixAndStreamPrefix) {
   EXPECT_EQ(Positions(result->events), (std::vector<uint64_t>{3, 5, 9, 11}));
 }
 
+TEST_F(ReadTest, AllFilteredByAnyOfSeveralTypePrefixes) {
+  ReadAllRequest request;
+  request.stream_prefix = "dft/";
+  request.any_type_prefixes = {"missionlog.none.", "missionlog.spend."};
+  auto result = store_->ReadAll(request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(Positions(result->events), (std::vector<uint64_t>{1, 7}));
+  request.any_type_prefixes.push_back("missionlog.decision.");
+  result = store_->ReadAll(request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(Positions(result->events), (std::vector<uint64_t>{1, 4, 7, 10}));
+}
+
 TEST_F(ReadTest, FilteredReadResumesPastSkippedEvents) {
   ReadAllRequest request;
   request.stream_prefix = "dft/";
