@@ -91,10 +91,16 @@ absl::Status ReadReactor::FetchAll() {
   read.type_prefix = request_.all().filter().type_prefix();
   // GetEntries serves the bytes as stored: its readers check every hash.
   read.verify = !leaves_only_;
-  absl::StatusOr<ReadAllResult> result = store_->ReadAll(read);
+  // Encoded as they are read: no copy of each event in between.
+  uint64_t count = 0;
+  absl::StatusOr<ReadAllResult> result =
+      store_->ScanAll(read, [this, &count](const RecordedEvent& event) {
+        AppendEvent(event);
+        ++count;
+        return absl::OkStatus();
+      });
   if (!result.ok()) return result.status();
-  AppendEvents(result->events);
-  remaining_ -= result->events.size();
+  remaining_ -= count;
   next_ = result->next_position;
   done_ = result->end_of_log || remaining_ == 0;
   end_ = result->end_of_log;
@@ -130,15 +136,17 @@ absl::Status ReadReactor::FetchStream() {
 }
 
 void ReadReactor::AppendEvents(const std::vector<RecordedEvent>& events) {
-  for (const RecordedEvent& event : events) {
-    event_bytes_.clear();
-    if (leaves_only_) {
-      AppendLogEntry(event, &event_bytes_);
-    } else {
-      AppendRecordedEvent(event, &event_bytes_);
-    }
-    AppendLengthDelimited(1, event_bytes_, &bytes_);  // ReadResponse.events
+  for (const RecordedEvent& event : events) AppendEvent(event);
+}
+
+void ReadReactor::AppendEvent(const RecordedEvent& event) {
+  event_bytes_.clear();
+  if (leaves_only_) {
+    AppendLogEntry(event, &event_bytes_);
+  } else {
+    AppendRecordedEvent(event, &event_bytes_);
   }
+  AppendLengthDelimited(1, event_bytes_, &bytes_);  // ReadResponse.events
 }
 
 void ReadReactor::OnWriteDone(bool ok) {

@@ -43,6 +43,7 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   absl::Status FetchStream();
   // Appends `events` to bytes_ as ReadResponse.events.
   void AppendEvents(const std::vector<RecordedEvent>& events);
+  void AppendEvent(const RecordedEvent& event);
 
   EventStore* const store_;
   WorkerPool* const workers_;
