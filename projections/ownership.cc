@@ -24,9 +24,7 @@ std::string SubjectPrefix(absl::string_view subject) {
 
 std::string ChangeKey(absl::string_view subject, uint64_t position) {
   std::string key = SubjectPrefix(subject);
-  for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
-    key.push_back(static_cast<char>((position >> shift) & 0xFF));
-  }
+  AppendPosition(position, &key);
   return key;
 }
 

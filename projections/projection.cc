@@ -108,6 +108,10 @@ std::string ChunkKey(absl::string_view prefix, uint64_t position) {
   return PositionKey(prefix, position - position % kChunkPositions);
 }
 
+void AppendChunkStart(uint64_t position, std::string* key) {
+  AppendPosition(position - position % kChunkPositions, key);
+}
+
 bool ChunkReader::Next(absl::string_view* record) {
   if (rest_.empty()) return false;
   uint64_t size = 0;
@@ -132,10 +136,14 @@ bool ChunkReader::Next(absl::string_view* record) {
 
 std::string PositionKey(absl::string_view prefix, uint64_t position) {
   std::string key(prefix);
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    key.push_back(static_cast<char>((position >> shift) & 0xFF));
-  }
+  AppendPosition(position, &key);
   return key;
+}
+
+void AppendPosition(uint64_t position, std::string* key) {
+  for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
+    key->push_back(static_cast<char>((position >> shift) & 0xFF));
+  }
 }
 
 int CompareDates(const v1::Date& a, const v1::Date& b) {

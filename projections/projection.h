@@ -72,6 +72,9 @@ class State {
 inline constexpr uint64_t kChunkPositions = 1024;
 // `prefix`, then the first position of `position`'s range (PositionKey).
 std::string ChunkKey(absl::string_view prefix, uint64_t position);
+// Appends that first position to `key`, as PositionKey encodes it (for
+// folds that build keys in a reused buffer).
+void AppendChunkStart(uint64_t position, std::string* key);
 
 // Reads the records of a chunk in the order they were appended.
 class ChunkReader {
@@ -120,6 +123,8 @@ std::string OwnerStream(const v1::Owner& owner);
 // A key of `prefix`, then `position` as 8 big-endian bytes (so a scan of
 // the prefix returns positions in order).
 std::string PositionKey(absl::string_view prefix, uint64_t position);
+// Appends `position` to `key` as PositionKey does.
+void AppendPosition(uint64_t position, std::string* key);
 
 // Valid-time helpers shared by the projections.
 int CompareDates(const v1::Date& a, const v1::Date& b);

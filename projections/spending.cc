@@ -65,10 +65,7 @@ void SetLineKey(absl::string_view fiscal_year, uint64_t position,
                 std::string* key) {
   key->assign("l/");
   absl::StrAppend(key, fiscal_year, kSep);
-  position -= position % kChunkPositions;
-  for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
-    key->push_back(static_cast<char>((position >> shift) & 0xFF));
-  }
+  AppendChunkStart(position, key);
 }
 
 // Whether AddTo(totals, …) adds the line's position (the first

@@ -256,11 +256,7 @@ class TimelineProjection : public Projection {
       entry_.SerializeToString(&record_);
       key_.assign(kTimeline);
       absl::StrAppend(&key_, ref.stream, kSep);
-      const uint64_t chunk =
-          event.position() - event.position() % kChunkPositions;
-      for (int shift = 56; shift >= 0; shift -= 8) {
-        key_.push_back(static_cast<char>((chunk >> shift) & 0xFF));
-      }
+      AppendChunkStart(event.position(), &key_);
       state->AppendRecord(key_, record_);
     }
     return absl::OkStatus();
