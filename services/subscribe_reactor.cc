@@ -70,15 +70,31 @@ void SubscribeReactor::Fetch() {
     return;
   }
   position_ += events.size();
-  batch_bytes_.clear();
-  for (const SharedEncodedEvent& event : events) {
-    if (absl::StartsWith(event->stream, filter_.stream_prefix()) &&
-        absl::StartsWith(event->type, filter_.type_prefix())) {
-      AppendLengthDelimited(1, event->bytes, &batch_bytes_);
+  // The message (SubscribeResponse.events, each event in it) is built in
+  // one buffer of the exact size, which the write then takes without a
+  // copy: each event's bytes are copied once per subscriber.
+  size_t batch_size = 0;
+  size_t matched = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const EncodedEvent& event = *events[i];
+    if (absl::StartsWith(event.stream, filter_.stream_prefix()) &&
+        absl::StartsWith(event.type, filter_.type_prefix())) {
+      batch_size += LengthDelimitedSize(1, event.bytes.size());
+      if (i != matched) events[matched] = std::move(events[i]);
+      ++matched;
     }
   }
-  if (!batch_bytes_.empty()) {
-    WriteMessage(1, batch_bytes_);  // events
+  if (matched > 0) {
+    std::string message;
+    message.reserve(LengthDelimitedSize(1, batch_size));
+    AppendLengthDelimitedHeader(1, batch_size, &message);  // events
+    for (size_t i = 0; i < matched; ++i) {
+      AppendLengthDelimited(1, events[i]->bytes, &message);
+    }
+    reported_ = position_;
+    last_report_ = absl::Now();
+    response_ = ToByteBuffer(std::move(message));
+    StartWrite(&response_);
     return;
   }
   std::string position;

@@ -82,7 +82,6 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   // Touched only by the single fetch or write in flight.
   grpc::ByteBuffer response_;
-  std::string batch_bytes_;
   uint64_t position_ = 0;   // next position to examine
   uint64_t reported_ = 0;   // position of the last message sent
   absl::Time last_report_;  // when it was sent

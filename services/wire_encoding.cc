@@ -109,6 +109,32 @@ grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
+grpc::ByteBuffer ToByteBuffer(std::string&& bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(
+      owned->data(), owned->size(),
+      [](void* string) { delete static_cast<std::string*>(string); }, owned);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+void AppendLengthDelimitedHeader(int field, size_t size, std::string* out) {
+  PutTag(field, kLengthDelimited, out);
+  PutVarint(size, out);
+}
+
+size_t LengthDelimitedSize(int field, size_t size) {
+  size_t bytes = size;
+  for (uint64_t v = static_cast<uint64_t>(field) << 3;; v >>= 7) {
+    ++bytes;
+    if (v < 0x80) break;
+  }
+  for (uint64_t v = size;; v >>= 7) {
+    ++bytes;
+    if (v < 0x80) break;
+  }
+  return bytes;
+}
+
 void AppendRecordedEvent(const RecordedEvent& event, std::string* out) {
   PutUint64(kPosition, event.position(), out);
   PutString(kSubject, event.stream(), out);

@@ -29,11 +29,17 @@ void AppendLogEntry(const RecordedEvent& event, std::string* out);
 void AppendLengthDelimited(int field, absl::string_view value,
                            std::string* out);
 void AppendVarintField(int field, uint64_t value, std::string* out);
+// The tag and length of a length-delimited field whose `size` bytes follow.
+void AppendLengthDelimitedHeader(int field, size_t size, std::string* out);
+// The bytes AppendLengthDelimited writes for a value of `size` bytes.
+size_t LengthDelimitedSize(int field, size_t size);
 
 // Between gRPC's raw ByteBuffers and bytes.
 bool ParseByteBuffer(const grpc::ByteBuffer& buffer,
                      google::protobuf::Message* message);
 grpc::ByteBuffer ToByteBuffer(const std::string& bytes);
+// Without a copy: the buffer takes the string and frees it when sent.
+grpc::ByteBuffer ToByteBuffer(std::string&& bytes);
 
 }  // namespace missionlog
 

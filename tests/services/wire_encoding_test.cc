@@ -97,5 +97,34 @@ TEST_F(WireEncodingTest, ResponsesParseAsTheirMessages) {
   EXPECT_EQ(subscribe.caught_up().position(), 0u);
 }
 
+TEST(WireEncoding, LengthDelimitedSizesAndHeadersAgreeWithTheField) {
+  for (int field : {1, 15, 16, 2047, 2048}) {
+    for (size_t size : {0, 1, 127, 128, 16383, 16384, 300000}) {
+      const std::string value(size, 'x');
+      std::string whole, header;
+      AppendLengthDelimited(field, value, &whole);
+      EXPECT_EQ(LengthDelimitedSize(field, size), whole.size())
+          << field << " " << size;
+      AppendLengthDelimitedHeader(field, size, &header);
+      EXPECT_EQ(header + value, whole) << field << " " << size;
+    }
+  }
+}
+
+TEST(WireEncoding, AByteBufferTakesAStringWithoutChangingIt) {
+  std::string bytes;
+  AppendVarintField(2, 1, &bytes);
+  AppendLengthDelimited(1, std::string(5000, 'y'), &bytes);
+  const std::string expected = bytes;
+  grpc::ByteBuffer buffer = ToByteBuffer(std::move(bytes));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(buffer.Dump(&slices).ok());
+  std::string back;
+  for (const grpc::Slice& slice : slices) {
+    back.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  EXPECT_EQ(back, expected);
+}
+
 }  // namespace
 }  // namespace missionlog
