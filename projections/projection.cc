@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "eventstore/coding.h"
 
 namespace missionlog {
 
@@ -48,15 +49,7 @@ void State::PutBlind(std::string key, std::string value) {
 void State::AppendRecord(absl::string_view key, absl::string_view record) {
   auto it = appended_.find(key);
   if (it == appended_.end()) it = appended_.emplace(key, std::string()).first;
-  std::string& chunk = it->second;
-  // The record's size as a varint, then the record.
-  uint64_t size = record.size();
-  while (size >= 0x80) {
-    chunk.push_back(static_cast<char>(size | 0x80));
-    size >>= 7;
-  }
-  chunk.push_back(static_cast<char>(size));
-  chunk.append(record.data(), record.size());
+  PutLengthPrefixed(&it->second, record);
 }
 
 std::vector<ProjectionChange> State::TakeChanges() {
@@ -104,34 +97,14 @@ std::string OwnerStream(const v1::Owner& owner) {
   }
 }
 
-std::string ChunkKey(absl::string_view prefix, uint64_t position) {
-  return PositionKey(prefix, position - position % kChunkPositions);
-}
-
 void AppendChunkStart(uint64_t position, std::string* key) {
   AppendPosition(position - position % kChunkPositions, key);
 }
 
 bool ChunkReader::Next(absl::string_view* record) {
   if (rest_.empty()) return false;
-  uint64_t size = 0;
-  for (int shift = 0;; shift += 7) {
-    if (rest_.empty() || shift > 63) {
-      ok_ = false;
-      return false;
-    }
-    const uint8_t byte = static_cast<uint8_t>(rest_.front());
-    rest_.remove_prefix(1);
-    size |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) break;
-  }
-  if (size > rest_.size()) {
-    ok_ = false;
-    return false;
-  }
-  *record = rest_.substr(0, size);
-  rest_.remove_prefix(size);
-  return true;
+  ok_ = GetLengthPrefixed(&rest_, record);
+  return ok_;
 }
 
 std::string PositionKey(absl::string_view prefix, uint64_t position) {

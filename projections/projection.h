@@ -38,7 +38,8 @@ class State {
   // index entry named by the event's position): kept in a plain list,
   // which is much cheaper than the read overlay.
   void PutBlind(std::string key, std::string value);
-  // Appends `record` to the chunk of records under `key` (see ChunkKey):
+  // Appends `record` to the chunk of records under `key` (see
+  // AppendChunkStart):
   // the batch writes each chunk it touched once, with only the bytes it
   // added. A chunk is read with ChunkReader; this batch must not Get or
   // Put the key.
@@ -70,13 +71,12 @@ class State {
 // bytes do not depend on how the events were batched (a rebuild equals
 // the incremental state).
 inline constexpr uint64_t kChunkPositions = 1024;
-// `prefix`, then the first position of `position`'s range (PositionKey).
-std::string ChunkKey(absl::string_view prefix, uint64_t position);
-// Appends that first position to `key`, as PositionKey encodes it (for
-// folds that build keys in a reused buffer).
+// Appends the first position of `position`'s range to `key`, as
+// PositionKey encodes it: a chunk's key is its prefix, then this.
 void AppendChunkStart(uint64_t position, std::string* key);
 
-// Reads the records of a chunk in the order they were appended.
+// Reads the records of a chunk in the order they were appended (each
+// length-prefixed, eventstore/coding.h).
 class ChunkReader {
  public:
   explicit ChunkReader(absl::string_view chunk) : rest_(chunk) {}

@@ -91,10 +91,7 @@ void SubscribeReactor::Fetch() {
     for (size_t i = 0; i < matched; ++i) {
       AppendLengthDelimited(1, events[i]->bytes, &message);
     }
-    reported_ = position_;
-    last_report_ = absl::Now();
-    response_ = ToByteBuffer(std::move(message));
-    StartWrite(&response_);
+    Send(std::move(message));
     return;
   }
   std::string position;
@@ -174,7 +171,11 @@ absl::Status SubscribeReactor::NextEvents(
 void SubscribeReactor::WriteMessage(int field, const std::string& bytes) {
   std::string message;
   AppendLengthDelimited(field, bytes, &message);
-  response_ = ToByteBuffer(message);
+  Send(std::move(message));
+}
+
+void SubscribeReactor::Send(std::string message) {
+  response_ = ToByteBuffer(std::move(message));
   reported_ = position_;
   last_report_ = absl::Now();
   StartWrite(&response_);

@@ -60,6 +60,9 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Writes a SubscribeResponse whose oneof is field `field` holding the
   // message `bytes`, and notes the position reported.
   void WriteMessage(int field, const std::string& bytes);
+  // Writes a whole SubscribeResponse (taking its buffer) and notes the
+  // position reported.
+  void Send(std::string message);
   // The next batch from position_, unfiltered: from the shared cache of
   // encoded events, else read, encoded and added to it.
   absl::Status NextEvents(std::vector<SharedEncodedEvent>* events,

@@ -123,16 +123,13 @@ void AppendLengthDelimitedHeader(int field, size_t size, std::string* out) {
 }
 
 size_t LengthDelimitedSize(int field, size_t size) {
-  size_t bytes = size;
-  for (uint64_t v = static_cast<uint64_t>(field) << 3;; v >>= 7) {
-    ++bytes;
-    if (v < 0x80) break;
-  }
-  for (uint64_t v = size;; v >>= 7) {
-    ++bytes;
-    if (v < 0x80) break;
-  }
-  return bytes;
+  const auto varint_size = [](uint64_t value) {
+    size_t bytes = 1;
+    for (; value >= 0x80; value >>= 7) ++bytes;
+    return bytes;
+  };
+  return varint_size(static_cast<uint64_t>(field) << 3) + varint_size(size) +
+         size;
 }
 
 void AppendRecordedEvent(const RecordedEvent& event, std::string* out) {
