@@ -62,12 +62,22 @@ void ProjectionRunner::Run() {
       return;
     }
     position_ = *opened;
+    stored_position_ = *opened;
     if (*opened == 0) rebuilding_ = true;  // answers wait for the replay
   }
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) return;
+      if (stopping_) {
+        // Store how far the projection got, so a restart does not rescan.
+        if (position_ > stored_position_ && !rebuilding_) {
+          State state(store_, name());
+          state.Put(kVersionKey, version);
+          store_->CommitProjection(name(), state.TakeChanges(), position_)
+              .IgnoreError();  // at worst the restart rescans
+        }
+        return;
+      }
       if (rebuild_requested_) {
         rebuild_requested_ = false;
         absl::Status reset = store_->ResetProjection(name());
@@ -76,6 +86,7 @@ void ProjectionRunner::Run() {
           return;
         }
         position_ = 0;
+        stored_position_ = 0;
         rebuilding_ = true;
         live_ = false;
       }
@@ -135,10 +146,15 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   if (read->next_position <= from) return false;
   absl::Status flushed = projection_->Flush(&state);
   if (!flushed.ok()) return flushed;
-  state.Put(kVersionKey, std::to_string(projection_->version()));
-  absl::Status committed = store_->CommitProjection(name(), state.TakeChanges(),
-                                                    read->next_position);
-  if (!committed.ok()) return committed;
+  // The first batch stores the layout version whatever it changed.
+  if (!state.empty() || stored_position_ == 0 ||
+      read->next_position - stored_position_ >= kMaxUnstored) {
+    state.Put(kVersionKey, std::to_string(projection_->version()));
+    absl::Status committed = store_->CommitProjection(
+        name(), state.TakeChanges(), read->next_position);
+    if (!committed.ok()) return committed;
+    stored_position_ = read->next_position;
+  }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   absl::MutexLock lock(&mu_);
   position_ = read->next_position;

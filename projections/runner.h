@@ -42,6 +42,7 @@ class ProjectionRunner {
  public:
   // Events read per batch (and committed per write).
   static constexpr size_t kBatch = 16384;
+  static constexpr uint64_t kMaxUnstored = 4 * kBatch;
 
   // Starts the thread. `store` must outlive the runner.
   ProjectionRunner(EventStore* store, std::unique_ptr<Projection> projection);
@@ -84,6 +85,11 @@ class ProjectionRunner {
 
   mutable absl::Mutex mu_;
   uint64_t position_ ABSL_GUARDED_BY(mu_) = 0;
+  // The position stored with the state (runner thread only). A batch that
+  // changes nothing advances position_ alone, until kMaxUnstored events
+  // have passed: following appends the projection ignores then costs no
+  // write per commit group; a restart rescans at most that many events.
+  uint64_t stored_position_ = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool rebuild_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool rebuilding_ ABSL_GUARDED_BY(mu_) = false;

@@ -589,6 +589,31 @@ TEST_F(ProjectionsTest, DecisionsConcernsClaimsAndTimelines) {
                 "dhsc/decision/d3 about", "dfe/contribution/k2 decisions[0]"}));
 }
 
+// Following appends a projection ignores costs it no write per batch: its
+// position moves in memory, is stored when it stops, and the state is
+// unchanged across the restart.
+TEST_F(ProjectionsTest, EventsAProjectionIgnoresAdvanceItWithoutAWrite) {
+  Person("truss", "Liz Truss");
+  CatchUp();
+  const uint64_t stored =
+      store_->OpenProjection(kAppointmentsProjection).value();
+  ASSERT_EQ(stored, store_->GetHead().next_position);
+  const std::string before = Digest(kAppointmentsProjection);
+  v1::PersonRegistered ignored;  // under a type no projection folds
+  for (int i = 0; i < 20; ++i) Append("other/x", "bench.event.v1", ignored);
+  CatchUp();
+  const uint64_t head = store_->GetHead().next_position;
+  EXPECT_EQ(projections_->Find(kAppointmentsProjection)->Readable().value(),
+            head);
+  EXPECT_EQ(store_->OpenProjection(kAppointmentsProjection).value(), stored);
+  projections_.reset();  // stops the runners
+  EXPECT_EQ(store_->OpenProjection(kAppointmentsProjection).value(), head);
+  EXPECT_EQ(Digest(kAppointmentsProjection), before);
+  projections_ = std::make_unique<ProjectionSet>(store_.get());
+  CatchUp();
+  EXPECT_EQ(Digest(kAppointmentsProjection), before);
+}
+
 TEST_F(ProjectionsTest, StateOfAnotherLayoutVersionIsRebuiltAtStart) {
   Person("truss", "Liz Truss");
   Post("pm", "Prime Minister", "PM");
