@@ -64,6 +64,10 @@ ABSL_FLAG(std::string, workloads,
           "subscribe_fanout",
           "Comma-separated workloads, run in order.");
 ABSL_FLAG(int, clients, 64, "Concurrent calls (unary workloads).");
+ABSL_FLAG(int, channels, 1,
+          "Connections the unary workloads spread their calls over (call i "
+          "uses connection i % channels), as that many client processes "
+          "would.");
 ABSL_FLAG(int, batch_clients, 16, "Concurrent calls for append_batch.");
 ABSL_FLAG(int, stream_clients, 4, "AppendStream calls for append_stream.");
 ABSL_FLAG(int, stream_window, 64,
@@ -214,13 +218,16 @@ void StartUnary(Request request, const Start& start,
         });
 }
 
-void Noop(v1::EventStore::Stub* stub) {
+using Stubs = std::vector<std::unique_ptr<v1::EventStore::Stub>>;
+
+void Noop(const Stubs& stubs) {
   const int clients = absl::GetFlag(FLAGS_clients);
   const int ops = absl::GetFlag(FLAGS_ops);
   Samples samples;
   double seconds = RunClosedLoop(
       clients, ops,
-      [stub](int, std::function<void(bool)> done) {
+      [&stubs](int i, std::function<void(bool)> done) {
+        v1::EventStore::Stub* stub = stubs[i % stubs.size()].get();
         StartUnary<v1::GetHeadResponse>(
             v1::GetHeadRequest(),
             [stub](auto... args) { stub->async()->GetHead(args...); },
@@ -279,8 +286,8 @@ void Proofs(v1::EventStore::Stub* stub, v1::Audit::Stub* audit,
          seconds, &samples);
 }
 
-void AppendUnary(v1::EventStore::Stub* stub, const std::string& name,
-                 int clients, int ops, int events_per_append) {
+void AppendUnary(const Stubs& stubs, const std::string& name, int clients,
+                 int ops, int events_per_append) {
   Samples samples;
   const v1::AppendRequest prototype = MakeAppend("", events_per_append);
   double seconds = RunClosedLoop(
@@ -288,6 +295,7 @@ void AppendUnary(v1::EventStore::Stub* stub, const std::string& name,
       [&](int i, std::function<void(bool)> done) {
         v1::AppendRequest request = prototype;
         request.set_stream(absl::StrCat("loadgen/", name, "/", i % clients));
+        v1::EventStore::Stub* stub = stubs[i % stubs.size()].get();
         StartUnary<v1::AppendResponse>(
             std::move(request),
             [stub](auto... args) { stub->async()->Append(args...); },
@@ -607,19 +615,26 @@ int Main() {
   auto stub = v1::EventStore::NewStub(channel);
   auto audit = v1::Audit::NewStub(channel);
   auto inquiry = v1::Inquiry::NewStub(channel);
+  Stubs stubs;
+  stubs.push_back(v1::EventStore::NewStub(channel));
+  for (int c = 1; c < absl::GetFlag(FLAGS_channels); ++c) {
+    grpc::ChannelArguments own = args;
+    own.SetInt("missionlog.loadgen.channel", c);  // a connection of its own
+    stubs.push_back(v1::EventStore::NewStub(
+        grpc::CreateCustomChannel(server, Credentials(), own)));
+  }
   for (absl::string_view workload :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (absl::StartsWith(workload, "query_")) {
       InquiryWorkload(workload, inquiry.get());
     } else if (workload == "noop") {
-      Noop(stub.get());
+      Noop(stubs);
     } else if (workload == "append_single") {
-      AppendUnary(stub.get(), "append_single", absl::GetFlag(FLAGS_clients),
+      AppendUnary(stubs, "append_single", absl::GetFlag(FLAGS_clients),
                   absl::GetFlag(FLAGS_ops), 1);
     } else if (workload == "append_batch") {
       int batch = absl::GetFlag(FLAGS_batch);
-      AppendUnary(stub.get(), "append_batch",
-                  absl::GetFlag(FLAGS_batch_clients),
+      AppendUnary(stubs, "append_batch", absl::GetFlag(FLAGS_batch_clients),
                   absl::GetFlag(FLAGS_batch_events) / batch, batch);
     } else if (workload == "append_stream") {
       AppendStream(stub.get(), /*noop=*/false);
