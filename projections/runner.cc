@@ -29,6 +29,10 @@ bool ProjectionRunner::ShouldWake() const {
   return woken_ || stopping_ || rebuild_requested_;
 }
 
+bool ProjectionRunner::Urgent() const {
+  return waiters_ > 0 || stopping_ || rebuild_requested_;
+}
+
 bool ProjectionRunner::Target::Reached(Target* target) {
   // Called by the mutex with mu_ held.
   ProjectionRunner* r = target->runner;
@@ -117,6 +121,11 @@ void ProjectionRunner::Run() {
     // The timeout bounds a wait whose callback the closing store dropped.
     mu_.AwaitWithTimeout(absl::Condition(this, &ProjectionRunner::ShouldWake),
                          absl::Seconds(1));
+    // Let the bus commit more before folding, unless someone waits.
+    if (woken_) {
+      mu_.AwaitWithTimeout(absl::Condition(this, &ProjectionRunner::Urgent),
+                           kFollowInterval);
+    }
   }
 }
 
@@ -205,7 +214,9 @@ absl::StatusOr<uint64_t> ProjectionRunner::Readable() {
 absl::Status ProjectionRunner::WaitFor(uint64_t position, absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   Target target{this, position};
+  ++waiters_;
   mu_.AwaitWithDeadline(absl::Condition(&Target::Reached, &target), deadline);
+  --waiters_;
   if (!failure_.ok()) return failure_;
   if (stopping_) return absl::UnavailableError("the server is stopping");
   if (position_ < position || rebuilding_ || rebuild_requested_) {

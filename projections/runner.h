@@ -43,6 +43,11 @@ class ProjectionRunner {
   // Events read per batch (and committed per write).
   static constexpr size_t kBatch = 16384;
   static constexpr uint64_t kMaxUnstored = 4 * kBatch;
+  // Once live, a runner folds what the bus committed at most this long
+  // after it was committed, or at once for a WaitFor: one step per
+  // interval instead of one per commit group (seven runners woken by every
+  // WAL sync cost the sync thread and the appends their CPU).
+  static constexpr absl::Duration kFollowInterval = absl::Milliseconds(10);
 
   // Starts the thread. `store` must outlive the runner.
   ProjectionRunner(EventStore* store, std::unique_ptr<Projection> projection);
@@ -71,6 +76,7 @@ class ProjectionRunner {
  private:
   void Run();
   bool ShouldWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Urgent() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   struct Target {
     ProjectionRunner* runner;
     uint64_t position;
@@ -94,6 +100,7 @@ class ProjectionRunner {
   bool rebuild_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool rebuilding_ ABSL_GUARDED_BY(mu_) = false;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;  // the bus passed position_
+  int waiters_ ABSL_GUARDED_BY(mu_) = 0;     // in WaitFor
   bool live_ ABSL_GUARDED_BY(mu_) = false;   // reached the head once
   double rate_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);

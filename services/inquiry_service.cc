@@ -70,11 +70,19 @@ grpc::ServerUnaryReactor* InquiryService::Query(
     // An answer as of a position needs the events before it applied.
     const uint64_t wait_for =
         std::max(options.min_position(), options.as_of_position());
+    // Otherwise it covers every event committed before the query began
+    // (live runners fold the bus's commits a few milliseconds late).
+    const uint64_t head = store_->GetHead().next_position;
     uint64_t position = UINT64_MAX;
     for (const std::string& name : names) {
       if (!status.ok()) break;
       ProjectionRunner* runner = projections_->Find(name);
-      if (wait_for > 0) status = runner->WaitFor(wait_for, deadline);
+      if (wait_for > 0) {
+        status = runner->WaitFor(wait_for, deadline);
+      } else if (absl::StatusOr<uint64_t> at = runner->Readable();
+                 at.ok() && *at < head) {
+        status = runner->WaitFor(head, deadline);
+      }
       if (!status.ok()) break;
       absl::StatusOr<uint64_t> readable = runner->Readable();
       status = readable.status();
