@@ -29,6 +29,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -49,6 +50,9 @@ ABSL_FLAG(int, batch_threads, 8, "Appender threads for append_batch.");
 ABSL_FLAG(int, batch, 100, "Events per append in append_batch.");
 ABSL_FLAG(int, batch_events, 1000000, "Events written by append_batch.");
 ABSL_FLAG(int, payload_bytes, 300, "Payload size of each event.");
+ABSL_FLAG(bool, client_ids, false,
+          "Appenders supply random (v4) event ids, as systems that retry "
+          "safely do; otherwise the store generates time-ordered v7 ids.");
 ABSL_FLAG(int, read_limit, 1000, "Events per read call.");
 ABSL_FLAG(bool, verify_reads, true, "Check leaf hashes and digests on read.");
 ABSL_FLAG(bool, merkle_tree, true,
@@ -107,8 +111,19 @@ std::string StreamName(const std::string& workload, int thread) {
 }
 
 // An append of `events` events to `stream`, ids left to the store.
+// A random version 4 UUID in canonical text.
+std::string RandomUuid() {
+  thread_local absl::BitGen gen;
+  const uint64_t high = absl::Uniform<uint64_t>(gen);
+  const uint64_t low = absl::Uniform<uint64_t>(gen);
+  return absl::StrFormat(
+      "%08x-%04x-4%03x-%04x-%012x", high >> 32, (high >> 16) & 0xffff,
+      high & 0xfff, 0x8000 | ((low >> 48) & 0x3fff), low & 0xffffffffffffULL);
+}
+
 AppendRequest BenchAppend(const std::string& stream, int events,
                           const std::string& payload) {
+  static const bool client_ids = absl::GetFlag(FLAGS_client_ids);
   AppendRequest request;
   request.stream = stream;
   request.recorded_by = "bench";
@@ -118,6 +133,7 @@ AppendRequest BenchAppend(const std::string& stream, int events,
     event.source = "urn:missionlog:bench";
     event.content_type = "application/octet-stream";
     event.payload = payload;
+    if (client_ids) event.id = RandomUuid();
     request.events.push_back(std::move(event));
   }
   return request;
