@@ -6,7 +6,7 @@ JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
 .PHONY: all deps configure build run test demo lint format bench bench-engine \
-  bench-projections bench-tls fuzz clean
+  bench-projections bench-tls bench-grpc fuzz clean
 
 all: build
 
@@ -42,6 +42,11 @@ bench: build
 # certificate, then bearer token) and an access policy; the ratio of each.
 bench-tls: build
 	BUILD_DIR=$(BUILD_DIR) bench/tls_bench.sh
+
+# What a unary call costs here before Missionlog does anything: GetHead on an
+# empty gRPC server and on missionlogd, with two different clients.
+bench-grpc: build
+	BUILD_DIR=$(BUILD_DIR) bench/grpc_ceiling.sh
 
 # The engine alone, on a scratch store (wiped first).
 bench-engine: build
