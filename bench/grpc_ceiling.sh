@@ -20,31 +20,11 @@ if ! command -v h2load >/dev/null; then
     --no-install-recommends nghttp2-client >/dev/null
 fi
 
-scratch=$(mktemp -d /tmp/missionlog-grpc-bench-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+# shellcheck source=bench/servers.sh
+source "$(dirname "$0")/servers.sh"
 
-declare -A address
-start() {  # name, command...
-  local name=$1
-  shift
-  "$@" >"$scratch/$name.out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$scratch/$name.out" && break
-    sleep 0.1
-  done
-  address[$name]=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' \
-    "$scratch/$name.out" | head -1)
-  [ -n "${address[$name]}" ] || { cat "$scratch/$name.out"; exit 1; }
-}
-start empty "$build/bench/empty_server" --listen=127.0.0.1:0
-start missionlogd "$build/services/missionlogd" --listen=127.0.0.1:0 \
+start_server empty "$build/bench/empty_server" --listen=127.0.0.1:0
+start_server missionlogd "$build/services/missionlogd" --listen=127.0.0.1:0 \
   --data_dir="$scratch/data"
 
 # An empty GetHeadRequest as a gRPC message: no compression, length 0.

@@ -11,14 +11,8 @@ build=${BUILD_DIR:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 workloads=${WORKLOADS:-noop,append_single,append_stream,append_batch}
 rounds=${ROUNDS:-2}
-scratch=$(mktemp -d /tmp/missionlog-tls-bench-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+# shellcheck source=bench/servers.sh
+source "$here/bench/servers.sh"
 
 tls="$scratch/tls"
 "$here/deploy/make-certs.sh" "$tls" localhost loadgen >/dev/null
@@ -35,20 +29,12 @@ secure=(--tls_cert="$tls/server.pem" --tls_key="$tls/server.key"
   --tls_client_ca="$tls/ca.pem" --policy="$scratch/policy.textproto"
   --tokens="$scratch/tokens")
 
-declare -A address client
+declare -A client
 start() {  # mode, server flags...
   local mode=$1
   shift
-  local out="$scratch/$mode.out"
-  "$build/services/missionlogd" --listen=127.0.0.1:0 \
-    --data_dir="$scratch/data-$mode" "$@" >"$out" &
-  pids+=($!)
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$out" && break
-    sleep 0.1
-  done
-  address[$mode]=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$out" | head -1)
-  [ -n "${address[$mode]}" ] || { echo "missionlogd did not start:"; cat "$out"; exit 1; }
+  start_server "$mode" "$build/services/missionlogd" --listen=127.0.0.1:0 \
+    --data_dir="$scratch/data-$mode" "$@"
 }
 start plaintext
 start cert "${secure[@]}"
