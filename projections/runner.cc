@@ -182,7 +182,11 @@ RunnerStatus ProjectionRunner::Status() {
     status.error = failure_.ToString();
   } else if (rebuilding_ || rebuild_requested_) {
     status.state = "rebuilding";
-  } else if (status.position < status.head || !live_) {
+  } else if (!live_) {
+    // Not yet at the head since it opened: replaying what it missed. Once
+    // there it is live, following the bus up to kFollowInterval behind
+    // (the lag says by how much), so under steady appends it does not
+    // flicker between the two.
     status.state = "catching_up";
   } else {
     status.state = "live";

@@ -614,6 +614,25 @@ TEST_F(ProjectionsTest, EventsAProjectionIgnoresAdvanceItWithoutAWrite) {
   EXPECT_EQ(Digest(kAppointmentsProjection), before);
 }
 
+// Once at the head a projection reports itself live while it follows new
+// appends (its lag says how far behind it is), rather than flickering back
+// to catching_up after every commit.
+TEST_F(ProjectionsTest, ALiveProjectionStaysLiveWhileItFollowsAppends) {
+  Person("truss", "Liz Truss");
+  CatchUp();
+  for (int i = 0; i < 20; ++i) Person(absl::StrCat("p", i), "Someone");
+  const RunnerStatus following =
+      projections_->Find(kAppointmentsProjection)->Status();
+  EXPECT_EQ(following.state, "live");
+  EXPECT_EQ(following.head, store_->GetHead().next_position);
+  EXPECT_LE(following.position, following.head);
+  CatchUp();
+  const RunnerStatus caught_up =
+      projections_->Find(kAppointmentsProjection)->Status();
+  EXPECT_EQ(caught_up.state, "live");
+  EXPECT_EQ(caught_up.position, caught_up.head);
+}
+
 TEST_F(ProjectionsTest, StateOfAnotherLayoutVersionIsRebuiltAtStart) {
   Person("truss", "Liz Truss");
   Post("pm", "Prime Minister", "PM");
