@@ -453,9 +453,9 @@ class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
     if (!ok) return;  // the call is ending; OnDone follows
     const int64_t now = NowNanos();
     flat_.clear();
-    std::vector<grpc::Slice> slices;
-    message_.Dump(&slices).IgnoreError();
-    for (const grpc::Slice& slice : slices) {
+    slices_.clear();
+    message_.Dump(&slices_).IgnoreError();
+    for (const grpc::Slice& slice : slices_) {
       flat_.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
     }
     // SubscribeResponse: events (1) is an EventBatch of RecordedEvents (1),
@@ -497,8 +497,9 @@ class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
   grpc::ClientContext context_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer message_;
-  std::string flat_;               // message_'s bytes in one piece
-  std::vector<double> latencies_;  // touched by one callback at a time
+  std::vector<grpc::Slice> slices_;  // message_'s, reused
+  std::string flat_;                 // message_'s bytes in one piece
+  std::vector<double> latencies_;    // touched by one callback at a time
   absl::Mutex mu_;
   bool done_ = false;
 };
@@ -630,11 +631,12 @@ int Main() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(server, Credentials(), args);
-  auto stub = v1::EventStore::NewStub(channel);
   auto audit = v1::Audit::NewStub(channel);
   auto inquiry = v1::Inquiry::NewStub(channel);
+  // One stub per connection; the first serves the other workloads too.
   Stubs stubs;
   stubs.push_back(v1::EventStore::NewStub(channel));
+  v1::EventStore::Stub* const stub = stubs.front().get();
   for (int c = 1; c < absl::GetFlag(FLAGS_channels); ++c) {
     grpc::ChannelArguments own = args;
     own.SetInt("missionlog.loadgen.channel", c);  // a connection of its own
@@ -655,15 +657,15 @@ int Main() {
       AppendUnary(stubs, "append_batch", absl::GetFlag(FLAGS_batch_clients),
                   absl::GetFlag(FLAGS_batch_events) / batch, batch);
     } else if (workload == "append_stream") {
-      AppendStream(stub.get(), /*noop=*/false);
+      AppendStream(stub, /*noop=*/false);
     } else if (workload == "noop_stream") {
-      AppendStream(stub.get(), /*noop=*/true);
+      AppendStream(stub, /*noop=*/true);
     } else if (workload == "read_all") {
-      ReadAll(stub.get());
+      ReadAll(stub);
     } else if (workload == "inclusion_proof") {
-      Proofs(stub.get(), audit.get(), /*consistency=*/false);
+      Proofs(stub, audit.get(), /*consistency=*/false);
     } else if (workload == "consistency_proof") {
-      Proofs(stub.get(), audit.get(), /*consistency=*/true);
+      Proofs(stub, audit.get(), /*consistency=*/true);
     } else if (workload == "subscribe_fanout") {
       SubscribeFanout(server);
     } else {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "eventstore/status_util.h"
 
 namespace missionlog {
 
@@ -70,19 +71,14 @@ void ProjectionRunner::Run() {
     if (*opened == 0) rebuilding_ = true;  // answers wait for the replay
   }
   while (true) {
+    bool stop = false;
+    uint64_t unstored = 0;  // a position to store before stopping
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) {
-        // Store how far the projection got, so a restart does not rescan.
-        if (position_ > stored_position_ && !rebuilding_) {
-          State state(store_, name());
-          state.Put(kVersionKey, version);
-          store_->CommitProjection(name(), state.TakeChanges(), position_)
-              .IgnoreError();  // at worst the restart rescans
-        }
-        return;
-      }
-      if (rebuild_requested_) {
+        stop = true;
+        if (position_ > stored_position_ && !rebuilding_) unstored = position_;
+      } else if (rebuild_requested_) {
         rebuild_requested_ = false;
         absl::Status reset = store_->ResetProjection(name());
         if (!reset.ok()) {
@@ -94,6 +90,14 @@ void ProjectionRunner::Run() {
         rebuilding_ = true;
         live_ = false;
       }
+    }
+    if (stop) {
+      // Store how far the projection got, so a restart does not rescan.
+      if (unstored > 0) {
+        State state(store_, name());
+        Store(&state, unstored).IgnoreError();  // at worst it rescans
+      }
+      return;
     }
     absl::StatusOr<bool> read = Step();
     if (!read.ok()) {
@@ -158,17 +162,22 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   // The first batch stores the layout version whatever it changed.
   if (!state.empty() || stored_position_ == 0 ||
       read->next_position - stored_position_ >= kMaxUnstored) {
-    state.Put(kVersionKey, std::to_string(projection_->version()));
-    absl::Status committed = store_->CommitProjection(
-        name(), state.TakeChanges(), read->next_position);
-    if (!committed.ok()) return committed;
-    stored_position_ = read->next_position;
+    absl::Status stored = Store(&state, read->next_position);
+    if (!stored.ok()) return stored;
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   absl::MutexLock lock(&mu_);
   position_ = read->next_position;
   rate_ = seconds > 0 ? (read->next_position - from) / seconds : 0;
   return true;
+}
+
+absl::Status ProjectionRunner::Store(State* state, uint64_t position) {
+  state->Put(kVersionKey, std::to_string(projection_->version()));
+  RETURN_IF_ERROR(
+      store_->CommitProjection(name(), state->TakeChanges(), position));
+  stored_position_ = position;
+  return absl::OkStatus();
 }
 
 RunnerStatus ProjectionRunner::Status() {

@@ -84,6 +84,8 @@ class ProjectionRunner {
   };
   // One batch; false when there was nothing to read.
   absl::StatusOr<bool> Step();
+  // Writes `state`'s changes, the layout version and `position` at once.
+  absl::Status Store(State* state, uint64_t position);
 
   EventStore* const store_;
   const std::unique_ptr<Projection> projection_;
