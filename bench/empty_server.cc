@@ -1,23 +1,199 @@
-// The ceiling of gRPC itself on this machine: a callback-API server whose
-// GetHead does no work at all (no store, no access control, no other
-// services), with the same gRPC build and settings as missionlogd. `make
-// bench-grpc` drives it and missionlogd with the same clients, so
-// missionlogd's `noop` can be told apart from what gRPC costs anyway.
+// The ceiling of gRPC itself on this machine: a callback-API server with
+// the same gRPC build and settings as missionlogd but no store, no access
+// control and no other services. `make bench-grpc` drives it and
+// missionlogd with the same clients, so what missionlogd adds can be told
+// apart from what gRPC and the kernel cost anyway:
+//   GetHead    does no work at all (the `noop` workload);
+//   Read       streams --read_events canned events, --batch_events to a
+//              message, one pre-encoded message sent again and again (the
+//              `read_all` workload: transport and client only);
+//   Append     stores nothing: it turns the request's events into one
+//              EventBatch, encoded once, queues it to every subscriber and
+//              answers at once;
+//   Subscribe  says caught_up, then sends what Append queued (the
+//              `subscribe_fanout` workload without a store or a disk).
+// The canned events have the size and fields of the load generator's as
+// missionlogd returns them (300-byte data, header, hashes, timestamps).
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to listen on.");
+ABSL_FLAG(int64_t, read_events, 1000000, "Events one Read streams.");
+ABSL_FLAG(int, batch_events, 1000, "Events per Read message.");
 
 namespace missionlog {
 namespace {
 
-class EmptyEventStore : public v1::EventStore::CallbackService {
+// An event as missionlogd records one of the load generator's: `data` as
+// sent, the rest of the sizes it has there.
+void FillEvent(uint64_t position, const std::string& data,
+               v1::RecordedEvent* event) {
+  event->set_position(position);
+  event->set_subject("loadgen/batch/12");
+  event->set_stream_version(position);
+  event->set_id("01932c4e-8b7a-7c3d-9f21-4a5b6c7d8e9f");
+  event->set_type("bench.event.v1");
+  event->set_source("urn:missionlog:loadgen");
+  event->mutable_time()->set_seconds(1764000000);
+  event->mutable_time()->set_nanos(123456000);
+  event->mutable_recorded_time()->set_seconds(1764000000);
+  event->mutable_recorded_time()->set_nanos(123456000);
+  event->set_recorded_by("anonymous");
+  event->set_datacontenttype("application/octet-stream");
+  event->set_data_sha256(std::string(32, 's'));
+  event->set_leaf_hash(std::string(32, 'l'));
+  // The stored header: fixed fields (position, version, times, flags, id,
+  // data size, data digest) and the length-prefixed strings.
+  event->set_header(std::string(87 + 17 + 15 + 23 + 10 + 1 + 1 + 25, 'h'));
+  event->set_data(data);
+}
+
+grpc::ByteBuffer Serialize(const google::protobuf::Message& message) {
+  grpc::ByteBuffer buffer;
+  bool own = false;
+  grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(
+      message, &buffer, &own)
+      .IgnoreError();
+  return buffer;
+}
+
+// One Read: the same encoded batch until --read_events are sent.
+class CannedRead : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  CannedRead(const grpc::ByteBuffer* batch, const grpc::ByteBuffer* last,
+             int64_t batches)
+      : batch_(batch), last_(last), left_(batches) {
+    Next();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::CANCELLED);
+    } else if (left_ < 0) {
+      Finish(grpc::Status::OK);
+    } else {
+      Next();
+    }
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Next() { StartWrite(left_-- > 0 ? batch_ : last_); }
+
+  const grpc::ByteBuffer* const batch_;
+  const grpc::ByteBuffer* const last_;  // done, end
+  int64_t left_;
+};
+
+class Subscriber;
+
+// The subscribers Append sends to.
+class Fanout {
+ public:
+  void Add(Subscriber* subscriber) {
+    absl::MutexLock lock(&mu_);
+    subscribers_.insert(subscriber);
+  }
+  void Remove(Subscriber* subscriber) {
+    absl::MutexLock lock(&mu_);
+    subscribers_.erase(subscriber);
+  }
+  void Send(const grpc::ByteBuffer& message);
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+};
+
+// One Subscribe: caught_up, then every batch Append queues, one write at a
+// time.
+class Subscriber : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit Subscriber(Fanout* fanout) : fanout_(fanout) {
+    v1::SubscribeResponse caught_up;
+    caught_up.mutable_caught_up();
+    fanout_->Add(this);
+    Queue(Serialize(caught_up));
+  }
+  // Unbounded: a bench server, driven by subscribers that keep up.
+  void Queue(const grpc::ByteBuffer& message) {
+    absl::MutexLock lock(&mu_);
+    if (ending_) return;
+    queued_.push_back(message);
+    if (!writing_) StartNext();
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    queued_.pop_front();
+    if (!ok || ending_) {
+      End();
+    } else if (!queued_.empty()) {
+      StartNext();
+    }
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    ending_ = true;
+    if (!writing_) End();
+  }
+  void OnDone() override {
+    fanout_->Remove(this);
+    delete this;
+  }
+
+ private:
+  void StartNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = true;
+    StartWrite(&queued_.front());
+  }
+  void End() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(grpc::Status::CANCELLED);
+  }
+
+  Fanout* const fanout_;
+  absl::Mutex mu_;
+  std::deque<grpc::ByteBuffer> queued_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+void Fanout::Send(const grpc::ByteBuffer& message) {
+  absl::MutexLock lock(&mu_);
+  for (Subscriber* subscriber : subscribers_) subscriber->Queue(message);
+}
+
+class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
+                            v1::EventStore::WithRawCallbackMethod_Subscribe<
+                                v1::EventStore::CallbackService>> {
+ public:
+  EmptyEventStore() {
+    v1::ReadResponse batch;
+    const std::string data(300, 'x');
+    for (int i = 0; i < absl::GetFlag(FLAGS_batch_events); ++i) {
+      FillEvent(static_cast<uint64_t>(i), data, batch.add_events());
+    }
+    batch_ = Serialize(batch);
+    v1::ReadResponse last;
+    last.set_done(true);
+    last.set_end(true);
+    last_ = Serialize(last);
+  }
+
   grpc::ServerUnaryReactor* GetHead(
       grpc::CallbackServerContext* context,
       const v1::GetHeadRequest* /*request*/,
@@ -26,6 +202,40 @@ class EmptyEventStore : public v1::EventStore::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Read(
+      grpc::CallbackServerContext* /*context*/,
+      const grpc::ByteBuffer* /*request*/) override {
+    const int64_t batches =
+        absl::GetFlag(FLAGS_read_events) / absl::GetFlag(FLAGS_batch_events);
+    return new CannedRead(&batch_, &last_, batches);
+  }
+
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* /*response*/) override {
+    v1::SubscribeResponse message;
+    for (const v1::EventData& event : request->events()) {
+      FillEvent(next_position_++, event.data(),
+                message.mutable_events()->add_events());
+    }
+    fanout_.Send(Serialize(message));
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
+      grpc::CallbackServerContext* /*context*/,
+      const grpc::ByteBuffer* /*request*/) override {
+    return new Subscriber(&fanout_);
+  }
+
+ private:
+  grpc::ByteBuffer batch_;
+  grpc::ByteBuffer last_;
+  std::atomic<uint64_t> next_position_{0};
+  Fanout fanout_;
 };
 
 int Main() {

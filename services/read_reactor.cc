@@ -50,36 +50,95 @@ void ReadReactor::Start() {
                           "source: name a stream or the whole log (all)"));
       return;
   }
-  ScheduleFetch();
-}
-
-void ReadReactor::ScheduleFetch() {
-  if (!workers_->Schedule([this] { Fetch(); })) {
-    Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        "the server's read queue is full; retry later"));
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    fetching_ = true;
+    next.fetch = true;
   }
+  Carry(std::move(next));
 }
 
 void ReadReactor::Fetch() {
-  if (cancelled_) {
-    Finish(grpc::Status::CANCELLED);
-    return;
+  absl::Status status = absl::CancelledError();
+  if (!cancelled_) {
+    bytes_.clear();
+    status = request_.source_case() == v1::ReadRequest::kAll ? FetchAll()
+                                                             : FetchStream();
   }
-  bytes_.clear();
-  absl::Status status = request_.source_case() == v1::ReadRequest::kAll
-                            ? FetchAll()
-                            : FetchStream();
-  if (!status.ok()) {
-    Finish(ToGrpcStatus(status));
-    return;
+  grpc::ByteBuffer message;
+  if (status.ok()) {
+    if (done_) {
+      AppendVarintField(2, 1, &bytes_);  // done
+      if (next_ != 0) AppendVarintField(3, next_, &bytes_);
+      if (end_) AppendVarintField(4, 1, &bytes_);
+    }
+    // A copy: bytes_ keeps its warm buffer for the next batch (handing it
+    // over and growing a new one each time was slower).
+    message = ToByteBuffer(bytes_);
   }
-  if (done_) {
-    AppendVarintField(2, 1, &bytes_);  // done
-    if (next_ != 0) AppendVarintField(3, next_, &bytes_);
-    if (end_) AppendVarintField(4, 1, &bytes_);
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    fetching_ = false;
+    if (end_status_) {
+      // A write failed meanwhile: the batch has nowhere to go.
+    } else if (!status.ok()) {
+      EndWith(status.code() == absl::StatusCode::kCancelled
+                  ? grpc::Status::CANCELLED
+                  : ToGrpcStatus(status));
+    } else {
+      const int slot = writing_ == 0 ? 1 : 0;
+      messages_[slot] = std::move(message);
+      if (writing_ == -1) {
+        StartWriting(slot, done_, &next);
+      } else {
+        ready_ = slot;
+        ready_last_ = done_;
+      }
+    }
+    FinishIfIdle(&next);
   }
-  response_ = ToByteBuffer(bytes_);
-  StartWrite(&response_);
+  Carry(std::move(next));
+}
+
+void ReadReactor::EndWith(grpc::Status status) {
+  if (!end_status_) end_status_ = std::move(status);
+}
+
+void ReadReactor::StartWriting(int slot, bool last, Next* next) {
+  writing_ = slot;
+  writing_last_ = last;
+  next->write = &messages_[slot];
+  if (!last) {
+    fetching_ = true;
+    next->fetch = true;
+  }
+}
+
+void ReadReactor::FinishIfIdle(Next* next) {
+  if (end_status_ && writing_ == -1 && !fetching_ && !finished_) {
+    finished_ = true;
+    next->finish = *end_status_;
+  }
+}
+
+void ReadReactor::Carry(Next next) {
+  // Nothing here touches the reactor after a StartWrite unless a fetch is
+  // still due (fetching_ keeps the call from finishing until it has run).
+  if (next.write != nullptr) StartWrite(next.write);
+  if (next.fetch && !workers_->Schedule([this] { Fetch(); })) {
+    Next after;
+    {
+      absl::MutexLock lock(&mu_);
+      fetching_ = false;
+      EndWith(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "the server's read queue is full; retry later"));
+      FinishIfIdle(&after);
+    }
+    Carry(std::move(after));
+  }
+  if (next.finish) Finish(*next.finish);
 }
 
 absl::Status ReadReactor::FetchAll() {
@@ -150,13 +209,23 @@ void ReadReactor::AppendEvent(const RecordedEvent& event) {
 }
 
 void ReadReactor::OnWriteDone(bool ok) {
-  if (!ok) {
-    Finish(grpc::Status::CANCELLED);
-  } else if (done_) {
-    Finish(grpc::Status::OK);
-  } else {
-    ScheduleFetch();
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = -1;
+    if (!ok) {
+      ready_ = -1;
+      EndWith(grpc::Status::CANCELLED);
+    } else if (writing_last_) {
+      EndWith(grpc::Status::OK);
+    } else if (ready_ != -1) {
+      const int slot = ready_;
+      ready_ = -1;
+      StartWriting(slot, ready_last_, &next);
+    }
+    FinishIfIdle(&next);
   }
+  Carry(std::move(next));
 }
 
 }  // namespace missionlog

@@ -502,6 +502,74 @@ TEST_F(ServerTest, StalledSubscriberDoesNotGrowServerMemoryWithTheBacklog) {
   reader->Finish().ok();
 }
 
+// Reads fetch the next message while the previous one is being sent
+// (read_reactor.cc): across many messages every event still arrives once,
+// in order; a read cancelled mid-way ends CANCELLED and leaves the server
+// serving; a reader that stops reading holds the server to two messages.
+TEST_F(ServerTest, ReadsOfManyMessagesAreCompleteInOrderAndCancellable) {
+  constexpr int kEvents = 20000;  // ~40 MiB, 20 messages of 1,000
+  AppendBacklog(client_.get(), kEvents);
+  const long baseline_peak = server_->PeakResidentKib();
+  ASSERT_GT(baseline_peak, 0);
+  auto stub = v1::EventStore::NewStub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  v1::ReadRequest request;
+  request.mutable_all();
+
+  {
+    // Stops reading after the first message, then reads the rest.
+    grpc::ClientContext context;
+    auto reader = stub->Read(&context, request);
+    v1::ReadResponse message;
+    ASSERT_TRUE(reader->Read(&message));
+    uint64_t next = 0, messages = 1;
+    for (const auto& event : message.events())
+      ASSERT_EQ(event.position(), next++);
+    // Everything the stalled read would hold if it ran ahead: the log.
+    v1::ReadRequest other = request;
+    grpc::ClientContext other_context;
+    auto other_reader = stub->Read(&other_context, other);
+    v1::ReadResponse ignored;
+    ASSERT_TRUE(other_reader->Read(&ignored));
+    other_context.TryCancel();
+    EXPECT_EQ(other_reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+    const long stalled_peak = server_->PeakResidentKib();
+    EXPECT_LT(stalled_peak - baseline_peak, 16 * 1024)
+        << "baseline " << baseline_peak << " KiB, stalled " << stalled_peak
+        << " KiB";
+
+    bool done = message.done();
+    while (!done && reader->Read(&message)) {
+      ++messages;
+      for (const auto& event : message.events()) {
+        ASSERT_EQ(event.position(), next++);
+      }
+      done = message.done();
+    }
+    EXPECT_TRUE(done);
+    EXPECT_TRUE(message.end());
+    EXPECT_EQ(next, static_cast<uint64_t>(kEvents));
+    EXPECT_GE(messages, 20u);
+    EXPECT_FALSE(reader->Read(&message));
+    EXPECT_TRUE(reader->Finish().ok());
+  }
+
+  // A limited read from the middle: exactly its events.
+  request.mutable_all()->set_from_position(1234);
+  request.set_limit(5000);
+  grpc::ClientContext context;
+  auto reader = stub->Read(&context, request);
+  v1::ReadResponse message;
+  uint64_t next = 1234;
+  while (reader->Read(&message)) {
+    for (const auto& event : message.events())
+      ASSERT_EQ(event.position(), next++);
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(next, 1234u + 5000u);
+  EXPECT_EQ(Head(), static_cast<uint64_t>(kEvents));
+}
+
 TEST_F(ServerTest, AcknowledgedAppendsSurviveKill9OfTheServer) {
   std::mutex mu;
   std::map<std::string, uint64_t> acked;  // first event id -> position
