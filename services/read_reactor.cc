@@ -199,13 +199,12 @@ void ReadReactor::AppendEvents(const std::vector<RecordedEvent>& events) {
 }
 
 void ReadReactor::AppendEvent(const RecordedEvent& event) {
-  event_bytes_.clear();
+  // ReadResponse.events
   if (leaves_only_) {
-    AppendLogEntry(event, &event_bytes_);
+    AppendLogEntryField(1, event, &bytes_);
   } else {
-    AppendRecordedEvent(event, &event_bytes_);
+    AppendRecordedEventField(1, event, &bytes_);
   }
-  AppendLengthDelimited(1, event_bytes_, &bytes_);  // ReadResponse.events
 }
 
 void ReadReactor::OnWriteDone(bool ok) {

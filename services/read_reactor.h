@@ -70,8 +70,7 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const bool leaves_only_ = false;
 
   // The fetch's own state: one fetch runs at a time.
-  std::string bytes_;  // the response being built
-  std::string event_bytes_;
+  std::string bytes_;       // the response being built
   uint64_t next_ = 0;       // position ($all) or version (stream)
   uint64_t remaining_ = 0;  // events still allowed by the limit
   bool done_ = false;       // the batch just built is the last message

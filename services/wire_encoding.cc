@@ -1,5 +1,7 @@
 #include "services/wire_encoding.h"
 
+#include <cstring>
+#include <optional>
 #include <vector>
 
 namespace missionlog {
@@ -39,44 +41,8 @@ void PutVarint(uint64_t value, std::string* out) {
   out->append(buffer, size);
 }
 
-// The canonical 36-character text of a 16-byte UUID, without allocating.
-void PutUuidText(int field, absl::string_view id, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  char text[36];
-  size_t size = 0;
-  for (size_t i = 0; i < id.size() && i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text[size++] = '-';
-    text[size++] = kHex[static_cast<uint8_t>(id[i]) >> 4];
-    text[size++] = kHex[static_cast<uint8_t>(id[i]) & 0x0f];
-  }
-  AppendLengthDelimited(field, absl::string_view(text, size), out);
-}
-
 void PutTag(int field, int wire_type, std::string* out) {
   PutVarint(static_cast<uint64_t>(field) << 3 | wire_type, out);
-}
-
-// proto3 omits fields holding their default value; so must we, to match.
-void PutString(int field, absl::string_view value, std::string* out) {
-  if (!value.empty()) AppendLengthDelimited(field, value, out);
-}
-
-void PutUint64(int field, uint64_t value, std::string* out) {
-  if (value != 0) AppendVarintField(field, value, out);
-}
-
-// A google.protobuf.Timestamp (seconds = 1, nanos = 2) for µs since epoch.
-void PutTimestamp(int field, int64_t micros, std::string* out) {
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  std::string timestamp;
-  PutUint64(1, static_cast<uint64_t>(seconds), &timestamp);
-  PutUint64(2, static_cast<uint64_t>(rest * 1000), &timestamp);
-  AppendLengthDelimited(field, timestamp, out);
 }
 
 }  // namespace
@@ -132,32 +98,186 @@ size_t LengthDelimitedSize(int field, size_t size) {
          size;
 }
 
-void AppendRecordedEvent(const RecordedEvent& event, std::string* out) {
-  PutUint64(kPosition, event.position(), out);
-  PutString(kSubject, event.stream(), out);
-  PutUint64(kStreamVersion, event.stream_version(), out);
-  PutUuidText(kId, event.id_bytes(), out);
-  PutString(kType, event.type(), out);
-  PutString(kSource, event.source(), out);
-  if (std::optional<int64_t> occurred = event.occurred_at_us()) {
-    PutTimestamp(kTime, *occurred, out);
+namespace {
+
+size_t VarintSize(uint64_t value) {
+  size_t size = 1;
+  for (; value >= 0x80; value >>= 7) ++size;
+  return size;
+}
+
+// A google.protobuf.Timestamp (seconds = 1, nanos = 2) for µs since epoch.
+struct Timestamp {
+  explicit Timestamp(int64_t micros) {
+    int64_t whole = micros / 1000000;
+    int64_t rest = micros % 1000000;
+    if (rest < 0) {
+      rest += 1000000;
+      --whole;
+    }
+    seconds = static_cast<uint64_t>(whole);
+    nanos = static_cast<uint64_t>(rest * 1000);
   }
-  PutTimestamp(kRecordedTime, event.recorded_at_us(), out);
-  PutString(kRecordedBy, event.recorded_by(), out);
-  PutString(kCorrelationId, event.correlation_id(), out);
-  PutString(kCausationId, event.causation_id(), out);
-  PutString(kDataContentType, event.content_type(), out);
-  PutString(kDataSha256, event.payload_sha256(), out);
-  PutString(kLeafHash, event.leaf_hash(), out);
-  PutString(kHeader, event.header(), out);
-  PutString(kData, event.payload(), out);
+  uint64_t seconds;
+  uint64_t nanos;
+};
+
+// The two passes over a message's fields: Measure adds up the encoded
+// size, Write writes the same bytes into room made for them. proto3 omits
+// fields holding their default value; so must these, to match.
+class Measure {
+ public:
+  void Uint64(int field, uint64_t value) {
+    if (value != 0)
+      size_ += VarintSize(Tag(field, kVarint)) + VarintSize(value);
+  }
+  void String(int field, absl::string_view value) {
+    if (!value.empty()) Bytes(field, value.size());
+  }
+  void Uuid(int field) { Bytes(field, 36); }
+  void Time(int field, const Timestamp& time) {
+    Measure inner;
+    inner.Uint64(1, time.seconds);
+    inner.Uint64(2, time.nanos);
+    Bytes(field, inner.size());
+  }
+  size_t size() const { return size_; }
+
+ private:
+  static uint64_t Tag(int field, int type) {
+    return static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(type);
+  }
+  void Bytes(int field, size_t size) {
+    size_ += VarintSize(Tag(field, kLengthDelimited)) + VarintSize(size) + size;
+  }
+  size_t size_ = 0;
+};
+
+class Write {
+ public:
+  explicit Write(char* at) : at_(at) {}
+  void Uint64(int field, uint64_t value) {
+    if (value == 0) return;
+    Varint(static_cast<uint64_t>(field) << 3 | kVarint);
+    Varint(value);
+  }
+  void String(int field, absl::string_view value) {
+    if (value.empty()) return;
+    Header(field, value.size());
+    std::memcpy(at_, value.data(), value.size());
+    at_ += value.size();
+  }
+  // The canonical 36-character text of a 16-byte UUID.
+  void Uuid(int field, absl::string_view id) {
+    static const char kHex[] = "0123456789abcdef";
+    Header(field, 36);
+    for (size_t i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) *at_++ = '-';
+      const uint8_t byte = i < id.size() ? static_cast<uint8_t>(id[i]) : 0;
+      *at_++ = kHex[byte >> 4];
+      *at_++ = kHex[byte & 0x0f];
+    }
+  }
+  void Time(int field, const Timestamp& time) {
+    Measure inner;
+    inner.Uint64(1, time.seconds);
+    inner.Uint64(2, time.nanos);
+    Header(field, inner.size());
+    Uint64(1, time.seconds);
+    Uint64(2, time.nanos);
+  }
+  void Header(int field, size_t size) {
+    Varint(static_cast<uint64_t>(field) << 3 | kLengthDelimited);
+    Varint(size);
+  }
+  char* at() const { return at_; }
+
+ private:
+  void Varint(uint64_t value) {
+    while (value >= 0x80) {
+      *at_++ = static_cast<char>(value | 0x80);
+      value >>= 7;
+    }
+    *at_++ = static_cast<char>(value);
+  }
+  char* at_;
+};
+
+// Measure has no use for the id's bytes: it is always 36 characters.
+void Id(Measure* measure, int field, absl::string_view /*id*/) {
+  measure->Uuid(field);
+}
+void Id(Write* write, int field, absl::string_view id) {
+  write->Uuid(field, id);
+}
+
+template <typename Pass>
+void RecordedEventFields(const RecordedEvent& event, Pass* pass) {
+  pass->Uint64(kPosition, event.position());
+  pass->String(kSubject, event.stream());
+  pass->Uint64(kStreamVersion, event.stream_version());
+  Id(pass, kId, event.id_bytes());
+  pass->String(kType, event.type());
+  pass->String(kSource, event.source());
+  if (std::optional<int64_t> occurred = event.occurred_at_us()) {
+    pass->Time(kTime, Timestamp(*occurred));
+  }
+  pass->Time(kRecordedTime, Timestamp(event.recorded_at_us()));
+  pass->String(kRecordedBy, event.recorded_by());
+  pass->String(kCorrelationId, event.correlation_id());
+  pass->String(kCausationId, event.causation_id());
+  pass->String(kDataContentType, event.content_type());
+  pass->String(kDataSha256, event.payload_sha256());
+  pass->String(kLeafHash, event.leaf_hash());
+  pass->String(kHeader, event.header());
+  pass->String(kData, event.payload());
+}
+
+template <typename Pass>
+void LogEntryFields(const RecordedEvent& event, Pass* pass) {
+  pass->Uint64(kPosition, event.position());
+  pass->String(kLeafHash, event.leaf_hash());
+  pass->String(kHeader, event.header());
+  pass->String(kData, event.payload());
+}
+
+// Measures the message, makes room for it once at the end of `out`, and
+// writes it there: as field `field` of the enclosing message, or bare when
+// `field` is 0.
+template <typename Fields>
+void AppendMessage(int field, const Fields& fields, std::string* out) {
+  Measure measure;
+  fields(&measure);
+  const size_t size = measure.size();
+  const size_t envelope =
+      field == 0 ? 0 : LengthDelimitedSize(field, size) - size;
+  const size_t start = out->size();
+  out->resize(start + envelope + size);
+  Write write(&(*out)[start]);
+  if (field != 0) write.Header(field, size);
+  fields(&write);
+}
+
+}  // namespace
+
+void AppendRecordedEvent(const RecordedEvent& event, std::string* out) {
+  AppendRecordedEventField(0, event, out);
+}
+
+void AppendRecordedEventField(int field, const RecordedEvent& event,
+                              std::string* out) {
+  AppendMessage(
+      field, [&event](auto* pass) { RecordedEventFields(event, pass); }, out);
 }
 
 void AppendLogEntry(const RecordedEvent& event, std::string* out) {
-  PutUint64(kPosition, event.position(), out);
-  PutString(kLeafHash, event.leaf_hash(), out);
-  PutString(kHeader, event.header(), out);
-  PutString(kData, event.payload(), out);
+  AppendLogEntryField(0, event, out);
+}
+
+void AppendLogEntryField(int field, const RecordedEvent& event,
+                         std::string* out) {
+  AppendMessage(
+      field, [&event](auto* pass) { LogEntryFields(event, pass); }, out);
 }
 
 }  // namespace missionlog

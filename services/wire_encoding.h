@@ -24,6 +24,14 @@ void AppendRecordedEvent(const RecordedEvent& event, std::string* out);
 // only its position, leaf hash, header and payload.
 void AppendLogEntry(const RecordedEvent& event, std::string* out);
 
+// The same as field `field` of an enclosing message (e.g. a response's
+// repeated events), in one pass: the size is worked out first, so the event
+// is written straight into `out` instead of being built apart and copied.
+void AppendRecordedEventField(int field, const RecordedEvent& event,
+                              std::string* out);
+void AppendLogEntryField(int field, const RecordedEvent& event,
+                         std::string* out);
+
 // Appends field `field` as a length-delimited value (an embedded message,
 // string or bytes).
 void AppendLengthDelimited(int field, absl::string_view value,

@@ -33,6 +33,8 @@ TEST_F(WireEncodingTest, RecordedEventMatchesGeneratedCode) {
   EventData at_epoch = testing::MakeEvent("t.v1", "x", 4);
   at_epoch.occurred_at_us = 0;  // a present but all-default Timestamp
   events.push_back(at_epoch);
+  // A length that needs a three-byte varint.
+  events.push_back(testing::MakeEvent("t.v1", std::string(20000, 'q'), 5));
   ASSERT_TRUE(Append("w/e/1", ExpectedVersion::Any(), events).ok());
   clock_.Set(0);  // recorded_at stays at the floor, not 0; fine
   ASSERT_TRUE(
@@ -47,6 +49,13 @@ TEST_F(WireEncodingTest, RecordedEventMatchesGeneratedCode) {
     std::string actual;
     AppendRecordedEvent(event, &actual);
     EXPECT_EQ(actual, expected) << "position " << event.position();
+    // As a field of an enclosing message, after what is already there.
+    for (int field : {1, 16, 3000}) {
+      std::string enclosed = "before", wanted = "before";
+      AppendRecordedEventField(field, event, &enclosed);
+      AppendLengthDelimited(field, expected, &wanted);
+      EXPECT_EQ(enclosed, wanted) << "position " << event.position();
+    }
     v1::RecordedEvent parsed;
     ASSERT_TRUE(parsed.ParseFromString(actual));
     EXPECT_EQ(parsed.id(), event.id());
@@ -69,6 +78,10 @@ TEST_F(WireEncodingTest, LogEntryMatchesGeneratedCode) {
     std::string actual;
     AppendLogEntry(event, &actual);
     EXPECT_EQ(actual, expected) << "position " << event.position();
+    std::string enclosed = "before", wanted = "before";
+    AppendLogEntryField(1, event, &enclosed);
+    AppendLengthDelimited(1, expected, &wanted);
+    EXPECT_EQ(enclosed, wanted) << "position " << event.position();
   }
 }
 
