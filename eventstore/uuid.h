@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 
@@ -35,6 +36,10 @@ class Uuid {
   }
 
   bool operator==(const Uuid& other) const { return bytes_ == other.bytes_; }
+  template <typename H>
+  friend H AbslHashValue(H hash, const Uuid& id) {
+    return H::combine(std::move(hash), id.bytes_);
+  }
 
   // The nil UUID (all zero bytes).
   Uuid() = default;

@@ -322,7 +322,7 @@ absl::StatusOr<Writer::Staged> Writer::FindExistingIds(
   for (size_t i = 0; i < append.events.size(); ++i) {
     const PreparedEvent& event = append.events[i];
     absl::string_view id = event.id.bytes();
-    if (group_ids_.contains(id)) return Staged::kDefer;
+    if (group_ids_.contains(event.id)) return Staged::kDefer;
     // A generated v7 id is new by construction; skip the index probe.
     if (event.id_generated) continue;
     keys.emplace_back(id.data(), id.size());
@@ -452,7 +452,7 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
         ->Put(storage_->ids(), rocksdb::Slice(id.data(), id.size()),
               position_slice)
         .PermitUncheckedError();
-    group_ids_.emplace(std::string(id), position);
+    group_ids_.emplace(event.id, position);
     ++version;
   }
   next_versions_[append.stream] = version;

@@ -130,8 +130,10 @@ class Writer {
   // Next version per stream, including staged but unsynced appends. Bounded:
   // cleared between groups when it grows past a limit (disk has the truth).
   absl::flat_hash_map<std::string, uint64_t> next_versions_;
-  // Event ids staged in the current group (not yet in RocksDB).
-  absl::flat_hash_map<std::string, uint64_t> group_ids_;
+  // Event ids staged in the current group (not yet in RocksDB). Keyed by
+  // the 16 bytes themselves: a std::string of 16 is past the small-string
+  // buffer, an allocation per event.
+  absl::flat_hash_map<Uuid, uint64_t> group_ids_;
   std::string scratch_header_;
   std::string scratch_key_;
 

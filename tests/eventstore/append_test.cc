@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "eventstore/event_store.h"
 #include "eventstore/sha256.h"
@@ -206,6 +207,40 @@ TEST_F(AppendTest, AsyncAppendCallsBackOnce) {
   EXPECT_EQ(calls, 1);
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->first_position, 0u);
+}
+
+// Retries queued together land in one commit group: the writer sees an id
+// it has staged but not yet written (group_ids_) and holds the retry for
+// the next group, which finds the id on disk and answers with the original
+// positions. Nothing is written twice.
+TEST_F(AppendTest, RetriesQueuedTogetherGetTheOriginalPositions) {
+  constexpr int kCopies = 40;
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<AppendResult>> results;
+  for (int i = 0; i < kCopies; ++i) {
+    store_->AppendAsync(
+        testing::MakeAppend("s/k/1", ExpectedVersion::Any(),
+                            {MakeEvent("a", "1", 7), MakeEvent("a", "2", 8)}),
+        [&](absl::StatusOr<AppendResult> result) {
+          absl::MutexLock lock(&mu);
+          results.push_back(std::move(result));
+        });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::vector<absl::StatusOr<AppendResult>>* r) {
+          return r->size() == kCopies;
+        },
+        &results));
+  }
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->first_position, 0u);
+    EXPECT_EQ(result->last_position, 1u);
+  }
+  EXPECT_EQ(ReadAll().size(), 2u);
+  EXPECT_EQ(store_->GetHead().next_position, 2u);
 }
 
 }  // namespace
