@@ -2,7 +2,9 @@
 
 #include <cstring>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
+#include "absl/synchronization/mutex.h"
 
 namespace missionlog {
 namespace {
@@ -46,22 +48,49 @@ Uuid Uuid::FromBytes(absl::string_view bytes) {
 }
 
 Uuid Uuid::NewV7(int64_t unix_millis) {
+  // The 74 bits after the version and variant: 12 of rand_a, 62 of rand_b.
+  constexpr uint64_t kLowBits = (uint64_t{1} << 62) - 1;
+  constexpr uint64_t kHighBits = (uint64_t{1} << 12) - 1;
+  static absl::Mutex mu(absl::kConstInit);
+  static uint64_t last_millis ABSL_GUARDED_BY(mu) = 0;
+  static uint64_t last_high ABSL_GUARDED_BY(mu) = 0;
+  static uint64_t last_low ABSL_GUARDED_BY(mu) = 0;
   thread_local absl::BitGen gen;
-  uint64_t random_high = absl::Uniform<uint64_t>(gen);
-  uint64_t random_low = absl::Uniform<uint64_t>(gen);
+  const uint64_t millis = static_cast<uint64_t>(unix_millis);
+  uint64_t high, low;
+  {
+    absl::MutexLock lock(&mu);
+    // Within one millisecond, the previous id plus a random step (RFC 9562
+    // §6.2, monotonic random): ids this process makes sort in the order it
+    // makes them, so the id index's inserts land where the last one did
+    // (one insert hint) instead of anywhere in the memtable.
+    const uint64_t step = 1 + absl::Uniform<uint32_t>(gen);
+    if (millis == last_millis && last_low + step <= kLowBits) {
+      high = last_high;
+      low = last_low + step;
+    } else if (millis == last_millis && last_high < kHighBits) {
+      high = last_high + 1;
+      low = absl::Uniform<uint64_t>(gen) & (kLowBits >> 1);
+    } else {
+      // A new millisecond (or the clock went back, or 2^74 ids in one
+      // millisecond): fresh random bits, with room left to count up.
+      high = absl::Uniform<uint64_t>(gen) & (kHighBits >> 1);
+      low = absl::Uniform<uint64_t>(gen) & (kLowBits >> 1);
+    }
+    last_millis = millis;
+    last_high = high;
+    last_low = low;
+  }
   Uuid uuid;
-  uint64_t millis = static_cast<uint64_t>(unix_millis);
   for (int i = 0; i < 6; ++i) {
     uuid.bytes_[i] = static_cast<uint8_t>(millis >> (40 - 8 * i));
   }
-  for (int i = 6; i < 8; ++i) {
-    uuid.bytes_[i] = static_cast<uint8_t>(random_high >> (8 * i));
+  uuid.bytes_[6] = static_cast<uint8_t>(0x70 | (high >> 8));
+  uuid.bytes_[7] = static_cast<uint8_t>(high);
+  uuid.bytes_[8] = static_cast<uint8_t>(0x80 | (low >> 56));
+  for (int i = 9; i < 16; ++i) {
+    uuid.bytes_[i] = static_cast<uint8_t>(low >> (8 * (15 - i)));
   }
-  for (int i = 8; i < 16; ++i) {
-    uuid.bytes_[i] = static_cast<uint8_t>(random_low >> (8 * (i - 8)));
-  }
-  uuid.bytes_[6] = static_cast<uint8_t>(0x70 | (uuid.bytes_[6] & 0x0f));
-  uuid.bytes_[8] = static_cast<uint8_t>(0x80 | (uuid.bytes_[8] & 0x3f));
   return uuid;
 }
 

@@ -24,8 +24,9 @@ class Uuid {
   static std::optional<Uuid> Parse(absl::string_view text);
   // Reads 16 raw bytes. REQUIRES: bytes.size() == kSize.
   static Uuid FromBytes(absl::string_view bytes);
-  // A new v7 UUID: 48-bit Unix milliseconds then random bits.
-  // Safe for concurrent use.
+  // A new v7 UUID: 48-bit Unix milliseconds then random bits. Within a
+  // millisecond, each id this process makes sorts after the one before it
+  // (the random bits count up by a random step). Safe for concurrent use.
   static Uuid NewV7(int64_t unix_millis);
 
   // Lower-case canonical text form.

@@ -125,6 +125,26 @@ TEST(UuidTest, Version7IsTimeOrderedAndMarked) {
   EXPECT_FALSE(Uuid::NewV7(1) == Uuid::NewV7(1));
 }
 
+TEST(UuidTest, Version7IdsOfOneMillisecondCountUp) {
+  Uuid previous = Uuid::NewV7(1700000000000);
+  for (int i = 0; i < 10000; ++i) {
+    Uuid next = Uuid::NewV7(1700000000000);
+    ASSERT_LT(previous.bytes(), next.bytes()) << i;
+    EXPECT_EQ(next.bytes().substr(0, 6), previous.bytes().substr(0, 6));
+    const std::string text = next.ToString();
+    ASSERT_EQ(text[14], '7');
+    ASSERT_TRUE(text[19] == '8' || text[19] == '9' || text[19] == 'a' ||
+                text[19] == 'b')
+        << text;
+    previous = next;
+  }
+  // A clock that goes back still gets its own millisecond in the id.
+  Uuid earlier = Uuid::NewV7(1600000000000);
+  EXPECT_LT(earlier.bytes(), previous.bytes());
+  EXPECT_EQ(earlier.bytes().substr(0, 6),
+            Uuid::NewV7(1600000000000).bytes().substr(0, 6));
+}
+
 TEST(TextTest, PrintableUtf8) {
   EXPECT_TRUE(IsPrintableUtf8(""));
   EXPECT_TRUE(IsPrintableUtf8("plain/ascii-text_1"));
