@@ -41,6 +41,12 @@ void PutVarint(uint64_t value, std::string* out) {
   out->append(buffer, size);
 }
 
+size_t VarintSize(uint64_t value) {
+  size_t size = 1;
+  for (; value >= 0x80; value >>= 7) ++size;
+  return size;
+}
+
 void PutTag(int field, int wire_type, std::string* out) {
   PutVarint(static_cast<uint64_t>(field) << 3 | wire_type, out);
 }
@@ -89,22 +95,11 @@ void AppendLengthDelimitedHeader(int field, size_t size, std::string* out) {
 }
 
 size_t LengthDelimitedSize(int field, size_t size) {
-  const auto varint_size = [](uint64_t value) {
-    size_t bytes = 1;
-    for (; value >= 0x80; value >>= 7) ++bytes;
-    return bytes;
-  };
-  return varint_size(static_cast<uint64_t>(field) << 3) + varint_size(size) +
+  return VarintSize(static_cast<uint64_t>(field) << 3) + VarintSize(size) +
          size;
 }
 
 namespace {
-
-size_t VarintSize(uint64_t value) {
-  size_t size = 1;
-  for (; value >= 0x80; value >>= 7) ++size;
-  return size;
-}
 
 // A google.protobuf.Timestamp (seconds = 1, nanos = 2) for µs since epoch.
 struct Timestamp {
@@ -148,7 +143,7 @@ class Measure {
     return static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(type);
   }
   void Bytes(int field, size_t size) {
-    size_ += VarintSize(Tag(field, kLengthDelimited)) + VarintSize(size) + size;
+    size_ += LengthDelimitedSize(field, size);
   }
   size_t size_ = 0;
 };
