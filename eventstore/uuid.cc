@@ -94,15 +94,19 @@ Uuid Uuid::NewV7(int64_t unix_millis) {
   return uuid;
 }
 
-std::string Uuid::ToString() const {
+char* Uuid::WriteText(char* out) const {
   static const char kHex[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(36);
   for (size_t i = 0; i < kSize; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    text.push_back(kHex[bytes_[i] >> 4]);
-    text.push_back(kHex[bytes_[i] & 0x0f]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
+    *out++ = kHex[bytes_[i] >> 4];
+    *out++ = kHex[bytes_[i] & 0x0f];
   }
+  return out;
+}
+
+std::string Uuid::ToString() const {
+  std::string text(kTextSize, '\0');
+  WriteText(&text[0]);
   return text;
 }
 

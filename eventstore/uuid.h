@@ -18,6 +18,7 @@ namespace missionlog {
 class Uuid {
  public:
   static constexpr size_t kSize = 16;
+  static constexpr size_t kTextSize = 36;
 
   // Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex digits in either
   // case). Anything else, including braces or a missing dash, is rejected.
@@ -31,6 +32,8 @@ class Uuid {
 
   // Lower-case canonical text form.
   std::string ToString() const;
+  // The same kTextSize characters written at `out`; returns their end.
+  char* WriteText(char* out) const;
   absl::string_view bytes() const {
     return absl::string_view(reinterpret_cast<const char*>(bytes_.data()),
                              kSize);

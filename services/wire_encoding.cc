@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "eventstore/uuid.h"
+
 namespace missionlog {
 namespace {
 
@@ -129,7 +131,7 @@ class Measure {
   void String(int field, absl::string_view value) {
     if (!value.empty()) Bytes(field, value.size());
   }
-  void Uuid(int field) { Bytes(field, 36); }
+  void Uuid(int field) { Bytes(field, ::missionlog::Uuid::kTextSize); }
   void Time(int field, const Timestamp& time) {
     Measure inner;
     inner.Uint64(1, time.seconds);
@@ -162,16 +164,11 @@ class Write {
     std::memcpy(at_, value.data(), value.size());
     at_ += value.size();
   }
-  // The canonical 36-character text of a 16-byte UUID.
+  // The canonical text of a 16-byte UUID.
+  // REQUIRES: id.size() == Uuid::kSize (as decoded records guarantee).
   void Uuid(int field, absl::string_view id) {
-    static const char kHex[] = "0123456789abcdef";
-    Header(field, 36);
-    for (size_t i = 0; i < 16; ++i) {
-      if (i == 4 || i == 6 || i == 8 || i == 10) *at_++ = '-';
-      const uint8_t byte = i < id.size() ? static_cast<uint8_t>(id[i]) : 0;
-      *at_++ = kHex[byte >> 4];
-      *at_++ = kHex[byte & 0x0f];
-    }
+    Header(field, ::missionlog::Uuid::kTextSize);
+    at_ = ::missionlog::Uuid::FromBytes(id).WriteText(at_);
   }
   void Time(int field, const Timestamp& time) {
     Measure inner;
@@ -185,7 +182,6 @@ class Write {
     Varint(static_cast<uint64_t>(field) << 3 | kLengthDelimited);
     Varint(size);
   }
-  char* at() const { return at_; }
 
  private:
   void Varint(uint64_t value) {
