@@ -4,7 +4,8 @@
 //
 //   append STREAM TYPE [PAYLOAD|@FILE|-]   append one event (payload from the
 //          argument, a file, or stdin); --expected-version=any|no-stream|
-//          exists|N, --id=UUID, --source=URI, --content-type=TYPE
+//          exists|N, --id=UUID|from-content (a retry is then
+//          idempotent), --source=URI, --content-type=TYPE
 //   read STREAM | read --all               --from=N, --limit=N, --backward,
 //          --stream-prefix=P, --type-prefix=P (with --all)
 //   tail                                   follow the log until Ctrl-C;
@@ -62,6 +63,7 @@
 #include "clients/proofs.h"
 #include "eventstore/bearer_token.h"
 #include "eventstore/checkpoint.h"
+#include "eventstore/name_uuid.h"
 #include "eventstore/signed_note.h"
 
 namespace missionlog {
@@ -72,7 +74,11 @@ const char kUsage[] =
     "[--tls-ca=PEM [--tls-cert=PEM --tls-key=PEM] [--tls-server-name=N]] "
     "COMMAND [ARGS]\n"
     "  append STREAM TYPE [PAYLOAD|@FILE|-] [--expected-version=any|"
-    "no-stream|exists|N] [--id=UUID] [--source=URI] [--content-type=TYPE]\n"
+    "no-stream|exists|N] [--id=UUID|from-content] [--source=URI] "
+    "[--content-type=TYPE]\n"
+    "    (without --id each run appends a new event: a script that may retry "
+    "after a lost reply passes --id, or --id=from-content to name the "
+    "event after the stream, type, source, expected version and payload)\n"
     "  read STREAM [--from=VERSION] [--limit=N] [--backward]\n"
     "  read --all [--from=POSITION] [--limit=N] [--stream-prefix=P] "
     "[--type-prefix=P]\n"
@@ -128,11 +134,23 @@ int Append(Client* client, const Args& args, bool json) {
   event->set_data(payload);
   event->set_datacontenttype(args.Get("content-type", "application/json"));
   event->set_source(args.Get("source", "urn:missionlog:cli"));
-  event->set_id(args.Get("id", NewUuid()));
   if (args.Has("expected-version") &&
       !ParseExpectedVersion(args.Get("expected-version", ""),
                             request.mutable_expected_version())) {
     return UsageError("--expected-version takes any, no-stream, exists or N");
+  }
+  const std::string id = args.Get("id", "");
+  if (id == "from-content") {
+    // The same invocation, run again, names the same event: a retry after
+    // a lost reply adds nothing. The expected version is part of the name,
+    // so the same content appended on purpose at another version is a new
+    // event; with --expected-version=any, it is the same one.
+    event->set_id(NameBasedUuid(absl::StrCat(
+        "cli-append\n", request.stream(), "\n", event->type(), "\n",
+        event->source(), "\n", event->datacontenttype(), "\n",
+        args.Get("expected-version", "any"), "\n", event->data())));
+  } else {
+    event->set_id(id.empty() ? NewUuid() : id);
   }
   absl::StatusOr<v1::AppendResponse> result = client->Append(request);
   if (!result.ok()) return CallError("append", result.status());

@@ -170,7 +170,11 @@ struct Stats {
   uint64_t appends_acknowledged = 0;  // appends answered OK (durable)
   uint64_t events_written = 0;        // events written to RocksDB (new ones)
   uint64_t commit_groups = 0;         // WriteBatches written
-  uint64_t wal_syncs = 0;             // SyncWAL calls (one per commit cycle)
+  uint64_t wal_syncs = 0;             // WAL syncs (one per commit cycle)
+  // The free-space reserve (Options::disk_reserve_bytes; 0: none) and the
+  // last reading of the free space on the store's disk (0 without one).
+  uint64_t disk_reserve_bytes = 0;
+  uint64_t disk_free_bytes = 0;
 };
 
 struct Options {
@@ -215,6 +219,20 @@ struct Options {
   // writer skips it. Tree roots, proofs and checkpoints of such a store are
   // wrong; never set it on a store anyone will read or reopen.
   bool benchmark_without_tree = false;
+
+  // Free disk space kept in reserve (disk_space.h): appends are refused
+  // with RESOURCE_EXHAUSTED while less than this is free on the disk
+  // holding the store, and resume by themselves once there is more. The
+  // write-ahead log is kept below a quarter of it, so that a restart always
+  // has room to recover. Open refuses (RESOURCE_EXHAUSTED, saying how much
+  // it needs) if recovering the log could run out of space. A write that
+  // runs out of space anyway (another program filled the disk) stops
+  // appends; once a reading finds the reserve free again, the store
+  // reopens its database in place and takes appends again. Reads go on
+  // throughout. 0: no reserve, no checks, no reopening.
+  uint64_t disk_reserve_bytes = 256000000;
+  // How often the free space is read.
+  absl::Duration disk_check_interval = absl::Milliseconds(100);
 
   // Not owned; must outlive the store. nullptr means the system clock.
   Clock* clock = nullptr;

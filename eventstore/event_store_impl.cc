@@ -26,10 +26,10 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::Open(
                    storage->RecoverTree(recovered.next_position));
   recovered.root_hash = std::string(DigestView(tree.Root()));
   return std::unique_ptr<EventStoreImpl>(new EventStoreImpl(
-      options, std::move(storage), recovered, std::move(tree)));
+      options, path, std::move(storage), recovered, std::move(tree)));
 }
 
-EventStoreImpl::EventStoreImpl(const Options& options,
+EventStoreImpl::EventStoreImpl(const Options& options, const std::string& path,
                                std::unique_ptr<Storage> storage, Head recovered,
                                merkle::CompactRange tree)
     : options_(options),
@@ -40,9 +40,43 @@ EventStoreImpl::EventStoreImpl(const Options& options,
               options.recent_event_bytes),
       reader_(options_, storage_.get(), &head_, &recent_),
       writer_(options_, clock_, storage_.get(), &head_, &recent_, recovered,
-              std::move(tree)) {}
+              std::move(tree)) {
+  if (options_.disk_reserve_bytes > 0) {
+    disk_space_ = std::make_unique<DiskSpace>(
+        options_.disk_reserve_bytes, options_.disk_check_interval, path,
+        [path] { return FreeDiskBytes(path); },
+        [this](bool above_reserve) {
+          if (above_reserve) RecoverIfStopped();
+        });
+  }
+}
 
 EventStoreImpl::~EventStoreImpl() = default;
+
+template <typename Call>
+auto EventStoreImpl::WithStorage(const Call& call) -> decltype(call()) {
+  StorageUse use(&gate_);
+  if (!use.status().ok()) return use.status();
+  if (!storage_->is_open()) {
+    return absl::UnavailableError(
+        "the event store could not reopen after a write failure; it retries "
+        "once the disk has room");
+  }
+  return call();
+}
+
+void EventStoreImpl::RecoverIfStopped() {
+  if (!writer_.StoppedForSpace() && !storage_->has_background_error() &&
+      storage_->is_open()) {
+    return;
+  }
+  writer_.Reopen([this] {
+    gate_.Close();
+    absl::Status reopened = storage_->Reopen();
+    gate_.Open();
+    return reopened;
+  });
+}
 
 absl::StatusOr<AppendResult> EventStoreImpl::Append(AppendRequest request) {
   absl::Notification done;
@@ -63,58 +97,82 @@ void EventStoreImpl::AppendAsync(AppendRequest request, AppendCallback done) {
     done(prepared.status());
     return;
   }
+  if (disk_space_ != nullptr) {
+    absl::Status admitted = disk_space_->Admit(prepared->bytes);
+    if (!admitted.ok()) {
+      done(admitted);
+      return;
+    }
+  }
   writer_.Submit(std::move(prepared).value(), std::move(done));
 }
 
 absl::StatusOr<ReadAllResult> EventStoreImpl::ReadAll(
     const ReadAllRequest& request) {
-  return reader_.ReadAll(request);
+  return WithStorage([&] { return reader_.ReadAll(request); });
 }
 
 absl::StatusOr<ReadAllResult> EventStoreImpl::ScanAll(
     const ReadAllRequest& request,
     const std::function<absl::Status(const RecordedEvent&)>& visit) {
-  return reader_.ScanAll(request, visit);
+  return WithStorage([&] { return reader_.ScanAll(request, visit); });
 }
 
 absl::StatusOr<ReadStreamResult> EventStoreImpl::ReadStream(
     const ReadStreamRequest& request) {
-  return reader_.ReadStream(request);
+  return WithStorage([&] { return reader_.ReadStream(request); });
 }
 
 absl::StatusOr<StreamInfo> EventStoreImpl::GetStreamInfo(
     absl::string_view stream) {
-  return reader_.GetStreamInfo(stream);
+  return WithStorage([&] { return reader_.GetStreamInfo(stream); });
 }
 
 absl::StatusOr<std::optional<uint64_t>> EventStoreImpl::FindEvent(
     absl::string_view id) {
-  return reader_.FindEvent(id);
+  return WithStorage([&] { return reader_.FindEvent(id); });
 }
 
 Head EventStoreImpl::GetHead() { return head_.Get(); }
 
+Stats EventStoreImpl::GetStats() {
+  Stats stats = writer_.GetStats();
+  if (disk_space_ != nullptr) {
+    stats.disk_reserve_bytes = disk_space_->reserve_bytes();
+    stats.disk_free_bytes = disk_space_->free_bytes();
+  }
+  return stats;
+}
+
 absl::StatusOr<std::string> EventStoreImpl::GetTreeRoot(uint64_t tree_size) {
-  return reader_.TreeRoot(tree_size);
+  return WithStorage([&] { return reader_.TreeRoot(tree_size); });
 }
 
 absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetInclusionProof(
     uint64_t position, uint64_t tree_size) {
-  return reader_.InclusionProof(position, tree_size);
+  return WithStorage(
+      [&] { return reader_.InclusionProof(position, tree_size); });
 }
 
 absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetConsistencyProof(
     uint64_t old_size, uint64_t new_size) {
-  return reader_.ConsistencyProof(old_size, new_size);
+  return WithStorage(
+      [&] { return reader_.ConsistencyProof(old_size, new_size); });
 }
 
 absl::StatusOr<std::vector<std::string>> EventStoreImpl::GetTreeNodes(
     int level, uint64_t from_index, size_t max_nodes) {
-  return reader_.TreeNodes(level, from_index, max_nodes);
+  return WithStorage(
+      [&] { return reader_.TreeNodes(level, from_index, max_nodes); });
 }
 
 absl::Status EventStoreImpl::PutCheckpoint(uint64_t tree_size,
                                            absl::string_view signed_note) {
+  return WithStorage([&] { return StoreCheckpoint(tree_size, signed_note); });
+}
+
+absl::Status EventStoreImpl::StoreCheckpoint(uint64_t tree_size,
+                                             absl::string_view signed_note) {
   if (tree_size > head_.next_position()) {
     return absl::InvalidArgumentError(
         absl::StrCat("checkpoint of size ", tree_size,
@@ -130,6 +188,11 @@ absl::Status EventStoreImpl::PutCheckpoint(uint64_t tree_size,
 }
 
 absl::StatusOr<EventStore::StoredCheckpoint> EventStoreImpl::GetCheckpoint(
+    uint64_t tree_size) {
+  return WithStorage([&] { return LoadCheckpoint(tree_size); });
+}
+
+absl::StatusOr<EventStore::StoredCheckpoint> EventStoreImpl::LoadCheckpoint(
     uint64_t tree_size) {
   rocksdb::ReadOptions read_options;
   read_options.verify_checksums = true;
@@ -153,6 +216,34 @@ absl::StatusOr<EventStore::StoredCheckpoint> EventStoreImpl::GetCheckpoint(
   checkpoint.tree_size = DecodeFixed64(it->key().data());
   checkpoint.signed_note = it->value().ToString();
   return checkpoint;
+}
+
+absl::StatusOr<uint64_t> EventStoreImpl::OpenProjection(
+    absl::string_view name) {
+  return WithStorage([&] { return storage_->projections()->Open(name); });
+}
+
+absl::Status EventStoreImpl::CommitProjection(
+    absl::string_view name, const std::vector<ProjectionChange>& changes,
+    uint64_t position) {
+  return WithStorage(
+      [&] { return storage_->projections()->Commit(name, changes, position); });
+}
+
+absl::StatusOr<std::optional<std::string>> EventStoreImpl::GetProjectionValue(
+    absl::string_view name, absl::string_view key) {
+  return WithStorage([&] { return storage_->projections()->Get(name, key); });
+}
+
+absl::Status EventStoreImpl::ScanProjection(
+    absl::string_view name, absl::string_view from, absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  return WithStorage(
+      [&] { return storage_->projections()->Scan(name, from, prefix, visit); });
+}
+
+absl::Status EventStoreImpl::ResetProjection(absl::string_view name) {
+  return WithStorage([&] { return storage_->projections()->Reset(name); });
 }
 
 }  // namespace missionlog

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "eventstore/committed_head.h"
+#include "eventstore/disk_space.h"
 #include "eventstore/event_store.h"
 #include "eventstore/merkle.h"
 #include "eventstore/reader.h"
 #include "eventstore/recent_events.h"
 #include "eventstore/storage.h"
+#include "eventstore/storage_gate.h"
 #include "eventstore/writer.h"
 
 namespace missionlog {
@@ -46,36 +48,38 @@ class EventStoreImpl : public EventStore {
   absl::Status PutCheckpoint(uint64_t tree_size,
                              absl::string_view signed_note) override;
   absl::StatusOr<StoredCheckpoint> GetCheckpoint(uint64_t tree_size) override;
-  Stats GetStats() override { return writer_.GetStats(); }
-  absl::StatusOr<uint64_t> OpenProjection(absl::string_view name) override {
-    return storage_->projections()->Open(name);
-  }
+  Stats GetStats() override;
+  absl::StatusOr<uint64_t> OpenProjection(absl::string_view name) override;
   absl::Status CommitProjection(absl::string_view name,
                                 const std::vector<ProjectionChange>& changes,
-                                uint64_t position) override {
-    return storage_->projections()->Commit(name, changes, position);
-  }
+                                uint64_t position) override;
   absl::StatusOr<std::optional<std::string>> GetProjectionValue(
-      absl::string_view name, absl::string_view key) override {
-    return storage_->projections()->Get(name, key);
-  }
+      absl::string_view name, absl::string_view key) override;
   absl::Status ScanProjection(
       absl::string_view name, absl::string_view from, absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
-      override {
-    return storage_->projections()->Scan(name, from, prefix, visit);
-  }
-  absl::Status ResetProjection(absl::string_view name) override {
-    return storage_->projections()->Reset(name);
-  }
+      override;
+  absl::Status ResetProjection(absl::string_view name) override;
   bool NotifyWhenBeyond(uint64_t position,
                         std::function<void()> callback) override {
     return head_.NotifyWhenBeyond(position, std::move(callback));
   }
 
  private:
-  EventStoreImpl(const Options& options, std::unique_ptr<Storage> storage,
-                 Head recovered, merkle::CompactRange tree);
+  // `call()` with the gate passed; UNAVAILABLE while the storage is
+  // reopening or closed.
+  template <typename Call>
+  auto WithStorage(const Call& call) -> decltype(call());
+  // Once a reading found room: reopens the storage if a write ran out of
+  // space or RocksDB stopped on an error.
+  void RecoverIfStopped();
+  absl::Status StoreCheckpoint(uint64_t tree_size,
+                               absl::string_view signed_note);
+  absl::StatusOr<StoredCheckpoint> LoadCheckpoint(uint64_t tree_size);
+
+  EventStoreImpl(const Options& options, const std::string& path,
+                 std::unique_ptr<Storage> storage, Head recovered,
+                 merkle::CompactRange tree);
 
   // Constant after construction. Declaration order is destruction order in
   // reverse: the writer stops before the storage closes.
@@ -86,6 +90,12 @@ class EventStoreImpl : public EventStore {
   RecentEvents recent_;
   const Reader reader_;
   Writer writer_;
+  // Every call that reads or writes storage passes the gate, so that a
+  // reopen (after a write that ran out of space) waits for none.
+  StorageGate gate_;
+  // Last: its thread reopens the storage, so it stops first. nullptr
+  // without a reserve.
+  std::unique_ptr<DiskSpace> disk_space_;
 };
 
 }  // namespace missionlog

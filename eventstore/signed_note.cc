@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -322,12 +321,33 @@ absl::StatusOr<std::string> Open(absl::string_view signed_note,
 }
 
 absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    return absl::NotFoundError(absl::StrCat("cannot read key file ", path));
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    std::string message =
+        absl::StrCat("cannot read key file ", path, ": ", std::strerror(error));
+    if (error == ENOENT) return absl::NotFoundError(message);
+    if (error == EACCES) return absl::PermissionDeniedError(message);
+    return absl::FailedPreconditionError(message);
   }
-  return std::string(absl::StripAsciiWhitespace(line));
+  // A key is one short line; more than this is not a key file.
+  char buffer[4096];
+  ssize_t n = read(fd, buffer, sizeof buffer);
+  const int error = errno;
+  close(fd);
+  if (n < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read key file ", path, ": ", std::strerror(error)));
+  }
+  absl::string_view text(buffer, static_cast<size_t>(n));
+  text = text.substr(0, text.find('\n'));
+  text = absl::StripAsciiWhitespace(text);
+  if (text.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key file ", path,
+                     n == 0 ? " is empty" : " has no key on its first line"));
+  }
+  return std::string(text);
 }
 
 absl::Status WriteKeyFiles(const Signer& signer,

@@ -91,7 +91,9 @@ absl::StatusOr<std::string> Open(absl::string_view signed_note,
                                  const Verifier& verifier);
 
 // Key files hold one key (above) on one line. ReadKeyFile returns that
-// line; NOT_FOUND if the file cannot be read.
+// line. NOT_FOUND if there is no such file, PERMISSION_DENIED if it may not
+// be read, INVALID_ARGUMENT if it is empty or its first line is blank,
+// FAILED_PRECONDITION for any other read error; the message says which.
 absl::StatusOr<std::string> ReadKeyFile(const std::string& path);
 // Writes `signer`'s signer key to `private_path` (mode 0600) and its
 // verifier key to `public_path` (0644), both new files, synced.

@@ -1,6 +1,7 @@
 #include "eventstore/storage.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -9,13 +10,17 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "eventstore/coding.h"
+#include "eventstore/disk_space.h"
+#include "eventstore/info_log.h"
 #include "eventstore/keys.h"
 #include "eventstore/merkle.h"
 #include "eventstore/record.h"
 #include "eventstore/status_util.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
@@ -137,11 +142,81 @@ rocksdb::ColumnFamilyOptions ProjectionFamilyOptions(
   return options;
 }
 
+// Notes RocksDB's background errors (a flush or compaction that ran out
+// of space, a failed WAL write), which stop its writes or background work
+// until DB::Resume().
+class ErrorListener : public rocksdb::EventListener {
+ public:
+  explicit ErrorListener(std::atomic<bool>* flag) : flag_(flag) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
+                         rocksdb::Status* error) override {
+    if (error != nullptr && !error->ok()) {
+      flag_->store(true, std::memory_order_release);
+    }
+  }
+  // The free-space reading decides when to resume (DiskSpace, Writer::
+  // Resume), not RocksDB's own recovery thread, which wants a whole write
+  // buffer free and would compete with our DB::Resume calls.
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/,
+                            rocksdb::Status /*error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+  void OnErrorRecoveryEnd(
+      const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) flag_->store(false, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<bool>* const flag_;
+};
+
+// Bytes of the write-ahead log files in `path` (recovery replays them).
+uint64_t WalBytes(rocksdb::FileSystem* fs, const std::string& path) {
+  std::vector<std::string> children;
+  if (!fs->GetChildren(path, rocksdb::IOOptions(), &children, nullptr).ok()) {
+    return 0;
+  }
+  uint64_t total = 0;
+  for (const std::string& child : children) {
+    uint64_t size = 0;
+    if (absl::EndsWith(child, ".log") &&
+        fs->GetFileSize(path + "/" + child, rocksdb::IOOptions(), &size,
+                        nullptr)
+            .ok()) {
+      total += size;
+    }
+  }
+  return total;
+}
+
+// Room beyond the WAL that opening needs: a new MANIFEST, OPTIONS and info
+// log, and the new WAL's first writes.
+constexpr uint64_t kOpenHeadroomBytes = 8 << 20;
+
+// Recovery may write what it replays from the WAL into table files: refuse
+// to start it where it could run out of space half way (it would abort,
+// and leave empty MANIFEST and WAL files behind).
+absl::Status CheckRoomToRecover(rocksdb::FileSystem* fs,
+                                const std::string& path) {
+  absl::StatusOr<uint64_t> free = FreeDiskBytes(path);
+  if (!free.ok()) return absl::OkStatus();  // a new directory: nothing to do
+  const uint64_t wal = WalBytes(fs, path);
+  const uint64_t need = wal + kOpenHeadroomBytes;
+  if (*free >= need) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "not enough disk space to recover the store in %s: recovery needs "
+      "about %.1f MB free (its write-ahead log is %.1f MB), and %.1f MB is "
+      "free",
+      path, need / 1e6, wal / 1e6, *free / 1e6));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     const Options& options, const std::string& path) {
-  rocksdb::DBOptions db_options;
+  std::unique_ptr<Storage> storage(new Storage(options, path));
+  rocksdb::DBOptions& db_options = storage->db_options_;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.max_background_jobs = 2;
@@ -158,61 +233,107 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   // commits) sleep instead of spinning: on two cores a spinning waiter
   // takes the core the running write needs.
   db_options.enable_write_thread_adaptive_yield = false;
-  if (options.env != nullptr) db_options.env = options.env;
+  if (options.disk_reserve_bytes > 0) {
+    // The reserve must hold what a restart writes: recovery writes what it
+    // replays from the WAL into table files before the store opens (so
+    // nothing rests on a WAL file it has not synced), and the WAL grows in
+    // preallocated chunks. Both are capped here at a quarter of the
+    // reserve: past it, RocksDB flushes the memtables the oldest WAL backs
+    // (and the chunk is no bigger). The rest covers the MANIFEST, OPTIONS
+    // and info log, and what is written between two readings.
+    db_options.max_total_wal_size = options.disk_reserve_bytes / 4;
+  }
+  rocksdb::Env* base_env =
+      options.env != nullptr ? options.env : rocksdb::Env::Default();
+  storage->wal_fs_ =
+      std::make_shared<WalSyncFileSystem>(base_env->GetFileSystem(), path);
+  storage->env_ = rocksdb::NewCompositeEnv(storage->wal_fs_);
+  db_options.env = storage->env_.get();
+  db_options.listeners.push_back(
+      std::make_shared<ErrorListener>(&storage->background_error_));
+  if (options.disk_reserve_bytes > 0) {
+    RETURN_IF_ERROR(CheckRoomToRecover(storage->wal_fs_.get(), path));
+  }
+  if (options.create_if_missing) {
+    storage->wal_fs_->CreateDirIfMissing(path, rocksdb::IOOptions(), nullptr)
+        .PermitUncheckedError();  // DB::Open reports a directory it lacks
+  }
+  ASSIGN_OR_RETURN(db_options.info_log, InfoLog::Open(storage->wal_fs_, path));
+  storage->cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
+  RETURN_IF_ERROR(storage->OpenDb());
+  return storage;
+}
 
-  std::shared_ptr<rocksdb::Cache> cache =
-      rocksdb::NewLRUCache(options.block_cache_bytes);
+absl::Status Storage::OpenDb() {
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kLogColumnFamily, LogFamilyOptions(cache)},
-      {kStreamsColumnFamily, IndexFamilyOptions(cache, false)},
-      {kIdsColumnFamily, IdsFamilyOptions(cache)},
-      {kTreeColumnFamily, TreeFamilyOptions(cache)},
+      {kLogColumnFamily, LogFamilyOptions(cache_)},
+      {kStreamsColumnFamily, IndexFamilyOptions(cache_, false)},
+      {kIdsColumnFamily, IdsFamilyOptions(cache_)},
+      {kTreeColumnFamily, TreeFamilyOptions(cache_)},
       {kCheckpointsColumnFamily, rocksdb::ColumnFamilyOptions()},
   };
   // Projections' families, as many as the store has.
   std::vector<std::string> existing;
-  if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok()) {
+  if (rocksdb::DB::ListColumnFamilies(db_options_, path_, &existing).ok()) {
     for (const std::string& name : existing) {
       if (absl::StartsWith(name, kProjectionFamilyPrefix)) {
-        families.push_back({name, ProjectionFamilyOptions(cache)});
+        families.push_back({name, ProjectionFamilyOptions(cache_)});
       }
     }
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status =
-      rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
+      rocksdb::DB::Open(db_options_, path_, families, &handles, &raw_db);
   if (!status.ok()) {
-    return FromRocksDb(status, absl::StrCat("opening the store at ", path));
+    return FromRocksDb(status, absl::StrCat("opening the store at ", path_));
   }
-  std::unique_ptr<Storage> storage(new Storage());
-  storage->db_.reset(raw_db);
-  storage->default_ = handles[0];
-  storage->log_ = handles[1];
-  storage->streams_ = handles[2];
-  storage->ids_ = handles[3];
-  storage->tree_ = handles[4];
-  storage->checkpoints_ = handles[5];
+  db_.reset(raw_db);
+  background_error_.store(false, std::memory_order_release);
+  default_ = handles[0];
+  log_ = handles[1];
+  streams_ = handles[2];
+  ids_ = handles[3];
+  tree_ = handles[4];
+  checkpoints_ = handles[5];
   std::map<std::string, rocksdb::ColumnFamilyHandle*> projections;
   for (size_t i = 6; i < handles.size(); ++i) {
     projections[families[i].name.substr(strlen(kProjectionFamilyPrefix))] =
         handles[i];
   }
-  storage->projections_ = std::make_unique<ProjectionFamilies>(
-      raw_db, std::move(projections), ProjectionFamilyOptions(cache));
-  return storage;
+  projections_ = std::make_unique<ProjectionFamilies>(
+      raw_db, std::move(projections), ProjectionFamilyOptions(cache_));
+  return absl::OkStatus();
 }
 
-Storage::~Storage() {
+void Storage::CloseDb() {
   if (db_ == nullptr) return;
+  if (has_background_error()) {
+    // Flushing the memtables on close would sync a WAL file whose write
+    // failed, which RocksDB aborts on. Projections replay from their last
+    // flushed positions; the log's data is in the WAL.
+    db_->SetDBOptions({{"avoid_flush_during_shutdown", "true"}})
+        .PermitUncheckedError();
+  }
   projections_.reset();
   for (rocksdb::ColumnFamilyHandle* handle :
        {log_, streams_, ids_, tree_, checkpoints_, default_}) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
   db_->Close().PermitUncheckedError();
+  db_.reset();
 }
+
+absl::Status Storage::Reopen() {
+  CloseDb();
+  if (options_.disk_reserve_bytes > 0) {
+    RETURN_IF_ERROR(CheckRoomToRecover(wal_fs_.get(), path_));
+  }
+  return OpenDb();
+}
+
+Storage::~Storage() { CloseDb(); }
 
 absl::StatusOr<Head> Storage::RecoverHead() const {
   std::unique_ptr<rocksdb::Iterator> it(

@@ -4,10 +4,12 @@
 #ifndef MISSIONLOG_EVENTSTORE_STORAGE_H_
 #define MISSIONLOG_EVENTSTORE_STORAGE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -15,7 +17,9 @@
 #include "eventstore/merkle.h"
 #include "eventstore/projection_families.h"
 #include "eventstore/sha256.h"
+#include "eventstore/wal_sync.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 
 namespace missionlog {
 
@@ -31,6 +35,27 @@ class Storage {
   ~Storage();
 
   rocksdb::DB* db() const { return db_.get(); }
+
+  // Makes every WAL write that returned before the call durable (see
+  // wal_sync.h for why this is not DB::SyncWAL()).
+  absl::Status SyncWal() { return wal_fs_->SyncWal(); }
+
+  // True while RocksDB holds a background error (its writes or background
+  // work stopped: a flush, compaction or WAL write that failed), until the
+  // database is reopened.
+  bool has_background_error() const {
+    return background_error_.load(std::memory_order_acquire);
+  }
+  // Closes the database and opens it again: recovery replays the WAL,
+  // writes what it replayed into table files and starts a new WAL, which is
+  // how RocksDB comes back whole from a failed write. REQUIRES: nothing
+  // uses the database meanwhile (the caller excludes readers and the
+  // writer). On failure (RESOURCE_EXHAUSTED if recovery could run out of
+  // space) the database stays closed: is_open() is false until a Reopen
+  // succeeds.
+  absl::Status Reopen();
+  bool is_open() const { return db_ != nullptr; }
+
   rocksdb::ColumnFamilyHandle* log() const { return log_; }
   rocksdb::ColumnFamilyHandle* streams() const { return streams_; }
   rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
@@ -75,8 +100,23 @@ class Storage {
       absl::string_view stream, uint64_t position_limit) const;
 
  private:
-  Storage() = default;
+  Storage(const Options& options, std::string path)
+      : options_(options), path_(std::move(path)) {}
+  // Opens the database with db_options_ (the handles and projections too).
+  absl::Status OpenDb();
+  // Closes it (idempotent).
+  void CloseDb();
 
+  const Options options_;
+  const std::string path_;
+  rocksdb::DBOptions db_options_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+
+  // The file system and Env under the database (in db_options_ too):
+  // declared before it, so they outlive it.
+  std::shared_ptr<WalSyncFileSystem> wal_fs_;
+  std::unique_ptr<rocksdb::Env> env_;
+  std::atomic<bool> background_error_{false};
   std::unique_ptr<rocksdb::DB> db_;
   // Freed before the other handles and the database.
   std::unique_ptr<ProjectionFamilies> projections_;

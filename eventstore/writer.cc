@@ -156,9 +156,15 @@ void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
     size_t bytes = pending->append.bytes;
     if (stopping_) {
       refused = absl::UnavailableError("the event store is closing");
+    } else if (reopening_) {
+      refused = absl::UnavailableError(
+          "the event store is reopening after a write failure; retry shortly");
     } else if (!error_.ok()) {
       refused = absl::UnavailableError(absl::StrCat(
-          "the event store stopped after a write failure; reopen it: ",
+          error_resumable_
+              ? "the event store stopped taking appends after a write "
+                "failure, and resumes by itself once the disk has room: "
+              : "the event store stopped after a write failure; reopen it: ",
           error_.message()));
     } else if (inflight_bytes_ > 0 &&
                inflight_bytes_ + bytes > options_.max_inflight_bytes) {
@@ -250,8 +256,12 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
         storage_->db()->Write(write_options, &batch), "writing appends");
     if (!written.ok()) {
       // Nothing of this group is in the store: forget its positions and
-      // versions so the published head never covers them.
-      Fail(written);
+      // versions so the published head never covers them. RocksDB has
+      // stopped its writes too; out of space, reopening it brings it back
+      // (Reopen).
+      Fail(
+          written,
+          /*resumable=*/written.code() == absl::StatusCode::kResourceExhausted);
       next_position_ = head_before.next_position;
       last_recorded_at_us_ = head_before.last_recorded_at_us;
       tree_ = tree_before;
@@ -460,9 +470,63 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
   result->stream_version = version - 1;
 }
 
-void Writer::Fail(const absl::Status& status) {
+void Writer::Fail(const absl::Status& status, bool resumable) {
   absl::MutexLock lock(&mu_);
-  if (error_.ok()) error_ = status;
+  if (!error_.ok()) return;
+  error_ = status;
+  error_resumable_ = resumable;
+}
+
+bool Writer::StoppedForSpace() {
+  absl::MutexLock lock(&mu_);
+  return !error_.ok() && error_resumable_;
+}
+
+void Writer::Reopen(const std::function<absl::Status()>& reopen) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ || (!error_.ok() && !error_resumable_)) return;
+    // No append is admitted while reopening_; wait for those in the
+    // pipeline to be answered. Then the writer thread is idle, and its
+    // state (positions, tree, cached versions) is ours until reopening_
+    // clears.
+    reopening_ = true;
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return inflight_bytes_ == 0 || stopping_;
+    };
+    mu_.Await(absl::Condition(&drained));
+  }
+  absl::Status reopened = reopen();
+  if (reopened.ok()) reopened = Reload();
+  absl::MutexLock lock(&mu_);
+  reopening_ = false;
+  if (reopened.ok()) {
+    error_ = absl::OkStatus();
+    error_resumable_ = false;
+  } else if (error_.ok() || error_resumable_) {
+    error_ = reopened;  // the database may be closed: no appends until then
+    error_resumable_ = true;
+  }
+}
+
+absl::Status Writer::Reload() {
+  // Recovery replayed everything that reached the WAL, including groups
+  // written but not synced when the write failed (answered UNAVAILABLE;
+  // their retries find them): the store's own head is the truth.
+  ASSIGN_OR_RETURN(Head head, storage_->RecoverHead());
+  ASSIGN_OR_RETURN(merkle::CompactRange tree,
+                   storage_->RecoverTree(head.next_position));
+  next_position_ = head.next_position;
+  last_recorded_at_us_ =
+      std::max(last_recorded_at_us_, head.last_recorded_at_us);
+  tree_ = std::move(tree);
+  next_versions_.clear();
+  head.root_hash = std::string(DigestView(tree_.Root()));
+  head.last_recorded_at_us = last_recorded_at_us_;
+  // The bus's ring lacks those groups: readers past its end read storage,
+  // and its next append starts it over (RecentEvents::Append).
+  head_->Publish(head);
+  return absl::OkStatus();
 }
 
 void Writer::SyncLoop() {
@@ -487,12 +551,19 @@ void Writer::SyncLoop() {
     absl::Status synced;
     {
       absl::MutexLock lock(&mu_);
-      if (!error_.ok()) synced = absl::UnavailableError(error_.message());
+      if (!error_.ok()) {
+        synced = absl::UnavailableError(absl::StrCat(
+            "not acknowledged: the event store stopped after a write failure "
+            "before this append was durable; retry it with the same event "
+            "ids (it returns the original positions if it was recorded after "
+            "all): ",
+            error_.message()));
+      }
     }
     last_sync = absl::ZeroDuration();
     if (synced.ok() && wrote && options_.sync) {
       const absl::Time start = absl::Now();
-      synced = FromRocksDb(storage_->db()->SyncWAL(), "syncing the WAL");
+      synced = storage_->SyncWal();
       last_sync = absl::Now() - start;
       wal_syncs_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -508,7 +579,7 @@ void Writer::SyncLoop() {
       }
       head_->Publish(groups.back()->head_after);
     } else {
-      Fail(synced);
+      Fail(synced, /*resumable=*/false);
     }
     for (auto& group : groups) {
       if (!synced.ok()) {

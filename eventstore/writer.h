@@ -14,14 +14,16 @@
 // Readers cap at the published head, so the unsynced tail the writer has
 // already written to RocksDB is invisible to them. If a write or a sync
 // fails, the store stops accepting appends (every later append gets
-// UNAVAILABLE) until it is reopened: what reached the disk is then recovered,
-// and nothing unacknowledged was promised.
+// UNAVAILABLE) until it is reopened (after a write that ran out of space,
+// Reopen does that in place): what reached the disk is then recovered, and
+// nothing unacknowledged was promised.
 #ifndef MISSIONLOG_EVENTSTORE_WRITER_H_
 #define MISSIONLOG_EVENTSTORE_WRITER_H_
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -63,6 +65,17 @@ class Writer {
 
   Stats GetStats() const;
 
+  // True if appends stopped after a write that ran out of space (which a
+  // reopen of the database recovers from).
+  bool StoppedForSpace();
+  // Reopens the database under the writer, which must not be stopped for
+  // another cause: refuses appends, waits for those in the pipeline to be
+  // answered, runs `reopen`, rereads the head and the tree from storage and
+  // publishes them, and takes appends again. If `reopen` fails, appends
+  // stay refused (StoppedForSpace) until a later Reopen succeeds. Blocks;
+  // called by the disk-space thread once there is room.
+  void Reopen(const std::function<absl::Status()>& reopen);
+
  private:
   struct Pending {
     PreparedAppend append;
@@ -102,7 +115,10 @@ class Writer {
   void StageEvents(const PreparedAppend& append, uint64_t first_version,
                    rocksdb::WriteBatch* batch, AppendResult* result,
                    Group* group);
-  void Fail(const absl::Status& status);
+  // Stops appends. `resumable`: a reopen recovers from it (Reopen).
+  void Fail(const absl::Status& status, bool resumable);
+  // Reopen's second half: the writer's state from storage, published.
+  absl::Status Reload();
 
   // Constant after construction.
   const Options options_;
@@ -118,6 +134,8 @@ class Writer {
   size_t inflight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);  // set once a write or sync fails
+  bool error_resumable_ ABSL_GUARDED_BY(mu_) = false;
+  bool reopening_ ABSL_GUARDED_BY(mu_) = false;
 
   // Groups written but not yet durable, then durable but not yet answered.
   StageQueue<std::unique_ptr<Group>> to_sync_;

@@ -43,6 +43,18 @@ bool ProjectionRunner::Target::Reached(Target* target) {
          !r->failure_.ok() || r->stopping_;
 }
 
+namespace {
+
+// Failures the store recovers from by itself (the disk-space reserve, a
+// write failure it resumes after): the runner retries them.
+bool IsTransient(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kResourceExhausted ||
+         status.code() == absl::StatusCode::kUnavailable;
+}
+constexpr absl::Duration kRetryDelay = absl::Seconds(1);
+
+}  // namespace
+
 // The key under which the runner keeps the projection's version.
 constexpr char kVersionKey[] = "~version";
 
@@ -103,7 +115,15 @@ void ProjectionRunner::Run() {
     if (!read.ok()) {
       absl::MutexLock lock(&mu_);
       failure_ = read.status();
-      return;
+      if (!IsTransient(failure_)) return;
+      // The store refused the write for now (a full disk, say): report it,
+      // then retry the same batch from the same position.
+      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&stopping), kRetryDelay);
+      failure_ = absl::OkStatus();
+      continue;
     }
     if (*read) continue;
     // At the head: sleep until the bus passes it (or a stop or rebuild).

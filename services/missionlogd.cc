@@ -13,8 +13,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -38,6 +41,7 @@
 #include "services/domain_gate.h"
 #include "services/event_store_service.h"
 #include "services/inquiry_service.h"
+#include "services/listen_address.h"
 #include "services/worker_pool.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7600",
@@ -48,6 +52,12 @@ ABSL_FLAG(bool, sync, true,
           "Sync the WAL before acknowledging appends. Off only for tests and "
           "benchmarks: an acknowledged append may then be lost on power "
           "failure.");
+ABSL_FLAG(int64_t, disk_reserve_mb, 256,
+          "Free space (MB) kept on the disk holding --data_dir: appends are "
+          "refused (RESOURCE_EXHAUSTED) while less is free, and resume by "
+          "themselves once there is more, so that the store can always shut "
+          "down, restart and recover. The write-ahead log stays below a "
+          "quarter of it. 0 turns the reserve off (not for production).");
 ABSL_FLAG(int64_t, max_payload_bytes, 1 << 20, "Largest event payload.");
 ABSL_FLAG(int64_t, max_events_per_append, 10000, "Most events per append.");
 ABSL_FLAG(int64_t, max_append_bytes, 16 << 20, "Most bytes per append.");
@@ -121,24 +131,17 @@ sigset_t BlockShutdownSignals() {
   return signals;
 }
 
-// The signer from --signing_key, or from <data_dir>/log.key, made on first
-// start (with its public half in log.pub beside it).
-absl::StatusOr<note::Signer> LoadSigner(const std::string& data_dir) {
+// The signer from --signing_key, or from <data_dir>/log.key if that file
+// exists; std::nullopt if it does not yet (MakeSigner makes it, once the
+// listener is bound: a server that cannot listen writes nothing).
+absl::StatusOr<std::optional<note::Signer>> LoadSigner(
+    const std::string& data_dir) {
   std::string path = absl::GetFlag(FLAGS_signing_key);
   const std::string origin = absl::GetFlag(FLAGS_origin);
   if (path.empty()) {
     path = data_dir + "/log.key";
-    if (access(path.c_str(), F_OK) != 0) {
-      absl::StatusOr<note::Signer> made = note::Signer::Generate(
-          origin.empty() ? "localhost/missionlog" : origin);
-      if (!made.ok()) return made.status();
-      absl::Status written =
-          note::WriteKeyFiles(*made, path, data_dir + "/log.pub");
-      if (!written.ok()) return written;
-      std::printf(
-          "missionlogd: created the log's signing key %s (public key "
-          "%s/log.pub)\n",
-          path.c_str(), data_dir.c_str());
+    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+      return std::nullopt;
     }
   }
   absl::StatusOr<std::string> key = note::ReadKeyFile(path);
@@ -153,7 +156,23 @@ absl::StatusOr<note::Signer> LoadSigner(const std::string& data_dir) {
         absl::StrCat("--origin=", origin, " but the key in ", path,
                      " is named ", signer->name()));
   }
-  return signer;
+  return std::optional<note::Signer>(*std::move(signer));
+}
+
+// A new signer in <data_dir>/log.key, with its public half in log.pub.
+absl::StatusOr<note::Signer> MakeSigner(const std::string& data_dir) {
+  const std::string origin = absl::GetFlag(FLAGS_origin);
+  absl::StatusOr<note::Signer> made =
+      note::Signer::Generate(origin.empty() ? "localhost/missionlog" : origin);
+  if (!made.ok()) return made.status();
+  const std::string path = data_dir + "/log.key";
+  absl::Status written =
+      note::WriteKeyFiles(*made, path, data_dir + "/log.pub");
+  if (!written.ok()) return written;
+  std::printf(
+      "missionlogd: created the log's signing key %s (public key %s/log.pub)\n",
+      path.c_str(), data_dir.c_str());
+  return made;
 }
 
 absl::StatusOr<std::string> ReadPem(const std::string& path) {
@@ -279,6 +298,22 @@ int Main() {
   access->set_max_streams_per_connection(
       absl::GetFlag(FLAGS_max_streams_per_connection));
 
+  // Hold the address before anything is written: a second server on an
+  // address in use stops here, with its data directory untouched.
+  absl::StatusOr<ListenReservation> reservation =
+      ListenReservation::Reserve(listen);
+  if (!reservation.ok()) {
+    std::fprintf(stderr, "missionlogd: %s\n",
+                 std::string(reservation.status().message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<std::optional<note::Signer>> signer = LoadSigner(data_dir);
+  if (!signer.ok()) {
+    std::fprintf(stderr, "missionlogd: no signing key: %s\n",
+                 std::string(signer.status().message()).c_str());
+    return 1;
+  }
+
   Options options;
   options.sync = absl::GetFlag(FLAGS_sync);
   options.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
@@ -287,20 +322,22 @@ int Main() {
   // Keep every streamed message well under a client's 4 MiB default.
   options.max_read_bytes = 2 << 20;
   options.verify_reads = absl::GetFlag(FLAGS_verify_reads);
+  options.disk_reserve_bytes = static_cast<uint64_t>(std::max<int64_t>(
+                                   0, absl::GetFlag(FLAGS_disk_reserve_mb))) *
+                               1000000;
   absl::StatusOr<std::unique_ptr<EventStore>> store =
       EventStore::Open(options, data_dir);
   if (!store.ok()) {
-    std::fprintf(stderr, "missionlogd: cannot open the store in %s: %s\n",
-                 data_dir.c_str(), store.status().ToString().c_str());
+    if (store.status().code() == absl::StatusCode::kResourceExhausted) {
+      std::fprintf(stderr, "missionlogd: %s\n",
+                   std::string(store.status().message()).c_str());
+    } else {
+      std::fprintf(stderr, "missionlogd: cannot open the store in %s: %s\n",
+                   data_dir.c_str(), store.status().ToString().c_str());
+    }
     return 1;
   }
 
-  absl::StatusOr<note::Signer> signer = LoadSigner(data_dir);
-  if (!signer.ok()) {
-    std::fprintf(stderr, "missionlogd: no signing key: %s\n",
-                 signer.status().ToString().c_str());
-    return 1;
-  }
   CheckpointerOptions checkpointer_options;
   checkpointer_options.interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_checkpoint_interval_ms));
@@ -310,10 +347,6 @@ int Main() {
     std::fprintf(stderr, "missionlogd: checkpoint not signed: %s\n",
                  status.ToString().c_str());
   };
-  const std::string origin = signer->name();
-  std::unique_ptr<Checkpointer> checkpointer = Checkpointer::Start(
-      store->get(), *std::move(signer), checkpointer_options);
-
   auto workers = std::make_unique<WorkerPool>(absl::GetFlag(FLAGS_workers),
                                               /*max_queued=*/100000);
   ServiceOptions service_options;
@@ -336,6 +369,9 @@ int Main() {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, *credentials, &port);
+  // Exclusive: gRPC would otherwise set SO_REUSEPORT, and a second server
+  // on the same port would share its connections (the log split in two).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
@@ -345,11 +381,25 @@ int Main() {
   builder.RegisterService(&accountability);
   builder.RegisterService(&inquiry);
   builder.RegisterService(&projections_service);
+  reservation->Release();
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "missionlogd: cannot listen on %s\n", listen.c_str());
+    std::fprintf(stderr, "missionlogd: %s\n", ListenFailure(listen).c_str());
     return 1;
   }
+  if (!signer->has_value()) {
+    absl::StatusOr<note::Signer> made = MakeSigner(data_dir);
+    if (!made.ok()) {
+      std::fprintf(stderr, "missionlogd: no signing key: %s\n",
+                   std::string(made.status().message()).c_str());
+      server->Shutdown();
+      return 1;
+    }
+    signer->emplace(*std::move(made));
+  }
+  const std::string origin = (*signer)->name();
+  std::unique_ptr<Checkpointer> checkpointer = Checkpointer::Start(
+      store->get(), **std::move(signer), checkpointer_options);
   std::string host = listen.substr(0, listen.rfind(':'));
   Head head = (*store)->GetHead();
   const std::string mode =
@@ -368,6 +418,15 @@ int Main() {
   std::printf(
       "missionlogd: checkpoints signed as %s%s\n", origin.c_str(),
       checkpointer->status().ok() ? "" : " (SIGNING REFUSED, see above)");
+  const Stats stats = (*store)->GetStats();
+  if (stats.disk_free_bytes < stats.disk_reserve_bytes) {
+    std::printf(
+        "missionlogd: appends refused: %.1f MB free on the disk holding %s, "
+        "below the reserve of %.1f MB (--disk_reserve_mb); they resume by "
+        "themselves once space is freed\n",
+        stats.disk_free_bytes / 1e6, data_dir.c_str(),
+        stats.disk_reserve_bytes / 1e6);
+  }
   std::fflush(stdout);
 
   int received = 0;
@@ -415,5 +474,10 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "missionlogd --listen=127.0.0.1:7600 --data_dir=./missionlog-data");
   absl::ParseCommandLine(argc, argv);
+  // One gRPC library reference for the life of the process, never
+  // released: the last grpc_shutdown() (when Main's credentials go) joins
+  // gRPC 1.51's executor threads, which can sit out a poll of up to 10 s
+  // first. Everything of ours is closed and synced before Main returns.
+  grpc_init();
   return missionlog::Main();
 }

@@ -96,6 +96,23 @@ TEST_F(CliTest, PayloadFromAFileAndExplicitId) {
   EXPECT_TRUE(absl::StrContains(read.output, "{\\\"from\\\":\\\"file\\\"}"));
 }
 
+TEST_F(CliTest, IdFromContentMakesARetryIdempotent) {
+  const std::string append =
+      "append a/b/c t.v1 '{\"paid\":100}' --id=from-content";
+  CliRun first = Cli(append + " --expected-version=no-stream");
+  EXPECT_EQ(first.exit_code, 0) << first.output;
+  CliRun retry = Cli(append + " --expected-version=no-stream");
+  EXPECT_EQ(retry.exit_code, 0) << retry.output;
+  EXPECT_TRUE(absl::StrContains(retry.output, "at position 0")) << retry.output;
+  EXPECT_TRUE(absl::StrContains(retry.output, "already there")) << retry.output;
+  // The same content on purpose, at the next version, is a new event.
+  CliRun again = Cli(append + " --expected-version=0");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(absl::StrContains(again.output, "at position 1")) << again.output;
+  EXPECT_FALSE(absl::StrContains(again.output, "already there"))
+      << again.output;
+}
+
 TEST_F(CliTest, ReadOptions) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(
