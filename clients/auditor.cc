@@ -13,9 +13,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "eventstore/checkpoint.h"
-#include "eventstore/leaf.h"
-#include "eventstore/merkle.h"
+#include "tlog/checkpoint.h"
+#include "tlog/leaf.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 namespace {

@@ -30,8 +30,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "clients/client.h"
-#include "eventstore/sha256.h"
-#include "eventstore/signed_note.h"
+#include "tlog/sha256.h"
+#include "tlog/signed_note.h"
 
 namespace missionlog {
 

@@ -56,15 +56,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "clients/auditor.h"
+#include "clients/bearer_token.h"
 #include "clients/cli_args.h"
 #include "clients/cli_commands.h"
 #include "clients/cli_output.h"
 #include "clients/client.h"
 #include "clients/proofs.h"
-#include "eventstore/bearer_token.h"
-#include "eventstore/checkpoint.h"
-#include "eventstore/name_uuid.h"
-#include "eventstore/signed_note.h"
+#include "domain/name_uuid.h"
+#include "tlog/checkpoint.h"
+#include "tlog/signed_note.h"
 
 namespace missionlog {
 namespace {}  // namespace

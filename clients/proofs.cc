@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "eventstore/merkle.h"
-#include "eventstore/sha256.h"
+#include "tlog/merkle.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 absl::Status VerifyEventInclusion(const v1::RecordedEvent& event,

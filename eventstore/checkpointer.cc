@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "eventstore/checkpoint.h"
-#include "eventstore/merkle.h"
 #include "eventstore/status_util.h"
+#include "tlog/checkpoint.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 namespace {

@@ -20,8 +20,8 @@
 #include "absl/time/time.h"
 #include "eventstore/clock.h"
 #include "eventstore/event_store.h"
-#include "eventstore/sha256.h"
-#include "eventstore/signed_note.h"
+#include "tlog/sha256.h"
+#include "tlog/signed_note.h"
 
 namespace missionlog {
 

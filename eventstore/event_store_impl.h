@@ -11,12 +11,12 @@
 #include "eventstore/committed_head.h"
 #include "eventstore/disk_space.h"
 #include "eventstore/event_store.h"
-#include "eventstore/merkle.h"
 #include "eventstore/reader.h"
 #include "eventstore/recent_events.h"
 #include "eventstore/storage.h"
 #include "eventstore/storage_gate.h"
 #include "eventstore/writer.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 

@@ -56,7 +56,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "eventstore/coding.h"
+#include "base/coding.h"
 
 namespace missionlog {
 

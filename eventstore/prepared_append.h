@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/utf8.h"
+#include "base/uuid.h"
 #include "eventstore/clock.h"
 #include "eventstore/event_store.h"
-#include "eventstore/sha256.h"
-#include "eventstore/utf8.h"
-#include "eventstore/uuid.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 

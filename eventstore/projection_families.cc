@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "eventstore/coding.h"
+#include "base/coding.h"
 #include "eventstore/status_util.h"
 #include "rocksdb/write_batch.h"
 

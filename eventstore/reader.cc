@@ -6,12 +6,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "eventstore/coding.h"
+#include "base/coding.h"
+#include "base/uuid.h"
 #include "eventstore/keys.h"
-#include "eventstore/merkle.h"
 #include "eventstore/record.h"
 #include "eventstore/status_util.h"
-#include "eventstore/uuid.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 namespace {

@@ -12,9 +12,9 @@
 #include "absl/status/statusor.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
-#include "eventstore/merkle.h"
 #include "eventstore/recent_events.h"
 #include "eventstore/storage.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 

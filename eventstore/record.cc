@@ -35,9 +35,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "eventstore/coding.h"
-#include "eventstore/leaf.h"
-#include "eventstore/uuid.h"
+#include "base/coding.h"
+#include "base/uuid.h"
+#include "tlog/leaf.h"
 
 namespace missionlog {
 namespace {

@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
-#include "eventstore/sha256.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 

@@ -11,11 +11,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "eventstore/coding.h"
+#include "base/coding.h"
 #include "eventstore/disk_space.h"
 #include "eventstore/info_log.h"
 #include "eventstore/keys.h"
-#include "eventstore/merkle.h"
 #include "eventstore/record.h"
 #include "eventstore/status_util.h"
 #include "rocksdb/cache.h"
@@ -24,6 +23,7 @@
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 namespace {

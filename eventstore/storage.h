@@ -14,12 +14,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
-#include "eventstore/merkle.h"
 #include "eventstore/projection_families.h"
-#include "eventstore/sha256.h"
 #include "eventstore/wal_sync.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
+#include "tlog/merkle.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 

@@ -8,11 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "eventstore/coding.h"
+#include "base/coding.h"
 #include "eventstore/keys.h"
 #include "eventstore/record.h"
-#include "eventstore/sha256.h"
 #include "eventstore/status_util.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 namespace {

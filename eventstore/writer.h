@@ -36,12 +36,12 @@
 #include "eventstore/clock.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
-#include "eventstore/merkle.h"
 #include "eventstore/prepared_append.h"
 #include "eventstore/recent_events.h"
 #include "eventstore/stage_queue.h"
 #include "eventstore/storage.h"
 #include "rocksdb/write_batch.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "eventstore/checkpoint.h"
-#include "eventstore/signed_note.h"
+#include "tlog/checkpoint.h"
+#include "tlog/signed_note.h"
 
 namespace {
 

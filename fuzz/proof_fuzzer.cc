@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "clients/proofs.h"
-#include "eventstore/merkle.h"
-#include "eventstore/sha256.h"
 #include "missionlog/v1/audit.pb.h"
 #include "missionlog/v1/event.pb.h"
+#include "tlog/merkle.h"
+#include "tlog/sha256.h"
 
 namespace {
 

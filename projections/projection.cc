@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "eventstore/coding.h"
+#include "base/coding.h"
 
 namespace missionlog {
 

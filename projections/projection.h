@@ -76,7 +76,7 @@ inline constexpr uint64_t kChunkPositions = 1024;
 void AppendChunkStart(uint64_t position, std::string* key);
 
 // Reads the records of a chunk in the order they were appended (each
-// length-prefixed, eventstore/coding.h).
+// length-prefixed, base/coding.h).
 class ChunkReader {
  public:
   explicit ChunkReader(absl::string_view chunk) : rest_(chunk) {}

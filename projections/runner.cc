@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "eventstore/status_util.h"
+#include "base/status_macros.h"
 
 namespace missionlog {
 

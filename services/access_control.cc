@@ -14,10 +14,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "eventstore/bearer_token.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "services/conversions.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 
@@ -343,7 +343,7 @@ absl::StatusOr<Caller> AccessControl::Authenticate(
           "authorization: expected \"Bearer <token>\"");
     }
     auto found = caller.policy->principal_by_token_digest.find(
-        BearerTokenDigest(absl::StripAsciiWhitespace(value)));
+        std::string(DigestView(Sha256(absl::StripAsciiWhitespace(value)))));
     if (found == caller.policy->principal_by_token_digest.end()) {
       return absl::UnauthenticatedError(
           "the bearer token is not one this server knows (wrong, or removed "

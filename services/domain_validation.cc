@@ -13,7 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "eventstore/utf8.h"
+#include "base/utf8.h"
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/concerns.pb.h"
 #include "missionlog/v1/domain/contributions.pb.h"

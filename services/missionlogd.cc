@@ -30,7 +30,6 @@
 #include "absl/time/time.h"
 #include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
-#include "eventstore/signed_note.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -43,6 +42,7 @@
 #include "services/inquiry_service.h"
 #include "services/listen_address.h"
 #include "services/worker_pool.h"
+#include "tlog/signed_note.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7600",
           "Address to serve on (host:port; port 0 picks a free one).");

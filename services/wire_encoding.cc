@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "eventstore/uuid.h"
+#include "base/uuid.h"
 
 namespace missionlog {
 namespace {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "eventstore/utf8.h"
+#include "base/utf8.h"
 
 namespace missionlog {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "clients/import/csv_reader.h"
 #include "clients/import/fields.h"
-#include "eventstore/name_uuid.h"
+#include "domain/name_uuid.h"
 #include "gtest/gtest.h"
 
 namespace missionlog {

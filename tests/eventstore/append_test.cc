@@ -6,9 +6,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "eventstore/event_store.h"
-#include "eventstore/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 namespace {

@@ -3,7 +3,7 @@
 // changed byte breaks a signature, checkpoint texts round-trip and reject
 // malformed lines, and the Checkpointer signs only trees consistent with its
 // previous checkpoint, keeps every checkpoint, and survives reopening.
-#include "eventstore/checkpoint.h"
+#include "tlog/checkpoint.h"
 
 #include <string>
 #include <vector>
@@ -15,9 +15,9 @@
 #include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
 #include "eventstore/keys.h"
-#include "eventstore/signed_note.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
+#include "tlog/signed_note.h"
 
 namespace missionlog {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "eventstore/coding.h"
+#include "base/coding.h"
 #include "eventstore/event_store.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"

@@ -1,7 +1,7 @@
 // RFC 6962 Merkle math: the transparency-dev test vectors (every happy path
 // verifies, every tampered proof is rejected), and generated proofs verify
 // for every pair of sizes up to 64.
-#include "eventstore/merkle.h"
+#include "tlog/merkle.h"
 
 #include <cctype>
 #include <filesystem>

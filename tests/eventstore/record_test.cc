@@ -3,10 +3,10 @@
 
 #include <string>
 
+#include "base/uuid.h"
 #include "eventstore/prepared_append.h"
-#include "eventstore/sha256.h"
-#include "eventstore/uuid.h"
 #include "gtest/gtest.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 namespace {

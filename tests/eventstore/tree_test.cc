@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "eventstore/event_store.h"
 #include "eventstore/keys.h"
-#include "eventstore/merkle.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
+#include "tlog/merkle.h"
 
 namespace missionlog {
 namespace {

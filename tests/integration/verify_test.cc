@@ -14,10 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "clients/client.h"
 #include "eventstore/keys.h"
-#include "eventstore/sha256.h"
 #include "gtest/gtest.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 namespace {

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "eventstore/event_store.h"
-#include "eventstore/sha256.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/concerns.pb.h"
@@ -28,6 +27,7 @@
 #include "projections/spending.h"
 #include "projections/timeline.h"
 #include "tests/test_util.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 namespace {

@@ -10,8 +10,8 @@
 //
 // The text is signed as a signed note (signed_note.h); the log's key name is
 // its origin.
-#ifndef MISSIONLOG_EVENTSTORE_CHECKPOINT_H_
-#define MISSIONLOG_EVENTSTORE_CHECKPOINT_H_
+#ifndef MISSIONLOG_TLOG_CHECKPOINT_H_
+#define MISSIONLOG_TLOG_CHECKPOINT_H_
 
 #include <cstdint>
 #include <optional>
@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "eventstore/sha256.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 
@@ -44,4 +44,4 @@ std::optional<absl::Time> CheckpointTime(const Checkpoint& checkpoint);
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_CHECKPOINT_H_
+#endif  // MISSIONLOG_TLOG_CHECKPOINT_H_

@@ -1,4 +1,4 @@
-#include "eventstore/signed_note.h"
+#include "tlog/signed_note.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -17,8 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "eventstore/sha256.h"
-#include "eventstore/utf8.h"
+#include "base/utf8.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 namespace note {

@@ -1,6 +1,6 @@
 // UTF-8 validation shared by the engine's field checks and the note parser.
-#ifndef MISSIONLOG_EVENTSTORE_UTF8_H_
-#define MISSIONLOG_EVENTSTORE_UTF8_H_
+#ifndef MISSIONLOG_BASE_UTF8_H_
+#define MISSIONLOG_BASE_UTF8_H_
 
 #include "absl/strings/string_view.h"
 
@@ -11,4 +11,4 @@ bool IsPrintableUtf8(absl::string_view text);
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_UTF8_H_
+#endif  // MISSIONLOG_BASE_UTF8_H_

@@ -1,4 +1,4 @@
-#include "eventstore/merkle.h"
+#include "tlog/merkle.h"
 
 #include <openssl/sha.h>
 

@@ -1,9 +1,9 @@
-#include "eventstore/name_uuid.h"
+#include "domain/name_uuid.h"
 
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "eventstore/sha256.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 

@@ -1,8 +1,8 @@
 // The fields of a record header (the Merkle leaf; grammar in record.cc) that
 // a verifier needs without decoding the rest: where it claims to sit in the
 // log and which payload it commits to.
-#ifndef MISSIONLOG_EVENTSTORE_LEAF_H_
-#define MISSIONLOG_EVENTSTORE_LEAF_H_
+#ifndef MISSIONLOG_TLOG_LEAF_H_
+#define MISSIONLOG_TLOG_LEAF_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -46,4 +46,4 @@ inline bool ParseLeafFields(absl::string_view header, LeafFields* fields) {
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_LEAF_H_
+#endif  // MISSIONLOG_TLOG_LEAF_H_

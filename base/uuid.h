@@ -2,8 +2,8 @@
 // generating time-ordered version 7 UUIDs (RFC 9562) for events sent
 // without an id. v7 ids sort by time, which keeps the id index's inserts
 // near the end of its key space.
-#ifndef MISSIONLOG_EVENTSTORE_UUID_H_
-#define MISSIONLOG_EVENTSTORE_UUID_H_
+#ifndef MISSIONLOG_BASE_UUID_H_
+#define MISSIONLOG_BASE_UUID_H_
 
 #include <array>
 #include <cstdint>
@@ -54,4 +54,4 @@ class Uuid {
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_UUID_H_
+#endif  // MISSIONLOG_BASE_UUID_H_

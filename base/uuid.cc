@@ -1,4 +1,4 @@
-#include "eventstore/uuid.h"
+#include "base/uuid.h"
 
 #include <cstring>
 

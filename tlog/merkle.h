@@ -3,8 +3,8 @@
 // proof verification. The store will maintain the tree incrementally
 // (issue 6); these are the definitions it is tested against, and what
 // verifiers run.
-#ifndef MISSIONLOG_EVENTSTORE_MERKLE_H_
-#define MISSIONLOG_EVENTSTORE_MERKLE_H_
+#ifndef MISSIONLOG_TLOG_MERKLE_H_
+#define MISSIONLOG_TLOG_MERKLE_H_
 
 #include <cstdint>
 #include <functional>
@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "eventstore/sha256.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 namespace merkle {
@@ -103,4 +103,4 @@ absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
 }  // namespace merkle
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_MERKLE_H_
+#endif  // MISSIONLOG_TLOG_MERKLE_H_

@@ -1,4 +1,4 @@
-#include "eventstore/sha256.h"
+#include "tlog/sha256.h"
 
 #include <openssl/sha.h>
 

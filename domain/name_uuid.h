@@ -6,8 +6,8 @@
 // SHA-256("missionlog name-based id\n" || name) (the version and variant
 // bits overwrite the rest). Callers put a scheme first in `name`, e.g.
 // "command\n<stream>\n<command id>", so different sources never collide.
-#ifndef MISSIONLOG_EVENTSTORE_NAME_UUID_H_
-#define MISSIONLOG_EVENTSTORE_NAME_UUID_H_
+#ifndef MISSIONLOG_DOMAIN_NAME_UUID_H_
+#define MISSIONLOG_DOMAIN_NAME_UUID_H_
 
 #include <string>
 
@@ -20,4 +20,4 @@ std::string NameBasedUuid(absl::string_view name);
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_NAME_UUID_H_
+#endif  // MISSIONLOG_DOMAIN_NAME_UUID_H_

@@ -1,7 +1,7 @@
 // Fixed-width big-endian integers and varints for keys and records.
 // Big-endian so that byte order is numeric order in RocksDB keys.
-#ifndef MISSIONLOG_EVENTSTORE_CODING_H_
-#define MISSIONLOG_EVENTSTORE_CODING_H_
+#ifndef MISSIONLOG_BASE_CODING_H_
+#define MISSIONLOG_BASE_CODING_H_
 
 #include <cstdint>
 #include <string>
@@ -99,4 +99,4 @@ inline bool GetBytes(absl::string_view* in, size_t n, absl::string_view* out) {
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_CODING_H_
+#endif  // MISSIONLOG_BASE_CODING_H_

@@ -1,4 +1,4 @@
-#include "eventstore/bearer_token.h"
+#include "clients/bearer_token.h"
 
 #include <openssl/rand.h>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "eventstore/sha256.h"
+#include "tlog/sha256.h"
 
 namespace missionlog {
 
@@ -15,10 +15,6 @@ namespace {
 constexpr char kTokenPrefix[] = "mlt_";
 constexpr size_t kTokenRandomBytes = 32;
 }  // namespace
-
-std::string BearerTokenDigest(absl::string_view token) {
-  return std::string(DigestView(Sha256(token)));
-}
 
 absl::StatusOr<BearerToken> MakeBearerToken(absl::string_view principal) {
   if (principal.empty() ||
@@ -36,7 +32,7 @@ absl::StatusOr<BearerToken> MakeBearerToken(absl::string_view principal) {
       kTokenPrefix, absl::WebSafeBase64Escape(absl::string_view(
                         reinterpret_cast<const char*>(random), sizeof random)));
   made.tokens_file_line = absl::StrCat(
-      absl::BytesToHexString(BearerTokenDigest(made.token)), " ", principal);
+      absl::BytesToHexString(DigestView(Sha256(made.token))), " ", principal);
   return made;
 }
 

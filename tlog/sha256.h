@@ -1,6 +1,6 @@
 // SHA-256 through OpenSSL 3, and the RFC 6962 leaf hash built on it.
-#ifndef MISSIONLOG_EVENTSTORE_SHA256_H_
-#define MISSIONLOG_EVENTSTORE_SHA256_H_
+#ifndef MISSIONLOG_TLOG_SHA256_H_
+#define MISSIONLOG_TLOG_SHA256_H_
 
 #include <algorithm>
 #include <array>
@@ -33,4 +33,4 @@ inline absl::string_view DigestView(const Digest& digest) {
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_SHA256_H_
+#endif  // MISSIONLOG_TLOG_SHA256_H_

@@ -2,10 +2,11 @@
 // "mlt_" and 32 random bytes in unpadded base64url; the server keeps only
 // its SHA-256, one line per token:
 //   line := hex(SHA-256(token)) " " principal
-// so a leaked tokens file admits no one. Shared by the server (which checks
-// tokens) and the CLI (`missionlog token`, which makes them).
-#ifndef MISSIONLOG_EVENTSTORE_BEARER_TOKEN_H_
-#define MISSIONLOG_EVENTSTORE_BEARER_TOKEN_H_
+// so a leaked tokens file admits no one. The CLI (`missionlog token`) makes
+// them; the server (services/authenticator) hashes what a client presents
+// and looks it up.
+#ifndef MISSIONLOG_CLIENTS_BEARER_TOKEN_H_
+#define MISSIONLOG_CLIENTS_BEARER_TOKEN_H_
 
 #include <string>
 
@@ -23,9 +24,6 @@ struct BearerToken {
 // INVALID_ARGUMENT for a bad principal; INTERNAL without randomness.
 absl::StatusOr<BearerToken> MakeBearerToken(absl::string_view principal);
 
-// SHA-256 of `token`, 32 raw bytes: the key the server looks tokens up by.
-std::string BearerTokenDigest(absl::string_view token);
-
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_BEARER_TOKEN_H_
+#endif  // MISSIONLOG_CLIENTS_BEARER_TOKEN_H_

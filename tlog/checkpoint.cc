@@ -1,4 +1,4 @@
-#include "eventstore/checkpoint.h"
+#include "tlog/checkpoint.h"
 
 #include <algorithm>
 

@@ -13,8 +13,8 @@
 // seed and public_key are 32 bytes (RFC 8032); the signature covers the text
 // including its final newline. A key name is non-empty and has no spaces or
 // '+'.
-#ifndef MISSIONLOG_EVENTSTORE_SIGNED_NOTE_H_
-#define MISSIONLOG_EVENTSTORE_SIGNED_NOTE_H_
+#ifndef MISSIONLOG_TLOG_SIGNED_NOTE_H_
+#define MISSIONLOG_TLOG_SIGNED_NOTE_H_
 
 #include <array>
 #include <cstdint>
@@ -108,4 +108,4 @@ inline constexpr size_t kMaxNoteBytes = 1 << 16;
 }  // namespace note
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_EVENTSTORE_SIGNED_NOTE_H_
+#endif  // MISSIONLOG_TLOG_SIGNED_NOTE_H_
