@@ -195,7 +195,7 @@ int Main() {
                 absl::ToDoubleSeconds(absl::Now() - start));
   }
   const uint64_t head = store->GetHead().next_position;
-  ProjectionSet set(store.get());
+  ProjectionSet set(store.get(), store.get());
   std::vector<std::string> names;
   for (const RunnerStatus& status : set.Status()) names.push_back(status.name);
   for (const std::string& name : names) WaitLive(set.Find(name), head);

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "eventstore/event_store.h"
+#include "eventstore/projection_store.h"
 #include "missionlog/v1/inquiry.pb.h"
 #include "projections/projection.h"
 
@@ -42,7 +42,7 @@ std::unique_ptr<Projection> NewAppointmentsProjection();
 // events considered (positions < as_of); UINT64_MAX for all.
 class AppointmentsView {
  public:
-  AppointmentsView(EventStore* store, uint64_t as_of)
+  AppointmentsView(ProjectionStore* store, uint64_t as_of)
       : store_(store), as_of_(as_of) {}
 
   absl::StatusOr<v1::GovernmentOnResponse> GovernmentOn(
@@ -68,7 +68,7 @@ class AppointmentsView {
       std::vector<std::pair<std::string, projections::AppointmentState>>>
   Indexed(const std::string& index, const std::string& of);
 
-  EventStore* const store_;
+  ProjectionStore* const store_;
   const uint64_t as_of_;
 };
 

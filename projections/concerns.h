@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "eventstore/event_store.h"
+#include "eventstore/projection_store.h"
 #include "missionlog/v1/inquiry.pb.h"
 #include "projections/appointments.h"
 #include "projections/decisions.h"
@@ -28,7 +28,7 @@ std::unique_ptr<Projection> NewConcernsProjection();
 
 class ConcernsView {
  public:
-  ConcernsView(EventStore* store, uint64_t as_of)
+  ConcernsView(ProjectionStore* store, uint64_t as_of)
       : store_(store), as_of_(as_of) {}
 
   absl::StatusOr<v1::ConcernsResponse> Concerns(
@@ -45,7 +45,7 @@ class ConcernsView {
   // Every concern (or those about `about`), as rows, by date raised.
   absl::StatusOr<std::vector<v1::ConcernRow>> Rows(const std::string& about);
 
-  EventStore* const store_;
+  ProjectionStore* const store_;
   const uint64_t as_of_;
 };
 

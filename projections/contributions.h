@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "eventstore/event_store.h"
+#include "eventstore/projection_store.h"
 #include "missionlog/v1/inquiry.pb.h"
 #include "projections/projection.h"
 
@@ -22,14 +22,14 @@ std::unique_ptr<Projection> NewContributionsProjection();
 
 class ContributionsView {
  public:
-  ContributionsView(EventStore* store, uint64_t as_of)
+  ContributionsView(ProjectionStore* store, uint64_t as_of)
       : store_(store), as_of_(as_of) {}
 
   absl::StatusOr<v1::MissionWashingResponse> MissionWashing(
       const v1::MissionWashingRequest& request);
 
  private:
-  EventStore* const store_;
+  ProjectionStore* const store_;
   const uint64_t as_of_;
 };
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "eventstore/event_store.h"
+#include "eventstore/projection_store.h"
 #include "missionlog/v1/inquiry.pb.h"
 #include "projections/projection.h"
 
@@ -26,7 +26,7 @@ std::unique_ptr<Projection> NewDecisionsProjection();
 
 class DecisionsView {
  public:
-  DecisionsView(EventStore* store, uint64_t as_of)
+  DecisionsView(ProjectionStore* store, uint64_t as_of)
       : store_(store), as_of_(as_of) {}
 
   absl::StatusOr<v1::DecisionsResponse> Decisions(
@@ -43,7 +43,7 @@ class DecisionsView {
       const std::vector<std::string>& streams);
   absl::StatusOr<std::vector<std::string>> Index(const std::string& prefix);
 
-  EventStore* const store_;
+  ProjectionStore* const store_;
   const uint64_t as_of_;
 };
 

@@ -185,7 +185,7 @@ std::vector<Interval> Fold(const OwnershipState& subject, uint64_t as_of) {
   return intervals;
 }
 
-absl::StatusOr<OwnershipState> Load(EventStore* store,
+absl::StatusOr<OwnershipState> Load(ProjectionStore* store,
                                     const std::string& subject) {
   OwnershipState state;
   absl::Status parse;

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "eventstore/event_store.h"
+#include "eventstore/projection_store.h"
 #include "missionlog/v1/inquiry.pb.h"
 #include "projections/appointments.h"
 #include "projections/projection.h"
@@ -30,7 +30,7 @@ std::unique_ptr<Projection> NewOwnershipProjection();
 class OwnershipView {
  public:
   // `appointments` resolves post owners to their holders and names owners.
-  OwnershipView(EventStore* store, AppointmentsView* appointments,
+  OwnershipView(ProjectionStore* store, AppointmentsView* appointments,
                 uint64_t as_of)
       : store_(store), appointments_(appointments), as_of_(as_of) {}
 
@@ -40,7 +40,7 @@ class OwnershipView {
       const v1::OwnershipHistoryRequest& request);
 
  private:
-  EventStore* const store_;
+  ProjectionStore* const store_;
   AppointmentsView* const appointments_;
   const uint64_t as_of_;
 };

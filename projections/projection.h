@@ -1,7 +1,7 @@
 // A projection: a deterministic fold over the log (DESIGN §4). The runner
 // (runner.h) feeds it the events in position order; the projection reads
 // and changes its state through a State, whose changes the runner commits
-// together with the position reached (EventStore::CommitProjection), so a
+// together with the position reached (ProjectionStore::CommitProjection), so a
 // crash never applies an event twice or skips one.
 //
 // A projection must be deterministic: the same events in the same order
@@ -18,7 +18,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
+#include "eventstore/projection_store.h"
 #include "google/protobuf/message.h"
 #include "missionlog/v1/domain/common.pb.h"
 
@@ -28,7 +29,7 @@ namespace missionlog {
 // then the stored state. Not thread-safe; one per batch.
 class State {
  public:
-  State(EventStore* store, std::string projection)
+  State(ProjectionStore* store, std::string projection)
       : store_(store), projection_(std::move(projection)) {}
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key);
@@ -58,7 +59,7 @@ class State {
   }
 
  private:
-  EventStore* const store_;
+  ProjectionStore* const store_;
   const std::string projection_;
   std::map<std::string, std::optional<std::string>, std::less<>> changes_;
   std::vector<ProjectionChange> blind_;

@@ -10,21 +10,21 @@
 
 namespace missionlog {
 
-ProjectionSet::ProjectionSet(EventStore* store) {
+ProjectionSet::ProjectionSet(EventLog* log, ProjectionStore* store) {
+  runners_.push_back(std::make_unique<ProjectionRunner>(
+      log, store, NewAppointmentsProjection()));
   runners_.push_back(
-      std::make_unique<ProjectionRunner>(store, NewAppointmentsProjection()));
+      std::make_unique<ProjectionRunner>(log, store, NewOwnershipProjection()));
   runners_.push_back(
-      std::make_unique<ProjectionRunner>(store, NewOwnershipProjection()));
+      std::make_unique<ProjectionRunner>(log, store, NewSpendingProjection()));
   runners_.push_back(
-      std::make_unique<ProjectionRunner>(store, NewSpendingProjection()));
+      std::make_unique<ProjectionRunner>(log, store, NewDecisionsProjection()));
   runners_.push_back(
-      std::make_unique<ProjectionRunner>(store, NewDecisionsProjection()));
+      std::make_unique<ProjectionRunner>(log, store, NewConcernsProjection()));
+  runners_.push_back(std::make_unique<ProjectionRunner>(
+      log, store, NewContributionsProjection()));
   runners_.push_back(
-      std::make_unique<ProjectionRunner>(store, NewConcernsProjection()));
-  runners_.push_back(
-      std::make_unique<ProjectionRunner>(store, NewContributionsProjection()));
-  runners_.push_back(
-      std::make_unique<ProjectionRunner>(store, NewTimelineProjection()));
+      std::make_unique<ProjectionRunner>(log, store, NewTimelineProjection()));
 }
 
 ProjectionRunner* ProjectionSet::Find(const std::string& name) const {

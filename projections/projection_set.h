@@ -11,15 +11,17 @@
 #include <string>
 #include <vector>
 
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
+#include "eventstore/projection_store.h"
 #include "projections/runner.h"
 
 namespace missionlog {
 
 class ProjectionSet {
  public:
-  // Starts every projection. `store` must outlive the set.
-  explicit ProjectionSet(EventStore* store);
+  // Starts every projection: each follows `log` and keeps its state in
+  // `store`. Both must outlive the set.
+  ProjectionSet(EventLog* log, ProjectionStore* store);
 
   // nullptr if there is no projection `name`.
   ProjectionRunner* Find(const std::string& name) const;

@@ -8,9 +8,10 @@
 
 namespace missionlog {
 
-ProjectionRunner::ProjectionRunner(EventStore* store,
+ProjectionRunner::ProjectionRunner(EventLog* log, ProjectionStore* store,
                                    std::unique_ptr<Projection> projection)
-    : store_(store),
+    : log_(log),
+      store_(store),
       projection_(std::move(projection)),
       type_prefixes_(projection_->type_prefixes()) {
   thread_ = std::thread([this] { Run(); });
@@ -136,7 +137,7 @@ void ProjectionRunner::Run() {
       woken_ = false;
       position = position_;
     }
-    const bool waiting = store_->NotifyWhenBeyond(position, [this] {
+    const bool waiting = log_->NotifyWhenBeyond(position, [this] {
       absl::MutexLock lock(&mu_);
       woken_ = true;
     });
@@ -165,7 +166,7 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   request.any_type_prefixes = type_prefixes_;
   const absl::Time start = absl::Now();
   State state(store_, name());
-  absl::StatusOr<ReadAllResult> read = store_->ScanAll(
+  absl::StatusOr<ReadAllResult> read = log_->ScanAll(
       request, [this, &state](const RecordedEvent& event) -> absl::Status {
         if (!projection_->Wants(event)) return absl::OkStatus();
         absl::Status applied = projection_->Apply(event, &state);
@@ -203,7 +204,7 @@ absl::Status ProjectionRunner::Store(State* state, uint64_t position) {
 RunnerStatus ProjectionRunner::Status() {
   RunnerStatus status;
   status.name = name();
-  status.head = store_->GetHead().next_position;
+  status.head = log_->GetHead().next_position;
   absl::MutexLock lock(&mu_);
   status.position = position_;
   if (!failure_.ok()) {
@@ -239,7 +240,7 @@ absl::StatusOr<uint64_t> ProjectionRunner::Readable() {
   if (rebuilding_ || rebuild_requested_) {
     return absl::UnavailableError(absl::StrCat(
         "projection ", name(), " is rebuilding: at position ", position_,
-        " of ", store_->GetHead().next_position, "; retry later"));
+        " of ", log_->GetHead().next_position, "; retry later"));
   }
   return position_;
 }

@@ -1,8 +1,8 @@
 // Runs one projection in-process: a thread that reads the log from the
-// projection's position (EventStore::ReadAll), folds the events it wants,
+// projection's position (EventLog::ScanAll), folds the events it wants,
 // and commits each batch's state changes with the position reached in one
 // write; when it reaches the head it sleeps until the bus says there is
-// more (EventStore::NotifyWhenBeyond).
+// more (EventLog::NotifyWhenBeyond).
 //
 // Rebuild() drops the state and replays from 0 while the server keeps
 // serving. Queries on a rebuilding projection get UNAVAILABLE (with how
@@ -23,7 +23,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
+#include "eventstore/projection_store.h"
 #include "projections/projection.h"
 
 namespace missionlog {
@@ -50,7 +51,8 @@ class ProjectionRunner {
   static constexpr absl::Duration kFollowInterval = absl::Milliseconds(10);
 
   // Starts the thread. `store` must outlive the runner.
-  ProjectionRunner(EventStore* store, std::unique_ptr<Projection> projection);
+  ProjectionRunner(EventLog* log, ProjectionStore* store,
+                   std::unique_ptr<Projection> projection);
   // Stops the thread (a batch in progress is committed first).
   ~ProjectionRunner();
 
@@ -87,7 +89,8 @@ class ProjectionRunner {
   // Writes `state`'s changes, the layout version and `position` at once.
   absl::Status Store(State* state, uint64_t position);
 
-  EventStore* const store_;
+  EventLog* const log_;
+  ProjectionStore* const store_;
   const std::unique_ptr<Projection> projection_;
   const std::vector<std::string> type_prefixes_;
 

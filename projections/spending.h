@@ -21,7 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "eventstore/event_store.h"
+#include "eventstore/projection_store.h"
 #include "missionlog/v1/inquiry.pb.h"
 #include "projections/projection.h"
 
@@ -33,14 +33,14 @@ std::unique_ptr<Projection> NewSpendingProjection();
 
 class SpendingView {
  public:
-  SpendingView(EventStore* store, uint64_t as_of)
+  SpendingView(ProjectionStore* store, uint64_t as_of)
       : store_(store), as_of_(as_of) {}
 
   absl::StatusOr<v1::SpendingResponse> Spending(
       const v1::SpendingRequest& request);
 
  private:
-  EventStore* const store_;
+  ProjectionStore* const store_;
   const uint64_t as_of_;
 };
 

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "eventstore/event_store.h"
+#include "eventstore/projection_store.h"
 #include "missionlog/v1/inquiry.pb.h"
 #include "projections/projection.h"
 
@@ -23,14 +23,14 @@ std::unique_ptr<Projection> NewTimelineProjection();
 
 class TimelineView {
  public:
-  TimelineView(EventStore* store, uint64_t as_of)
+  TimelineView(ProjectionStore* store, uint64_t as_of)
       : store_(store), as_of_(as_of) {}
 
   absl::StatusOr<v1::TimelineResponse> Timeline(
       const v1::TimelineRequest& request);
 
  private:
-  EventStore* const store_;
+  ProjectionStore* const store_;
   const uint64_t as_of_;
 };
 

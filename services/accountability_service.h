@@ -17,7 +17,7 @@
 
 #include <memory>
 
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/commands.grpc.pb.h"
 #include "missionlog/v1/domain_actions.h"
@@ -34,8 +34,8 @@ class AccountabilityService final : public v1::Accountability::CallbackService {
 
   // All must outlive the service. A command needs Permission::kAppend on
   // its stream and counts as one event against the caller's rate limit.
-  AccountabilityService(EventStore* store, WorkerPool* workers,
-                        DomainGate* gate, AccessControl* access)
+  AccountabilityService(EventLog* store, WorkerPool* workers, DomainGate* gate,
+                        AccessControl* access)
       : store_(store), workers_(workers), gate_(gate), access_(access) {}
 
 #define MISSIONLOG_DECLARE_COMMAND(Rpc, Message, type)                \
@@ -57,7 +57,7 @@ class AccountabilityService final : public v1::Accountability::CallbackService {
   // Completes an attempt, on the engine's completion thread.
   void Done(std::shared_ptr<Call> call, absl::StatusOr<AppendResult> result);
 
-  EventStore* const store_;
+  EventLog* const store_;
   WorkerPool* const workers_;
   DomainGate* const gate_;
   AccessControl* const access_;

@@ -12,7 +12,7 @@
 namespace missionlog {
 
 uint64_t AuditService::TreeSize(uint64_t requested) {
-  return requested != 0 ? requested : store_->GetHead().next_position;
+  return requested != 0 ? requested : log_->GetHead().next_position;
 }
 
 grpc::ServerUnaryReactor* AuditService::OnWorker(
@@ -36,7 +36,7 @@ grpc::ServerUnaryReactor* AuditService::GetTreeHead(
     v1::TreeHead* response) {
   const uint64_t size = TreeSize(request->tree_size());
   return OnWorker(context, [this, size, response] {
-    absl::StatusOr<std::string> root = store_->GetTreeRoot(size);
+    absl::StatusOr<std::string> root = tree_->GetTreeRoot(size);
     if (!root.ok()) return root.status();
     response->set_tree_size(size);
     response->set_root_hash(*root);
@@ -51,7 +51,7 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
   const uint64_t position = request->position();
   return OnWorker(context, [this, position, size, response] {
     absl::StatusOr<std::vector<std::string>> proof =
-        store_->GetInclusionProof(position, size);
+        tree_->GetInclusionProof(position, size);
     if (!proof.ok()) return proof.status();
     response->set_position(position);
     response->set_tree_size(size);
@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
   const uint64_t new_size = TreeSize(request->new_size());
   return OnWorker(context, [this, old_size, new_size, response] {
     absl::StatusOr<std::vector<std::string>> proof =
-        store_->GetConsistencyProof(old_size, new_size);
+        tree_->GetConsistencyProof(old_size, new_size);
     if (!proof.ok()) return proof.status();
     response->set_old_size(old_size);
     response->set_new_size(new_size);
@@ -83,7 +83,7 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
   const uint64_t size = request->tree_size();
   return OnWorker(context, [this, size, response] {
     absl::StatusOr<EventStore::StoredCheckpoint> stored =
-        store_->GetCheckpoint(size);
+        checkpoints_->GetCheckpoint(size);
     if (!stored.ok()) return stored.status();
     response->set_tree_size(stored->tree_size);
     response->set_note(std::move(stored->signed_note));
@@ -115,7 +115,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetEntries(
   v1::ReadRequest read;
   read.mutable_all()->set_from_position(request.from());
   read.set_limit(request.count());
-  return new ReadReactor(store_, workers_, options_, std::move(read),
+  return new ReadReactor(log_, workers_, options_, std::move(read),
                          /*leaves_only=*/true);
 }
 
@@ -138,7 +138,7 @@ grpc::ServerUnaryReactor* AuditService::GetTreeNodes(
   const size_t count = request->count();
   return OnWorker(context, [this, level, from, count, response] {
     absl::StatusOr<std::vector<std::string>> nodes =
-        store_->GetTreeNodes(level, from, count);
+        tree_->GetTreeNodes(level, from, count);
     if (!nodes.ok()) return nodes.status();
     response->set_level(static_cast<uint32_t>(level));
     response->set_from_index(from);

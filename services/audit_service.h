@@ -8,7 +8,9 @@
 
 #include <functional>
 
-#include "eventstore/event_store.h"
+#include "eventstore/checkpoint_store.h"
+#include "eventstore/event_log.h"
+#include "eventstore/tree_reader.h"
 #include "missionlog/v1/audit.grpc.pb.h"
 #include "services/access_control.h"
 #include "services/event_store_service.h"
@@ -21,9 +23,15 @@ class AuditService final : public v1::Audit::WithRawCallbackMethod_GetEntries<
  public:
   // `store`, `workers` and `access` must outlive the service. Every call
   // needs the caller to hold Permission::kAudit.
-  AuditService(EventStore* store, WorkerPool* workers, AccessControl* access,
+  AuditService(EventLog* log, TreeReader* tree, CheckpointStore* checkpoints,
+               WorkerPool* workers, AccessControl* access,
                const ServiceOptions& options)
-      : store_(store), workers_(workers), access_(access), options_(options) {}
+      : log_(log),
+        tree_(tree),
+        checkpoints_(checkpoints),
+        workers_(workers),
+        access_(access),
+        options_(options) {}
 
   grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* context,
                                         const v1::GetTreeHeadRequest* request,
@@ -57,7 +65,9 @@ class AuditService final : public v1::Audit::WithRawCallbackMethod_GetEntries<
   // `requested`, or the committed head's size for 0.
   uint64_t TreeSize(uint64_t requested);
 
-  EventStore* const store_;
+  EventLog* const log_;
+  TreeReader* const tree_;
+  CheckpointStore* const checkpoints_;
   WorkerPool* const workers_;
   AccessControl* const access_;
   const ServiceOptions options_;

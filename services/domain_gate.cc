@@ -69,13 +69,13 @@ absl::Status DomainGate::Validate(const AppendRequest& append) {
   return absl::OkStatus();
 }
 
-void DomainGate::Append(AppendRequest append, EventStore::AppendCallback done) {
+void DomainGate::Append(AppendRequest append, EventLog::AppendCallback done) {
   if (!HasDomainEvents(append)) {
     store_->AppendAsync(std::move(append), std::move(done));
     return;
   }
   auto shared = std::make_shared<AppendRequest>(std::move(append));
-  auto callback = std::make_shared<EventStore::AppendCallback>(std::move(done));
+  auto callback = std::make_shared<EventLog::AppendCallback>(std::move(done));
   const bool scheduled = workers_->Schedule([this, shared, callback] {
     absl::Status valid = Validate(*shared);
     if (!valid.ok()) {
@@ -91,7 +91,7 @@ void DomainGate::Append(AppendRequest append, EventStore::AppendCallback done) {
 }
 
 void DomainGate::Sequence::Append(AppendRequest append,
-                                  EventStore::AppendCallback done) {
+                                  EventLog::AppendCallback done) {
   {
     absl::MutexLock lock(&mu_);
     if (!ordered_ && !HasDomainEvents(append)) {

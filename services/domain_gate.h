@@ -12,7 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
 #include "services/worker_pool.h"
 
 namespace missionlog {
@@ -21,23 +21,23 @@ namespace missionlog {
 class DomainGate {
  public:
   // `store` and `workers` must outlive the gate and its sequences.
-  DomainGate(EventStore* store, WorkerPool* workers)
+  DomainGate(EventLog* store, WorkerPool* workers)
       : store_(store), workers_(workers) {}
 
   // One append; `done` runs once, as for EventStore::AppendAsync.
-  void Append(AppendRequest append, EventStore::AppendCallback done);
+  void Append(AppendRequest append, EventLog::AppendCallback done);
 
   // Appends submitted through one Sequence reach the engine in the order
   // they were submitted (one AppendStream call).
   class Sequence : public std::enable_shared_from_this<Sequence> {
    public:
     explicit Sequence(DomainGate* gate) : gate_(gate) {}
-    void Append(AppendRequest append, EventStore::AppendCallback done);
+    void Append(AppendRequest append, EventLog::AppendCallback done);
 
    private:
     struct Item {
       AppendRequest append;
-      EventStore::AppendCallback done;
+      EventLog::AppendCallback done;
     };
     // On a worker: validates and submits queued appends in order.
     void Drain();
@@ -59,7 +59,7 @@ class DomainGate {
   static bool HasDomainEvents(const AppendRequest& append);
 
  private:
-  EventStore* const store_;
+  EventLog* const store_;
   WorkerPool* const workers_;
 };
 

@@ -11,7 +11,7 @@
 
 namespace missionlog {
 
-EventStoreService::EventStoreService(EventStore* store, WorkerPool* workers,
+EventStoreService::EventStoreService(EventLog* store, WorkerPool* workers,
                                      AccessControl* access,
                                      const ServiceOptions& options)
     : store_(store),

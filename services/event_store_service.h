@@ -10,7 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/access_control.h"
 #include "services/domain_gate.h"
@@ -45,8 +45,8 @@ class EventStoreService final
  public:
   // `store`, `workers` and `access` must outlive the service. Every call
   // is authorized by `access` first.
-  EventStoreService(EventStore* store, WorkerPool* workers,
-                    AccessControl* access, const ServiceOptions& options);
+  EventStoreService(EventLog* store, WorkerPool* workers, AccessControl* access,
+                    const ServiceOptions& options);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
@@ -78,7 +78,7 @@ class EventStoreService final
   void Unregister(SubscribeReactor* reactor, const Caller& caller);
 
  private:
-  EventStore* const store_;
+  EventLog* const store_;
   WorkerPool* const workers_;
   AccessControl* const access_;
   const ServiceOptions options_;

@@ -72,7 +72,7 @@ grpc::ServerUnaryReactor* InquiryService::Query(
         std::max(options.min_position(), options.as_of_position());
     // Otherwise it covers every event committed before the query began
     // (live runners fold the bus's commits a few milliseconds late).
-    const uint64_t head = store_->GetHead().next_position;
+    const uint64_t head = log_->GetHead().next_position;
     uint64_t position = UINT64_MAX;
     for (const std::string& name : names) {
       if (!status.ok()) break;
@@ -117,8 +117,8 @@ grpc::ServerUnaryReactor* InquiryService::WhoOwned(
                       : s;
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        AppointmentsView appointments(store_, as_of);
-        OwnershipView view(store_, &appointments, as_of);
+        AppointmentsView appointments(views_, as_of);
+        OwnershipView view(views_, &appointments, as_of);
         absl::StatusOr<v1::WhoOwnedResponse> answer = view.WhoOwned(*request);
         if (!answer.ok()) return answer.status();
         *response = *std::move(answer);
@@ -135,8 +135,8 @@ grpc::ServerUnaryReactor* InquiryService::OwnershipHistory(
       context, request->options(), {kOwnershipProjection},
       [request] { return Required(request->subject(), "subject"); },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        AppointmentsView appointments(store_, as_of);
-        OwnershipView view(store_, &appointments, as_of);
+        AppointmentsView appointments(views_, as_of);
+        OwnershipView view(views_, &appointments, as_of);
         absl::StatusOr<v1::OwnershipHistoryResponse> answer =
             view.History(*request);
         if (!answer.ok()) return answer.status();
@@ -156,7 +156,7 @@ grpc::ServerUnaryReactor* InquiryService::GovernmentOn(
         return CheckDate(request->has_on(), request->on(), "on", true);
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        AppointmentsView view(store_, as_of);
+        AppointmentsView view(views_, as_of);
         absl::StatusOr<v1::GovernmentOnResponse> answer =
             view.GovernmentOn(*request);
         if (!answer.ok()) return answer.status();
@@ -180,7 +180,7 @@ grpc::ServerUnaryReactor* InquiryService::PostHolders(
         return s;
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        AppointmentsView view(store_, as_of);
+        AppointmentsView view(views_, as_of);
         absl::StatusOr<v1::PostHoldersResponse> answer =
             view.PostHolders(*request);
         if (!answer.ok()) return answer.status();
@@ -197,7 +197,7 @@ grpc::ServerUnaryReactor* InquiryService::Spending(
       context, request->options(), {kSpendingProjection},
       [] { return absl::OkStatus(); },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        SpendingView view(store_, as_of);
+        SpendingView view(views_, as_of);
         absl::StatusOr<v1::SpendingResponse> answer = view.Spending(*request);
         if (!answer.ok()) return answer.status();
         *response = *std::move(answer);
@@ -228,7 +228,7 @@ grpc::ServerUnaryReactor* InquiryService::Decisions(
                       : s;
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        DecisionsView view(store_, as_of);
+        DecisionsView view(views_, as_of);
         MISSIONLOG_ANSWER(view.Decisions(*request));
       });
 }
@@ -248,7 +248,7 @@ grpc::ServerUnaryReactor* InquiryService::DecisionLocus(
                       : s;
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        DecisionsView view(store_, as_of);
+        DecisionsView view(views_, as_of);
         MISSIONLOG_ANSWER(view.Locus(*request));
       });
 }
@@ -268,7 +268,7 @@ grpc::ServerUnaryReactor* InquiryService::Concerns(
                          "overdue_on", false);
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        ConcernsView view(store_, as_of);
+        ConcernsView view(views_, as_of);
         MISSIONLOG_ANSWER(view.Concerns(*request));
       });
 }
@@ -281,8 +281,8 @@ grpc::ServerUnaryReactor* InquiryService::DecisionsOverOpenConcerns(
       context, request->options(), {kConcernsProjection, kDecisionsProjection},
       [request] { return Required(request->subject(), "subject"); },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        DecisionsView decisions(store_, as_of);
-        ConcernsView view(store_, as_of);
+        DecisionsView decisions(views_, as_of);
+        ConcernsView view(views_, as_of);
         MISSIONLOG_ANSWER(view.OverOpenConcerns(*request, &decisions));
       });
 }
@@ -300,8 +300,8 @@ grpc::ServerUnaryReactor* InquiryService::WhoWasTold(
                       : s;
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        AppointmentsView appointments(store_, as_of);
-        ConcernsView view(store_, as_of);
+        AppointmentsView appointments(views_, as_of);
+        ConcernsView view(views_, as_of);
         MISSIONLOG_ANSWER(view.WhoWasTold(*request, &appointments));
       });
 }
@@ -314,7 +314,7 @@ grpc::ServerUnaryReactor* InquiryService::MissionWashing(
       context, request->options(), {kContributionsProjection},
       [request] { return Required(request->mission(), "mission"); },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        ContributionsView view(store_, as_of);
+        ContributionsView view(views_, as_of);
         MISSIONLOG_ANSWER(view.MissionWashing(*request));
       });
 }
@@ -332,7 +332,7 @@ grpc::ServerUnaryReactor* InquiryService::Timeline(
         return s;
       },
       [this, request, response](uint64_t as_of, v1::AnswerInfo* info) {
-        TimelineView view(store_, as_of);
+        TimelineView view(views_, as_of);
         MISSIONLOG_ANSWER(view.Timeline(*request));
       });
 }

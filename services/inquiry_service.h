@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
+#include "eventstore/projection_store.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/inquiry.grpc.pb.h"
 #include "projections/projection_set.h"
@@ -23,11 +24,14 @@ namespace missionlog {
 
 class InquiryService final : public v1::Inquiry::CallbackService {
  public:
-  // All must outlive the service.
   // All must outlive the service. Every query needs Permission::kQuery.
-  InquiryService(EventStore* store, ProjectionSet* projections,
-                 WorkerPool* workers, AccessControl* access)
-      : store_(store),
+  // Queries read the projections' state in `views`, as of positions on
+  // `log`.
+  InquiryService(EventLog* log, ProjectionStore* views,
+                 ProjectionSet* projections, WorkerPool* workers,
+                 AccessControl* access)
+      : log_(log),
+        views_(views),
         projections_(projections),
         workers_(workers),
         access_(access) {}
@@ -84,7 +88,8 @@ class InquiryService final : public v1::Inquiry::CallbackService {
       std::vector<std::string> names, std::function<absl::Status()> check,
       std::function<absl::Status(uint64_t as_of, v1::AnswerInfo* info)> run);
 
-  EventStore* const store_;
+  EventLog* const log_;
+  ProjectionStore* const views_;
   ProjectionSet* const projections_;
   WorkerPool* const workers_;
   AccessControl* const access_;

@@ -353,15 +353,16 @@ int Main() {
   service_options.batch_events = absl::GetFlag(FLAGS_batch_events);
   EventStoreService service(store->get(), workers.get(), access.get(),
                             service_options);
-  AuditService audit(store->get(), workers.get(), access.get(),
-                     service_options);
+  AuditService audit(store->get(), store->get(), store->get(), workers.get(),
+                     access.get(), service_options);
   DomainGate gate(store->get(), workers.get());
   AccountabilityService accountability(store->get(), workers.get(), &gate,
                                        access.get());
   // Projections catch up from their stored positions, then follow the bus.
-  auto projections = std::make_unique<ProjectionSet>(store->get());
-  InquiryService inquiry(store->get(), projections.get(), workers.get(),
-                         access.get());
+  auto projections =
+      std::make_unique<ProjectionSet>(store->get(), store->get());
+  InquiryService inquiry(store->get(), store->get(), projections.get(),
+                         workers.get(), access.get());
   ProjectionsService projections_service(projections.get(), access.get());
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -8,7 +8,7 @@
 
 namespace missionlog {
 
-ReadReactor::ReadReactor(EventStore* store, WorkerPool* workers,
+ReadReactor::ReadReactor(EventLog* store, WorkerPool* workers,
                          const ServiceOptions& options,
                          const grpc::ByteBuffer& raw_request)
     : store_(store), workers_(workers), options_(options) {
@@ -20,7 +20,7 @@ ReadReactor::ReadReactor(EventStore* store, WorkerPool* workers,
   Start();
 }
 
-ReadReactor::ReadReactor(EventStore* store, WorkerPool* workers,
+ReadReactor::ReadReactor(EventLog* store, WorkerPool* workers,
                          const ServiceOptions& options, v1::ReadRequest request,
                          bool leaves_only)
     : store_(store),

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/event_store_service.h"
 #include "services/worker_pool.h"
@@ -23,12 +23,12 @@ namespace missionlog {
 // Writes raw bytes (wire_encoding.h): the wire form of v1::ReadResponse.
 class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  ReadReactor(EventStore* store, WorkerPool* workers,
+  ReadReactor(EventLog* store, WorkerPool* workers,
               const ServiceOptions& options, const grpc::ByteBuffer& request);
   // For a request already parsed. `leaves_only`: each event as a
   // v1::LogEntry (the Audit service's GetEntries, whose responses are
   // otherwise ReadResponses on the wire).
-  ReadReactor(EventStore* store, WorkerPool* workers,
+  ReadReactor(EventLog* store, WorkerPool* workers,
               const ServiceOptions& options, v1::ReadRequest request,
               bool leaves_only);
 
@@ -63,7 +63,7 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void FinishIfIdle(Next* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Carry(Next next);
 
-  EventStore* const store_;
+  EventLog* const store_;
   WorkerPool* const workers_;
   const ServiceOptions options_;
   v1::ReadRequest request_;

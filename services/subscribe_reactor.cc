@@ -9,9 +9,8 @@
 
 namespace missionlog {
 
-SubscribeReactor::SubscribeReactor(EventStoreService* service,
-                                   EventStore* store, EncodedEvents* encoded,
-                                   WorkerPool* workers,
+SubscribeReactor::SubscribeReactor(EventStoreService* service, EventLog* store,
+                                   EncodedEvents* encoded, WorkerPool* workers,
                                    const ServiceOptions& options,
                                    const v1::SubscribeRequest& request,
                                    Caller caller, StreamSlot slot)

@@ -14,7 +14,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "eventstore/event_store.h"
+#include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/encoded_events.h"
 #include "services/event_store_service.h"
@@ -27,7 +27,7 @@ namespace missionlog {
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `request` has been parsed by the service.
-  SubscribeReactor(EventStoreService* service, EventStore* store,
+  SubscribeReactor(EventStoreService* service, EventLog* store,
                    EncodedEvents* encoded, WorkerPool* workers,
                    const ServiceOptions& options,
                    const v1::SubscribeRequest& request, Caller caller,
@@ -69,7 +69,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
                           bool* end_of_log);
 
   EventStoreService* const service_;
-  EventStore* const store_;
+  EventLog* const store_;
   EncodedEvents* const encoded_;
   WorkerPool* const workers_;
   const ServiceOptions options_;

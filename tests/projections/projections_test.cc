@@ -51,7 +51,7 @@ class ProjectionsTest : public ::testing::Test {
     Options options;
     options.sync = false;
     store_ = EventStore::Open(options, dir_.Sub("db")).value();
-    projections_ = std::make_unique<ProjectionSet>(store_.get());
+    projections_ = std::make_unique<ProjectionSet>(store_.get(), store_.get());
   }
 
   // Appends one event; returns its position.
@@ -418,7 +418,7 @@ TEST_F(ProjectionsTest, IncrementalStateEqualsRebuiltState) {
   Options options;
   options.sync = false;
   store_ = EventStore::Open(options, dir_.Sub("db")).value();
-  projections_ = std::make_unique<ProjectionSet>(store_.get());
+  projections_ = std::make_unique<ProjectionSet>(store_.get(), store_.get());
   CatchUp();
   for (const char* name : kAll) {
     EXPECT_EQ(Digest(name), incremental[name]) << name;
@@ -609,7 +609,7 @@ TEST_F(ProjectionsTest, EventsAProjectionIgnoresAdvanceItWithoutAWrite) {
   projections_.reset();  // stops the runners
   EXPECT_EQ(store_->OpenProjection(kAppointmentsProjection).value(), head);
   EXPECT_EQ(Digest(kAppointmentsProjection), before);
-  projections_ = std::make_unique<ProjectionSet>(store_.get());
+  projections_ = std::make_unique<ProjectionSet>(store_.get(), store_.get());
   CatchUp();
   EXPECT_EQ(Digest(kAppointmentsProjection), before);
 }
@@ -648,7 +648,7 @@ TEST_F(ProjectionsTest, StateOfAnotherLayoutVersionIsRebuiltAtStart) {
                                       {"zz/stale", std::string("x")}},
                                      head)
                   .ok());
-  projections_ = std::make_unique<ProjectionSet>(store_.get());
+  projections_ = std::make_unique<ProjectionSet>(store_.get(), store_.get());
   CatchUp();
   EXPECT_FALSE(store_->GetProjectionValue(kAppointmentsProjection, "zz/stale")
                    .value()
