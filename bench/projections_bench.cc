@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "domain/event_types.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
@@ -69,12 +70,12 @@ void BuildLog(EventStore* store, int total) {
     batch.clear();
     if (!store->Append(std::move(append)).ok()) std::abort();
   };
-  const auto add = [&](const std::string& s, const std::string& type,
+  const auto add = [&](const std::string& s, absl::string_view type,
                        const google::protobuf::Message& m) {
     if (s != stream || batch.size() >= 1000) flush();
     stream = s;
     EventData event;
-    event.type = type;
+    event.type = std::string(type);
     event.content_type = "application/protobuf";
     event.payload = m.SerializeAsString();
     batch.push_back(std::move(event));
@@ -87,13 +88,14 @@ void BuildLog(EventStore* store, int total) {
     post.set_name(absl::StrCat("Post ", p));
     post.set_rank(p % 4 == 0 ? "SoS" : "MoS");
     post.set_rank_value(p % 4 == 0 ? 3 : 4);
-    add(absl::StrCat("ifg/post/p", p), "missionlog.post.created.v1", post);
+    add(absl::StrCat("ifg/post/p", p),
+        domain::TypeName(domain::EventType::kPostCreated), post);
   }
   for (int p = 0; p < 1000; ++p) {
     v1::PersonRegistered person;
     person.set_name(absl::StrCat("Person ", p));
-    add(absl::StrCat("ifg/person/x", p), "missionlog.person.registered.v1",
-        person);
+    add(absl::StrCat("ifg/person/x", p),
+        domain::TypeName(domain::EventType::kPersonRegistered), person);
   }
   flush();
   int written = 1200;
@@ -108,14 +110,17 @@ void BuildLog(EventStore* store, int total) {
       *made.mutable_start() = Day(year, 1 + p % 12, 1);
       *made.mutable_end() = Day(year + 2, 1 + p % 12, 1);
       const std::string s = absl::StrCat("ifg/appointment/a", a);
-      add(s, "missionlog.appointment.made.v1", made);
+      add(s, domain::TypeName(domain::EventType::kAppointmentMade), made);
       v1::AppointmentCharacteristicsRecorded c;
       c.set_cabinet_status(p % 4 == 0 ? v1::CABINET_STATUS_FULL_CABINET
                                       : v1::CABINET_STATUS_NON_CABINET);
       c.set_acting(a % 50 == 0);
       *c.mutable_start() = made.start();
       *c.mutable_end() = made.end();
-      add(s, "missionlog.appointment.characteristics_recorded.v1", c);
+      add(s,
+          domain::TypeName(
+              domain::EventType::kAppointmentCharacteristicsRecorded),
+          c);
       written += 2;
     }
   }
@@ -132,7 +137,7 @@ void BuildLog(EventStore* store, int total) {
       *spend.mutable_paid_on() = Day(year, 1 + i % 12, 1 + i % 28);
       spend.add_missions()->set_stream(absl::StrCat("m/mission/m", i % 5));
       add(absl::StrFormat("hmt/spend/%04d-%02d", year, 1 + i % 12),
-          "missionlog.spending.spend_incurred.v1", spend);
+          domain::TypeName(domain::EventType::kSpendIncurred), spend);
     } else if (kind == 18) {
       v1::OwnerAssigned owner;
       owner.set_subject_kind(v1::SUBJECT_KIND_PROGRAMME);
@@ -141,7 +146,7 @@ void BuildLog(EventStore* store, int total) {
       owner.set_role(v1::OWNERSHIP_ROLE_RESPONSIBLE_OWNER);
       *owner.mutable_valid_from() = Day(2000 + i % 25, 1 + i % 12, 1);
       add(absl::StrCat("d/programme/s", (i / 20) % 500),
-          "missionlog.accountability.owner_assigned.v1", owner);
+          domain::TypeName(domain::EventType::kOwnerAssigned), owner);
     } else {
       v1::Date opaque = Day(2024, 1, 1);
       add(absl::StrCat("dept/case/c", i % 1000), "dept.case.updated.v1",

@@ -2,7 +2,8 @@
 // event given as protobuf JSON, e.g.
 //   missionlog command RecordDecision --stream=dhsc/decision/d-1 \
 //     --command-id=d-1 '{"title": "...", "decision": "...", ...}'
-// `missionlog command list` names every action and its event message;
+// `missionlog command list` names every action, its event message and
+// the event's type (domain/event_types.h);
 // `missionlog command --file=F` sends a file of commands, one JSON object
 // per line ({"action", "stream", "command_id", "event"}; '#' lines are
 // comments), stopping at the first failure. Command ids make re-running a
@@ -18,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "clients/cli_commands.h"
 #include "clients/cli_output.h"
+#include "domain/event_types.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -53,16 +55,18 @@ const google::protobuf::MethodDescriptor* FindAction(const std::string& name) {
 }
 
 int List(bool json) {
-  const google::protobuf::ServiceDescriptor* service = Service();
-  for (int i = 0; i < service->method_count(); ++i) {
-    const google::protobuf::MethodDescriptor* method = service->method(i);
-    const std::string event = EventOf(method)->full_name();
+  for (domain::EventType type : domain::AllEventTypes()) {
+    const std::string action(domain::ActionName(type));
+    const std::string& event =
+        domain::Prototype(type)->GetDescriptor()->full_name();
+    const std::string type_name(domain::TypeName(type));
     if (json) {
-      std::printf("{\"action\":%s,\"event\":%s}\n",
-                  JsonString(method->name()).c_str(),
-                  JsonString(event).c_str());
+      std::printf("{\"action\":%s,\"event\":%s,\"type\":%s}\n",
+                  JsonString(action).c_str(), JsonString(event).c_str(),
+                  JsonString(type_name).c_str());
     } else {
-      std::printf("%-34s %s\n", method->name().c_str(), event.c_str());
+      std::printf("%-34s %-44s %s\n", action.c_str(), event.c_str(),
+                  type_name.c_str());
     }
   }
   return 0;

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "domain/event_types.h"
 #include "google/protobuf/util/json_util.h"
-#include "missionlog/v1/domain_actions.h"
 
 namespace missionlog {
 namespace {
@@ -116,7 +116,7 @@ std::string EventJson(const v1::RecordedEvent& event) {
 
 std::optional<std::string> DomainEventJson(const v1::RecordedEvent& event) {
   const google::protobuf::Message* prototype =
-      DomainEventPrototype(event.type());
+      domain::Prototype(domain::TypeOf(event.type()));
   if (prototype == nullptr) return std::nullopt;
   std::unique_ptr<google::protobuf::Message> message(prototype->New());
   if (!message->ParseFromString(event.data())) return std::nullopt;

@@ -29,7 +29,7 @@ class EventPrinter {
 };
 
 // With an "event" member holding the decoded domain event, for types of the
-// missionlog. namespace (domain_actions.h).
+// missionlog. namespace (domain/event_types.h).
 std::string EventJson(const v1::RecordedEvent& event);
 // A domain event's payload as JSON (proto field names), or std::nullopt for
 // other types and payloads that do not parse.

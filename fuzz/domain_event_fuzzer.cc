@@ -1,4 +1,4 @@
-// The domain validators (services/domain_validation.h): a domain event type
+// The domain validators (domain/validation.h): a domain event type
 // and a stream chosen by the first two bytes, the rest as its payload.
 // Streams "exist" by a fixed rule so that reference checks run both ways.
 #include <cstddef>
@@ -6,14 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "missionlog/v1/domain_actions.h"
-#include "services/domain_validation.h"
+#include "domain/event_types.h"
+#include "domain/validation.h"
 
 namespace {
-
-#define MISSIONLOG_TYPE_NAME(Rpc, Message, type) type,
-const char* const kTypes[] = {MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_TYPE_NAME)};
-#undef MISSIONLOG_TYPE_NAME
 
 const char* const kStreams[] = {"dhsc/organisation/dhsc",
                                 "dhsc/person/p-1",
@@ -35,20 +31,25 @@ const char* const kStreams[] = {"dhsc/organisation/dhsc",
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  const char* type = kTypes[data[0] % (sizeof kTypes / sizeof kTypes[0])];
+  const auto& types = missionlog::domain::AllEventTypes();
+  const std::string type(
+      missionlog::domain::TypeName(types[data[0] % types.size()]));
   const char* stream =
       kStreams[data[1] % (sizeof kStreams / sizeof kStreams[0])];
   const std::string payload(reinterpret_cast<const char*>(data + 2), size - 2);
   auto exists = [](absl::string_view name) -> absl::StatusOr<bool> {
     return name.size() % 3 != 0;
   };
-  auto history = [&](absl::string_view)
-      -> absl::StatusOr<std::vector<missionlog::StoredEvent>> {
-    // A history holding the same event, so that rules about what came
-    // before see something.
-    return std::vector<missionlog::StoredEvent>{{type, payload}};
+  auto state_of = [&](absl::string_view)
+      -> absl::StatusOr<missionlog::domain::SubjectState> {
+    // A subject whose stream holds the same event, so that rules about
+    // what came before see something.
+    missionlog::domain::SubjectState state;
+    state.Apply(type, payload);
+    return state;
   };
-  (void)missionlog::ValidateDomainEvent(stream, type, payload, exists, history);
-  (void)missionlog::ValidateDomainEvent(stream, type, payload, exists);
+  (void)missionlog::domain::ValidateEvent(stream, type, payload, exists,
+                                          state_of);
+  (void)missionlog::domain::ValidateEvent(stream, type, payload, exists);
   return 0;
 }

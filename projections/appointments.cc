@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "domain/values.h"
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
 #include "projections/state.pb.h"
@@ -70,63 +71,58 @@ void StoreAppointment(State* state, const std::string& stream,
   state->Put(kAppointment + stream, value);
 }
 
-template <typename M>
-absl::StatusOr<M> Decode(const RecordedEvent& event) {
-  M message;
-  absl::Status parsed = ParsePayload(event, &message);
-  if (!parsed.ok()) return parsed;
-  return message;
-}
-
 class AppointmentsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
   int version() const override { return 2; }  // 2: the person index
 
+  // Organisations for their names only: the rest of that family is
+  // decoded by no one here.
   std::vector<std::string> type_prefixes() const override {
-    return {"missionlog.appointment.", "missionlog.person.", "missionlog.post.",
-            "missionlog.organisation."};
+    return {appointment_, person_, post_, organisation_};
   }
 
   bool Wants(const RecordedEvent& event) const override {
     const absl::string_view type = event.type();
-    return absl::StartsWith(type, "missionlog.appointment.") ||
-           absl::StartsWith(type, "missionlog.person.") ||
-           absl::StartsWith(type, "missionlog.post.") ||
-           type == "missionlog.organisation.registered.v1" ||
-           type == "missionlog.organisation.renamed.v1";
+    if (absl::StartsWith(type, appointment_) ||
+        absl::StartsWith(type, person_) || absl::StartsWith(type, post_)) {
+      return true;
+    }
+    const domain::EventType type_id = domain::TypeOf(type);
+    return type_id == domain::EventType::kOrganisationRegistered ||
+           type_id == domain::EventType::kOrganisationRenamed;
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
-    const absl::string_view type = event.type();
+    const domain::EventType type_id = domain::TypeOf(event.type());
     const std::string stream(event.stream());
     const uint64_t position = event.position();
-    if (type == "missionlog.organisation.registered.v1") {
-      auto m = Decode<v1::OrganisationRegistered>(event);
+    if (type_id == domain::EventType::kOrganisationRegistered) {
+      auto m = PayloadAs<v1::OrganisationRegistered>(event);
       if (!m.ok()) return m.status();
       return AddName(state, kOrganisation + stream, m->name(), m->short_name(),
                      m->has_valid_from(), m->valid_from(), position, true);
     }
-    if (type == "missionlog.organisation.renamed.v1") {
-      auto m = Decode<v1::OrganisationRenamed>(event);
+    if (type_id == domain::EventType::kOrganisationRenamed) {
+      auto m = PayloadAs<v1::OrganisationRenamed>(event);
       if (!m.ok()) return m.status();
       return AddName(state, kOrganisation + stream, m->name(), m->short_name(),
                      true, m->valid_from(), position, false);
     }
-    if (type == "missionlog.person.registered.v1") {
-      auto m = Decode<v1::PersonRegistered>(event);
+    if (type_id == domain::EventType::kPersonRegistered) {
+      auto m = PayloadAs<v1::PersonRegistered>(event);
       if (!m.ok()) return m.status();
       return AddName(state, kPerson + stream, m->name(), "",
                      m->has_valid_from(), m->valid_from(), position, true);
     }
-    if (type == "missionlog.person.renamed.v1") {
-      auto m = Decode<v1::PersonRenamed>(event);
+    if (type_id == domain::EventType::kPersonRenamed) {
+      auto m = PayloadAs<v1::PersonRenamed>(event);
       if (!m.ok()) return m.status();
       return AddName(state, kPerson + stream, m->name(), "", true,
                      m->valid_from(), position, false);
     }
-    if (type == "missionlog.post.created.v1") {
-      auto m = Decode<v1::PostCreated>(event);
+    if (type_id == domain::EventType::kPostCreated) {
+      auto m = PayloadAs<v1::PostCreated>(event);
       if (!m.ok()) return m.status();
       EntityState post;
       NameState* name = post.add_names();
@@ -139,8 +135,8 @@ class AppointmentsProjection : public Projection {
       state->PutMessage(kPost + stream, post);
       return absl::OkStatus();
     }
-    if (type == "missionlog.appointment.made.v1") {
-      auto m = Decode<v1::AppointmentMade>(event);
+    if (type_id == domain::EventType::kAppointmentMade) {
+      auto m = PayloadAs<v1::AppointmentMade>(event);
       if (!m.ok()) return m.status();
       AppointmentState appointment;
       appointment.set_person(m->person().stream());
@@ -157,22 +153,22 @@ class AppointmentsProjection : public Projection {
                  "");
       return absl::OkStatus();
     }
-    if (type == "missionlog.appointment.characteristics_recorded.v1" ||
-        type == "missionlog.appointment.ended.v1") {
+    if (type_id == domain::EventType::kAppointmentCharacteristicsRecorded ||
+        type_id == domain::EventType::kAppointmentEnded) {
       AppointmentState appointment;
       absl::StatusOr<bool> found =
           state->GetMessage(kAppointment + stream, &appointment);
       if (!found.ok()) return found.status();
       if (!*found) return absl::OkStatus();  // not an appointment we know
       const AppointmentState before = appointment;
-      if (type == "missionlog.appointment.ended.v1") {
-        auto m = Decode<v1::AppointmentEnded>(event);
+      if (type_id == domain::EventType::kAppointmentEnded) {
+        auto m = PayloadAs<v1::AppointmentEnded>(event);
         if (!m.ok()) return m.status();
         projections::EndState* end = appointment.add_ended();
         *end->mutable_end() = m->end();
         end->set_position(position);
       } else {
-        auto m = Decode<v1::AppointmentCharacteristicsRecorded>(event);
+        auto m = PayloadAs<v1::AppointmentCharacteristicsRecorded>(event);
         if (!m.ok()) return m.status();
         PeriodState* period = appointment.add_periods();
         period->set_cabinet_status(m->cabinet_status());
@@ -211,6 +207,12 @@ class AppointmentsProjection : public Projection {
   }
 
   const std::string name_ = kAppointmentsProjection;
+  const std::string appointment_ =
+      domain::FamilyPrefix(domain::Family::kAppointment);
+  const std::string person_ = domain::FamilyPrefix(domain::Family::kPerson);
+  const std::string post_ = domain::FamilyPrefix(domain::Family::kPost);
+  const std::string organisation_ =
+      domain::FamilyPrefix(domain::Family::kOrganisation);
 };
 
 // The appointment's end as recorded before `as_of`: the latest AppointmentEnded
@@ -235,13 +237,14 @@ const NameState* NameFor(const EntityState& entity, const v1::Date& on,
   const NameState* best = nullptr;
   for (const NameState& name : entity.names()) {
     if (name.position() >= as_of) continue;
-    if (name.has_valid_from() && CompareDates(name.valid_from(), on) > 0) {
+    if (name.has_valid_from() &&
+        domain::CompareDates(name.valid_from(), on) > 0) {
       continue;
     }
     if (best == nullptr ||
         (name.has_valid_from() &&
          (!best->has_valid_from() ||
-          CompareDates(name.valid_from(), best->valid_from()) >= 0))) {
+          domain::CompareDates(name.valid_from(), best->valid_from()) >= 0))) {
       best = &name;
     }
   }
@@ -294,7 +297,7 @@ bool HoldingOn(const std::string& stream, const AppointmentState& a,
   if (a.position() >= as_of) return false;
   v1::Date end;
   const bool has_end = EndAsOf(a, as_of, &end);
-  if (!InPeriod(on, a.start(), has_end, end)) return false;
+  if (!domain::InPeriod(on, a.start(), has_end, end)) return false;
   out->set_person(a.person());
   out->set_appointment(stream);
   *out->mutable_start() = a.start();
@@ -305,7 +308,8 @@ bool HoldingOn(const std::string& stream, const AppointmentState& a,
   }
   const PeriodState* period = nullptr;
   for (const PeriodState& p : a.periods()) {
-    if (p.position() < as_of && InPeriod(on, p.start(), p.has_end(), p.end()) &&
+    if (p.position() < as_of &&
+        domain::InPeriod(on, p.start(), p.has_end(), p.end()) &&
         (period == nullptr || p.position() > period->position())) {
       period = &p;
     }
@@ -482,10 +486,10 @@ absl::StatusOr<v1::PostHoldersResponse> AppointmentsView::PostHolders(
     v1::Date end;
     const bool has_end = EndAsOf(a, as_of_, &end);
     // Overlaps [from, to)?
-    if (request.has_to() && CompareDates(a.start(), request.to()) >= 0)
+    if (request.has_to() && domain::CompareDates(a.start(), request.to()) >= 0)
       continue;
     if (request.has_from() && has_end &&
-        CompareDates(end, request.from()) <= 0) {
+        domain::CompareDates(end, request.from()) <= 0) {
       continue;
     }
     v1::PostHolding* holding = response.add_holdings();
@@ -510,7 +514,7 @@ absl::StatusOr<v1::PostHoldersResponse> AppointmentsView::PostHolders(
   std::sort(response.mutable_holdings()->begin(),
             response.mutable_holdings()->end(),
             [](const v1::PostHolding& a, const v1::PostHolding& b) {
-              const int c = CompareDates(a.start(), b.start());
+              const int c = domain::CompareDates(a.start(), b.start());
               return c != 0 ? c < 0 : a.appointment() < b.appointment();
             });
   absl::StatusOr<std::string> name = EntityName(

@@ -6,6 +6,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/subject_state.h"
+#include "domain/values.h"
 #include "missionlog/v1/domain/concerns.pb.h"
 #include "projections/state.pb.h"
 
@@ -22,82 +24,61 @@ const absl::string_view kSep("\0", 1);
 class ConcernsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
-  std::vector<std::string> type_prefixes() const override {
-    return {"missionlog.concern."};
-  }
+  std::vector<std::string> type_prefixes() const override { return {family_}; }
 
   bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), "missionlog.concern.");
+    return absl::StartsWith(event.type(), family_);
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
-    const std::string stream(event.stream());
-    const std::string key = kConcern + stream;
-    if (event.type() == "missionlog.concern.raised.v1") {
-      v1::ConcernRaised m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      ConcernState c;
-      c.set_about(m.about().stream());
-      c.set_summary(m.summary());
-      if (m.has_raised_by()) *c.mutable_raised_by() = m.raised_by();
-      c.set_sealed(m.raiser_case() == v1::ConcernRaised::kSealedRaiserSha256);
-      *c.mutable_raised_to() = m.raised_to();
-      c.set_severity(m.severity());
-      *c.mutable_raised_on() = m.raised_on();
-      if (m.has_respond_by()) *c.mutable_respond_by() = m.respond_by();
-      c.set_position(event.position());
-      state->PutMessage(key, c);
-      state->Put(absl::StrCat(kAboutIndex, m.about().stream(), kSep, stream),
-                 "");
+    const domain::EventType type = domain::TypeOf(event.type());
+    if (type == domain::EventType::kUnknown) return absl::OkStatus();
+    absl::StatusOr<const google::protobuf::Message*> payload =
+        decoder_.Decode(event, type);
+    if (!payload.ok()) return payload.status();
+    if (type == domain::EventType::kConcernRaised) {
+      Raise(static_cast<const v1::ConcernRaised&>(**payload), event, state);
       return absl::OkStatus();
     }
+    std::optional<domain::ConcernStep> effect =
+        domain::ConcernStepOf(type, **payload);
+    if (!effect) return absl::OkStatus();
+    const std::string key = kConcern + std::string(event.stream());
     ConcernState c;
     absl::StatusOr<bool> found = state->GetMessage(key, &c);
     if (!found.ok()) return found.status();
     if (!*found) return absl::OkStatus();
     ConcernStepState* step = c.add_steps();
     step->set_position(event.position());
-    if (event.type() == "missionlog.concern.acknowledged.v1") {
-      v1::ConcernAcknowledged m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      step->set_kind("acknowledged");
-      *step->add_parties() = m.by();
-      *step->mutable_on() = m.on();
-    } else if (event.type() == "missionlog.concern.responded.v1") {
-      v1::ConcernResponded m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      step->set_kind("responded");
-      *step->add_parties() = m.by();
-      *step->mutable_on() = m.on();
-      step->set_text(m.response());
-    } else if (event.type() == "missionlog.concern.escalated.v1") {
-      v1::ConcernEscalated m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      step->set_kind("escalated");
-      *step->mutable_parties() = m.to();
-      *step->mutable_on() = m.on();
-      step->set_text(m.reason());
-    } else if (event.type() == "missionlog.concern.closed.v1") {
-      v1::ConcernClosed m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      step->set_kind("closed");
-      *step->add_parties() = m.by();
-      *step->mutable_on() = m.on();
-      step->set_text(m.resolution());
-    } else {
-      return absl::OkStatus();
-    }
+    step->set_kind(effect->kind);
+    for (const v1::Owner& party : effect->parties) *step->add_parties() = party;
+    *step->mutable_on() = effect->on;
+    step->set_text(effect->text);
     state->PutMessage(key, c);
     return absl::OkStatus();
   }
 
  private:
+  static void Raise(const v1::ConcernRaised& m, const RecordedEvent& event,
+                    State* state) {
+    const std::string stream(event.stream());
+    ConcernState c;
+    c.set_about(m.about().stream());
+    c.set_summary(m.summary());
+    if (m.has_raised_by()) *c.mutable_raised_by() = m.raised_by();
+    c.set_sealed(m.raiser_case() == v1::ConcernRaised::kSealedRaiserSha256);
+    *c.mutable_raised_to() = m.raised_to();
+    c.set_severity(m.severity());
+    *c.mutable_raised_on() = m.raised_on();
+    if (m.has_respond_by()) *c.mutable_respond_by() = m.respond_by();
+    c.set_position(event.position());
+    state->PutMessage(kConcern + stream, c);
+    state->Put(absl::StrCat(kAboutIndex, m.about().stream(), kSep, stream), "");
+  }
+
   const std::string name_ = kConcernsProjection;
+  const std::string family_ = domain::FamilyPrefix(domain::Family::kConcern);
+  PayloadDecoder decoder_;
 };
 
 v1::ConcernRow ToRow(const std::string& stream, const ConcernState& c,
@@ -130,9 +111,9 @@ v1::ConcernRow ToRow(const std::string& stream, const ConcernState& c,
 
 // Whether the concern was open on `on` (raised by then, not closed before).
 bool OpenOn(const v1::ConcernRow& row, const v1::Date& on) {
-  if (CompareDates(row.raised_on(), on) > 0) return false;
+  if (domain::CompareDates(row.raised_on(), on) > 0) return false;
   for (const v1::ConcernStep& step : row.steps()) {
-    if (step.kind() == "closed" && CompareDates(step.on(), on) <= 0) {
+    if (step.kind() == "closed" && domain::CompareDates(step.on(), on) <= 0) {
       return false;
     }
   }
@@ -173,7 +154,7 @@ absl::StatusOr<std::vector<v1::ConcernRow>> ConcernsView::Rows(
   }
   std::sort(rows.begin(), rows.end(),
             [](const v1::ConcernRow& a, const v1::ConcernRow& b) {
-              const int c = CompareDates(a.raised_on(), b.raised_on());
+              const int c = domain::CompareDates(a.raised_on(), b.raised_on());
               return c != 0 ? c < 0 : a.positions(0) < b.positions(0);
             });
   return rows;
@@ -191,12 +172,12 @@ absl::StatusOr<v1::ConcernsResponse> ConcernsView::Concerns(
     if (!request.raised_to().empty()) {
       bool to = false;
       for (const v1::Owner& owner : row.raised_to()) {
-        to |= OwnerStream(owner) == request.raised_to();
+        to |= domain::OwnerStream(owner) == request.raised_to();
       }
       for (const v1::ConcernStep& step : row.steps()) {
         if (step.kind() != "escalated") continue;
         for (const v1::Owner& owner : step.parties()) {
-          to |= OwnerStream(owner) == request.raised_to();
+          to |= domain::OwnerStream(owner) == request.raised_to();
         }
       }
       if (!to) continue;
@@ -204,13 +185,13 @@ absl::StatusOr<v1::ConcernsResponse> ConcernsView::Concerns(
     if (request.has_overdue_on()) {
       const v1::Date& on = request.overdue_on();
       if (!OpenOn(row, on) || !row.has_respond_by() ||
-          CompareDates(row.respond_by(), on) >= 0) {
+          domain::CompareDates(row.respond_by(), on) >= 0) {
         continue;
       }
       bool answered = false;
       for (const v1::ConcernStep& step : row.steps()) {
-        answered |=
-            step.kind() == "responded" && CompareDates(step.on(), on) <= 0;
+        answered |= step.kind() == "responded" &&
+                    domain::CompareDates(step.on(), on) <= 0;
       }
       if (answered) continue;
     }
@@ -275,7 +256,7 @@ absl::StatusOr<v1::WhoWasToldResponse> ConcernsView::WhoWasTold(
   };
   for (const v1::ConcernRow& row : *rows) {
     if (request.has_before() &&
-        CompareDates(row.raised_on(), request.before()) >= 0) {
+        domain::CompareDates(row.raised_on(), request.before()) >= 0) {
       continue;
     }
     std::string how;
@@ -287,7 +268,7 @@ absl::StatusOr<v1::WhoWasToldResponse> ConcernsView::WhoWasTold(
       for (const v1::ConcernStep& step : row.steps()) {
         if (step.kind() != "escalated") continue;
         if (request.has_before() &&
-            CompareDates(step.on(), request.before()) >= 0) {
+            domain::CompareDates(step.on(), request.before()) >= 0) {
           continue;
         }
         told = reached(step.parties(), step.on(), &how);

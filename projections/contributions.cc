@@ -21,18 +21,20 @@ class ContributionsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
   std::vector<std::string> type_prefixes() const override {
-    return {"missionlog.contribution."};
+    return {domain::FamilyPrefix(domain::Family::kContribution)};
   }
 
   bool Wants(const RecordedEvent& event) const override {
-    return event.type() == "missionlog.contribution.claimed.v1" ||
-           event.type() == "missionlog.contribution.withdrawn.v1";
+    const domain::EventType type_id = domain::TypeOf(event.type());
+    return type_id == domain::EventType::kContributionClaimed ||
+           type_id == domain::EventType::kContributionWithdrawn;
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
     const std::string stream(event.stream());
     const std::string key = kClaim + stream;
-    if (event.type() == "missionlog.contribution.claimed.v1") {
+    if (domain::TypeOf(event.type()) ==
+        domain::EventType::kContributionClaimed) {
       v1::ContributionClaimed m;
       absl::Status parsed = ParsePayload(event, &m);
       if (!parsed.ok()) return parsed;

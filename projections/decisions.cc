@@ -8,6 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/subject_state.h"
+#include "domain/values.h"
 #include "missionlog/v1/domain/decisions.pb.h"
 #include "projections/state.pb.h"
 
@@ -25,78 +27,68 @@ const absl::string_view kSep("\0", 1);
 class DecisionsProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
-  std::vector<std::string> type_prefixes() const override {
-    return {"missionlog.decision."};
-  }
+  std::vector<std::string> type_prefixes() const override { return {family_}; }
 
   bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), "missionlog.decision.");
+    return absl::StartsWith(event.type(), family_);
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
+    const domain::EventType type = domain::TypeOf(event.type());
+    if (type == domain::EventType::kUnknown) return absl::OkStatus();
+    absl::StatusOr<const google::protobuf::Message*> payload =
+        decoder_.Decode(event, type);
+    if (!payload.ok()) return payload.status();
     const std::string stream(event.stream());
     const std::string key = kDecision + stream;
-    if (event.type() == "missionlog.decision.recorded.v1") {
-      v1::DecisionRecorded m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      DecisionState d;
-      d.set_title(m.title());
-      d.set_forum(m.forum());
-      d.set_level(m.level());
-      d.set_organisation(stream.substr(0, stream.find('/')));
-      *d.mutable_decided_by() = m.decided_by();
-      for (const v1::Ref& mission : m.missions()) {
-        d.add_missions(mission.stream());
-        state->Put(absl::StrCat(kMissionIndex, mission.stream(), kSep, stream),
-                   "");
-      }
-      *d.mutable_decided_on() = m.decided_on();
-      d.set_about(m.about().stream());
-      if (!m.about().stream().empty()) {
-        state->Put(absl::StrCat(kAboutIndex, m.about().stream(), kSep, stream),
-                   "");
-      }
-      d.set_position(event.position());
-      state->PutMessage(key, d);
+    if (type == domain::EventType::kDecisionRecorded) {
+      Record(static_cast<const v1::DecisionRecorded&>(**payload), event, state);
       return absl::OkStatus();
     }
+    std::optional<domain::DecisionChange> effect =
+        domain::DecisionChangeOf(type, **payload);
+    if (!effect) return absl::OkStatus();
     DecisionState d;
     absl::StatusOr<bool> found = state->GetMessage(key, &d);
     if (!found.ok()) return found.status();
     if (!*found) return absl::OkStatus();  // no recorded decision to chain to
     DecisionChangeState* change = d.add_changes();
     change->set_position(event.position());
-    if (event.type() == "missionlog.decision.revised.v1") {
-      v1::DecisionRevised m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      change->set_kind("revised");
-      *change->mutable_on() = m.valid_from();
-      change->set_text(absl::StrCat(m.decision(), " (", m.reason(), ")"));
-    } else if (event.type() == "missionlog.decision.reversed.v1") {
-      v1::DecisionReversed m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      change->set_kind("reversed");
-      *change->mutable_on() = m.valid_from();
-      change->set_text(m.reason());
-    } else if (event.type() == "missionlog.decision.outcome_observed.v1") {
-      v1::DecisionOutcomeObserved m;
-      absl::Status parsed = ParsePayload(event, &m);
-      if (!parsed.ok()) return parsed;
-      change->set_kind("outcome");
-      *change->mutable_on() = m.observed_on();
-      change->set_text(m.outcome());
-    } else {
-      return absl::OkStatus();
-    }
+    change->set_kind(effect->kind);
+    *change->mutable_on() = effect->on;
+    change->set_text(effect->text);
     state->PutMessage(key, d);
     return absl::OkStatus();
   }
 
  private:
+  static void Record(const v1::DecisionRecorded& m, const RecordedEvent& event,
+                     State* state) {
+    const std::string stream(event.stream());
+    DecisionState d;
+    d.set_title(m.title());
+    d.set_forum(m.forum());
+    d.set_level(m.level());
+    d.set_organisation(stream.substr(0, stream.find('/')));
+    *d.mutable_decided_by() = m.decided_by();
+    for (const v1::Ref& mission : m.missions()) {
+      d.add_missions(mission.stream());
+      state->Put(absl::StrCat(kMissionIndex, mission.stream(), kSep, stream),
+                 "");
+    }
+    *d.mutable_decided_on() = m.decided_on();
+    d.set_about(m.about().stream());
+    if (!m.about().stream().empty()) {
+      state->Put(absl::StrCat(kAboutIndex, m.about().stream(), kSep, stream),
+                 "");
+    }
+    d.set_position(event.position());
+    state->PutMessage(kDecision + stream, d);
+  }
+
   const std::string name_ = kDecisionsProjection;
+  const std::string family_ = domain::FamilyPrefix(domain::Family::kDecision);
+  PayloadDecoder decoder_;
 };
 
 v1::DecisionRow ToRow(const std::string& stream, const DecisionState& d,
@@ -189,7 +181,8 @@ absl::StatusOr<std::vector<v1::DecisionRow>> DecisionsView::Rows(
   }
   std::sort(rows.begin(), rows.end(),
             [](const v1::DecisionRow& a, const v1::DecisionRow& b) {
-              const int c = CompareDates(a.decided_on(), b.decided_on());
+              const int c =
+                  domain::CompareDates(a.decided_on(), b.decided_on());
               return c != 0 ? c < 0 : a.positions(0) < b.positions(0);
             });
   return rows;
@@ -222,16 +215,17 @@ absl::StatusOr<v1::DecisionsResponse> DecisionsView::Decisions(
     if (!request.forum().empty() && row.forum() != request.forum()) continue;
     if (request.level() != 0 && row.level() != request.level()) continue;
     if (request.has_from() &&
-        CompareDates(row.decided_on(), request.from()) < 0) {
+        domain::CompareDates(row.decided_on(), request.from()) < 0) {
       continue;
     }
-    if (request.has_to() && CompareDates(row.decided_on(), request.to()) >= 0) {
+    if (request.has_to() &&
+        domain::CompareDates(row.decided_on(), request.to()) >= 0) {
       continue;
     }
     if (!request.decided_by().empty()) {
       bool by = false;
       for (const v1::Owner& owner : row.decided_by()) {
-        by |= OwnerStream(owner) == request.decided_by();
+        by |= domain::OwnerStream(owner) == request.decided_by();
       }
       if (!by) continue;
     }

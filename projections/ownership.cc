@@ -7,6 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/subject_state.h"
+#include "domain/values.h"
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "projections/state.pb.h"
 
@@ -44,63 +46,34 @@ std::string OwnerKey(const v1::Owner& owner) {
 class OwnershipProjection : public Projection {
  public:
   const std::string& name() const override { return name_; }
-  std::vector<std::string> type_prefixes() const override {
-    return {"missionlog.accountability."};
-  }
+  std::vector<std::string> type_prefixes() const override { return {family_}; }
 
   bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), "missionlog.accountability.");
+    return absl::StartsWith(event.type(), family_);
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
-    const absl::string_view type = event.type();
+    const domain::EventType type = domain::TypeOf(event.type());
+    if (type == domain::EventType::kUnknown) return absl::OkStatus();
+    absl::StatusOr<const google::protobuf::Message*> payload =
+        decoder_.Decode(event, type);
+    if (!payload.ok()) return payload.status();
+    std::optional<domain::OwnershipEffect> effect =
+        domain::OwnershipEffectOf(type, **payload);
+    if (!effect) return absl::OkStatus();
     OwnershipChange change;
     change.set_position(event.position());
-    if (type == "missionlog.accountability.owner_assigned.v1") {
-      v1::OwnerAssigned m;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
-      change.set_kind("assigned");
-      change.set_role(m.role());
-      *change.mutable_owner() = m.owner();
-      *change.mutable_valid_from() = m.valid_from();
-    } else if (type == "missionlog.accountability.owner_relieved.v1") {
-      v1::OwnerRelieved m;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
-      change.set_kind("relieved");
-      change.set_role(m.role());
-      *change.mutable_owner() = m.owner();
-      *change.mutable_valid_from() = m.valid_from();
-      change.set_reason(m.reason());
-    } else if (type == "missionlog.accountability.ownership_transferred.v1") {
-      v1::OwnershipTransferred m;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
-      change.set_kind("transferred");
-      change.set_role(m.role());
-      *change.mutable_owner() = m.to();
-      *change.mutable_from() = m.from();
-      *change.mutable_valid_from() = m.valid_from();
-      change.set_reason(m.reason());
-    } else if (type == "missionlog.accountability.delegated.v1") {
-      v1::ResponsibilityDelegated m;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
-      change.set_kind("delegated");
-      change.set_role(0);
-      *change.mutable_owner() = m.to();
-      *change.mutable_from() = m.by();
-      *change.mutable_valid_from() = m.valid_from();
-      if (m.has_valid_until()) *change.mutable_valid_until() = m.valid_until();
-      change.set_reason(m.scope());
-    } else {
-      return absl::OkStatus();
+    change.set_kind(KindName(effect->kind));
+    change.set_role(effect->role);
+    *change.mutable_owner() = effect->owner;
+    if (effect->from.owner_case() != v1::Owner::OWNER_NOT_SET) {
+      *change.mutable_from() = effect->from;
     }
+    *change.mutable_valid_from() = effect->valid_from;
+    if (effect->has_valid_until) {
+      *change.mutable_valid_until() = effect->valid_until;
+    }
+    change.set_reason(effect->reason);
     // One key per change, in position order under its subject: applying
     // costs the same however long the subject's history.
     state->PutBlind(ChangeKey(event.stream(), event.position()),
@@ -109,7 +82,25 @@ class OwnershipProjection : public Projection {
   }
 
  private:
+  // The stored kinds (state.proto's OwnershipChange.kind).
+  static const char* KindName(domain::OwnershipEffect::Kind kind) {
+    switch (kind) {
+      case domain::OwnershipEffect::Kind::kAssigned:
+        return "assigned";
+      case domain::OwnershipEffect::Kind::kRelieved:
+        return "relieved";
+      case domain::OwnershipEffect::Kind::kTransferred:
+        return "transferred";
+      case domain::OwnershipEffect::Kind::kDelegated:
+        return "delegated";
+    }
+    return "";
+  }
+
   const std::string name_ = kOwnershipProjection;
+  const std::string family_ =
+      domain::FamilyPrefix(domain::Family::kAccountability);
+  PayloadDecoder decoder_;
 };
 
 // An owner's stretch of ownership, as folded.
@@ -135,7 +126,7 @@ std::vector<Interval> Fold(const OwnershipState& subject, uint64_t as_of) {
   std::stable_sort(changes.begin(), changes.end(),
                    [](const OwnershipChange* a, const OwnershipChange* b) {
                      const int c =
-                         CompareDates(a->valid_from(), b->valid_from());
+                         domain::CompareDates(a->valid_from(), b->valid_from());
                      return c != 0 ? c < 0 : a->position() < b->position();
                    });
   std::vector<Interval> intervals;
@@ -217,7 +208,8 @@ absl::StatusOr<v1::WhoOwnedResponse> OwnershipView::WhoOwned(
   if (!subject.ok()) return subject.status();
   v1::WhoOwnedResponse response;
   for (const Interval& interval : Fold(*subject, as_of_)) {
-    if (!InPeriod(request.on(), interval.from, interval.has_to, interval.to)) {
+    if (!domain::InPeriod(request.on(), interval.from, interval.has_to,
+                          interval.to)) {
       continue;
     }
     v1::OwnerOn* owner = response.add_owners();

@@ -84,17 +84,15 @@ absl::Status ParsePayload(const RecordedEvent& event,
   return absl::OkStatus();
 }
 
-std::string OwnerStream(const v1::Owner& owner) {
-  switch (owner.owner_case()) {
-    case v1::Owner::kOrganisation:
-      return owner.organisation().stream();
-    case v1::Owner::kPost:
-      return owner.post().stream();
-    case v1::Owner::kPerson:
-      return owner.person().stream();
-    default:
-      return "";
-  }
+absl::StatusOr<const google::protobuf::Message*> PayloadDecoder::Decode(
+    const RecordedEvent& event, domain::EventType type) {
+  const size_t index = static_cast<size_t>(type);
+  if (messages_.size() <= index) messages_.resize(index + 1);
+  std::unique_ptr<google::protobuf::Message>& message = messages_[index];
+  if (message == nullptr) message.reset(domain::Prototype(type)->New());
+  absl::Status parsed = ParsePayload(event, message.get());
+  if (!parsed.ok()) return parsed;
+  return message.get();
 }
 
 void AppendChunkStart(uint64_t position, std::string* key) {
@@ -117,24 +115,6 @@ void AppendPosition(uint64_t position, std::string* key) {
   for (int shift = 56; shift >= 0; shift -= 8) {  // big-endian: in order
     key->push_back(static_cast<char>((position >> shift) & 0xFF));
   }
-}
-
-int CompareDates(const v1::Date& a, const v1::Date& b) {
-  if (a.year() != b.year()) return a.year() < b.year() ? -1 : 1;
-  if (a.month() != b.month()) return a.month() < b.month() ? -1 : 1;
-  if (a.day() != b.day()) return a.day() < b.day() ? -1 : 1;
-  return 0;
-}
-
-bool InPeriod(const v1::Date& on, const v1::Date& start, bool has_end,
-              const v1::Date& end) {
-  return CompareDates(start, on) <= 0 &&
-         (!has_end || CompareDates(on, end) < 0);
-}
-
-std::string DateKey(const v1::Date& date) {
-  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
-                         date.day());
 }
 
 }  // namespace missionlog

@@ -10,6 +10,7 @@
 #define MISSIONLOG_PROJECTIONS_PROJECTION_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "domain/event_types.h"
 #include "eventstore/event_log.h"
 #include "eventstore/projection_store.h"
 #include "google/protobuf/message.h"
@@ -100,7 +102,7 @@ class Projection {
   // Every event the projection folds has a type starting with one of
   // these: the store skips other records without decoding them.
   virtual std::vector<std::string> type_prefixes() const {
-    return {"missionlog."};
+    return {domain::kTypePrefix};
   }
   // Whether the projection folds this event: decided from the type (and
   // stream) only, so that others are skipped without decoding.
@@ -118,21 +120,35 @@ class Projection {
 absl::Status ParsePayload(const RecordedEvent& event,
                           google::protobuf::Message* message);
 
-// The stream an owner names (organisation, post or person), or "".
-std::string OwnerStream(const v1::Owner& owner);
+// The payload as message M (ParsePayload's errors).
+template <typename M>
+absl::StatusOr<M> PayloadAs(const RecordedEvent& event) {
+  M message;
+  absl::Status parsed = ParsePayload(event, &message);
+  if (!parsed.ok()) return parsed;
+  return message;
+}
+
+// Decodes payloads by domain type into one reused message per type, for a
+// projection that hands them to the domain's effects (domain/
+// subject_state.h). Not thread-safe: one per projection.
+class PayloadDecoder {
+ public:
+  // `event`'s payload as the message of `type` (valid until the next
+  // Decode of that type); ParsePayload's errors.
+  // REQUIRES: type != domain::EventType::kUnknown.
+  absl::StatusOr<const google::protobuf::Message*> Decode(
+      const RecordedEvent& event, domain::EventType type);
+
+ private:
+  std::vector<std::unique_ptr<google::protobuf::Message>> messages_;
+};
 
 // A key of `prefix`, then `position` as 8 big-endian bytes (so a scan of
 // the prefix returns positions in order).
 std::string PositionKey(absl::string_view prefix, uint64_t position);
 // Appends `position` to `key` as PositionKey does.
 void AppendPosition(uint64_t position, std::string* key);
-
-// Valid-time helpers shared by the projections.
-int CompareDates(const v1::Date& a, const v1::Date& b);
-// Whether `on` lies in [start, end); an absent end is open.
-bool InPeriod(const v1::Date& on, const v1::Date& start, bool has_end,
-              const v1::Date& end);
-std::string DateKey(const v1::Date& date);  // "YYYY-MM-DD"
 
 }  // namespace missionlog
 

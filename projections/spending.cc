@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "domain/event_types.h"
 #include "missionlog/v1/domain/spending.pb.h"
 #include "projections/state.pb.h"
 
@@ -95,12 +96,10 @@ class SpendingProjection : public Projection {
   const std::string& name() const override { return name_; }
   // 2: lines in chunks; totals' positions apart from their sums.
   int version() const override { return 2; }
-  std::vector<std::string> type_prefixes() const override {
-    return {"missionlog.spending."};
-  }
+  std::vector<std::string> type_prefixes() const override { return {family_}; }
 
   bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), "missionlog.spending.");
+    return absl::StartsWith(event.type(), family_);
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
@@ -111,12 +110,12 @@ class SpendingProjection : public Projection {
         event.stream().substr(0, event.stream().find('/'));
     line.mutable_organisation()->assign(organisation.data(),
                                         organisation.size());
-    const absl::string_view type = event.type();
+    const domain::EventType type_id = domain::TypeOf(event.type());
     const v1::Date* date = &v1::Date::default_instance();
     const auto missions = [&line](const auto& refs) {
       for (const v1::Ref& ref : refs) line.add_missions(ref.stream());
     };
-    if (type == "missionlog.spending.budget_allocated.v1") {
+    if (type_id == domain::EventType::kBudgetAllocated) {
       v1::BudgetAllocated& m = budget_allocated_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
@@ -127,7 +126,7 @@ class SpendingProjection : public Projection {
       missions(m.missions());
       date = &m.valid_from();
       line.set_fiscal_year(m.fiscal_year());
-    } else if (type == "missionlog.spending.spend_committed.v1") {
+    } else if (type_id == domain::EventType::kSpendCommitted) {
       v1::SpendCommitted& m = spend_committed_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
@@ -138,7 +137,7 @@ class SpendingProjection : public Projection {
       line.set_supplier(m.supplier());
       missions(m.missions());
       date = &m.committed_on();
-    } else if (type == "missionlog.spending.spend_incurred.v1") {
+    } else if (type_id == domain::EventType::kSpendIncurred) {
       v1::SpendIncurred& m = spend_incurred_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
@@ -149,7 +148,7 @@ class SpendingProjection : public Projection {
       line.set_supplier(m.supplier());
       missions(m.missions());
       date = &m.paid_on();
-    } else if (type == "missionlog.spending.reallocated.v1") {
+    } else if (type_id == domain::EventType::kSpendReallocated) {
       v1::SpendReallocated& m = reallocated_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
@@ -158,7 +157,7 @@ class SpendingProjection : public Projection {
       line.set_amount(-m.amount().minor_units());  // out of this budget
       line.set_currency(m.amount().currency());
       date = &m.valid_from();
-    } else if (type == "missionlog.spending.cancelled.v1") {
+    } else if (type_id == domain::EventType::kSpendCancelled) {
       v1::SpendCancelled& m = cancelled_;
       if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
         return parsed;
@@ -235,6 +234,7 @@ class SpendingProjection : public Projection {
     bool positions_changed = false;
   };
   const std::string name_ = kSpendingProjection;
+  const std::string family_ = domain::FamilyPrefix(domain::Family::kSpending);
   // Totals rows touched in the current batch, decoded.
   absl::flat_hash_map<std::string, Row> batch_totals_;
   std::string key_;     // scratch

@@ -12,8 +12,8 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/event_types.h"
 #include "google/protobuf/descriptor.h"
-#include "missionlog/v1/domain_actions.h"
 #include "projections/state.pb.h"
 
 namespace missionlog {
@@ -221,7 +221,7 @@ class TimelineProjection : public Projection {
   int version() const override { return 3; }
 
   bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), "missionlog.");
+    return domain::IsDomainType(event.type());
   }
 
   absl::Status Apply(const RecordedEvent& event, State* state) override {
@@ -233,9 +233,11 @@ class TimelineProjection : public Projection {
     refs_[found].stream = event.stream();
     refs_[found++].via.clear();
     if (!CollectRefs(event.payload(), *plan, "", 0, &refs_, &found)) {
-      return absl::DataLossError(absl::StrCat(
-          "position ", event.position(), ": the payload is not a ",
-          DomainEventPrototype(event.type())->GetDescriptor()->full_name()));
+      return absl::DataLossError(
+          absl::StrCat("position ", event.position(), ": the payload is not a ",
+                       domain::Prototype(domain::TypeOf(event.type()))
+                           ->GetDescriptor()
+                           ->full_name()));
     }
     for (size_t i = 0; i < found; ++i) {
       const FoundRef& ref = refs_[i];
@@ -267,7 +269,7 @@ class TimelineProjection : public Projection {
   const RefPlan* PlanOf(absl::string_view type) {
     auto it = plan_of_type_.find(type);
     if (it != plan_of_type_.end()) return it->second;
-    const Message* prototype = DomainEventPrototype(type);
+    const Message* prototype = domain::Prototype(domain::TypeOf(type));
     if (prototype == nullptr) return nullptr;  // not kept: any text at all
     const RefPlan* plan = plans_.For(prototype->GetDescriptor());
     plan_of_type_.emplace(std::string(type), plan);

@@ -68,8 +68,8 @@ struct AccountabilityService::Call {
 
 grpc::ServerUnaryReactor* AccountabilityService::Run(
     grpc::CallbackServerContext* context, const v1::Command& command,
-    bool has_event, const google::protobuf::Message& event, const char* type,
-    v1::CommandResult* result) {
+    bool has_event, const google::protobuf::Message& event,
+    domain::EventType type, v1::CommandResult* result) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Caller> caller =
       access_->Authorize(*context, Permission::kAppend, command.stream());
@@ -96,7 +96,7 @@ grpc::ServerUnaryReactor* AccountabilityService::Run(
   v1::EventData* data = call->request.add_events();
   data->set_id(NameBasedUuid(
       absl::StrCat("command\n", command.stream(), "\n", command.command_id())));
-  data->set_type(type);
+  data->set_type(std::string(domain::TypeName(type)));
   data->set_source(command.source());
   data->set_correlation_id(command.correlation_id());
   data->set_causation_id(command.causation_id());
@@ -194,9 +194,9 @@ void AccountabilityService::Done(std::shared_ptr<Call> call,
       grpc::CallbackServerContext* context, const v1::Rpc##Request* request, \
       v1::CommandResult* result) {                                           \
     return Run(context, request->command(), request->has_event(),            \
-               request->event(), type, result);                              \
+               request->event(), domain::EventType::k##Message, result);     \
   }
-MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_DEFINE_COMMAND)
+MISSIONLOG_DOMAIN_EVENT_TYPES(MISSIONLOG_DEFINE_COMMAND)
 #undef MISSIONLOG_DEFINE_COMMAND
 
 }  // namespace missionlog

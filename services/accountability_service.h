@@ -1,7 +1,7 @@
 // The Accountability command service (proto/missionlog/v1/commands.proto):
 // one typed RPC per domain action. Each command becomes one event with a
 // name-based id (eventstore/name_uuid.h: stream and command id), is checked
-// by the domain rules (domain_validation.h) and appended with optimistic
+// by the domain rules (domain/validation.h) and appended with optimistic
 // concurrency on the subject's stream:
 //   - a command whose event is already in the log goes straight to the
 //     engine, which answers with the original position (an idempotent
@@ -17,10 +17,10 @@
 
 #include <memory>
 
+#include "domain/event_types.h"
 #include "eventstore/event_log.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/commands.grpc.pb.h"
-#include "missionlog/v1/domain_actions.h"
 #include "services/access_control.h"
 #include "services/domain_gate.h"
 #include "services/worker_pool.h"
@@ -42,7 +42,7 @@ class AccountabilityService final : public v1::Accountability::CallbackService {
   grpc::ServerUnaryReactor* Rpc(grpc::CallbackServerContext* context, \
                                 const v1::Rpc##Request* request,      \
                                 v1::CommandResult* result) override;
-  MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_DECLARE_COMMAND)
+  MISSIONLOG_DOMAIN_EVENT_TYPES(MISSIONLOG_DECLARE_COMMAND)
 #undef MISSIONLOG_DECLARE_COMMAND
 
  private:
@@ -51,7 +51,8 @@ class AccountabilityService final : public v1::Accountability::CallbackService {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
                                 const v1::Command& command, bool has_event,
                                 const google::protobuf::Message& event,
-                                const char* type, v1::CommandResult* result);
+                                domain::EventType type,
+                                v1::CommandResult* result);
   // One attempt, on a worker.
   void Attempt(std::shared_ptr<Call> call);
   // Completes an attempt, on the engine's completion thread.

@@ -3,7 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "services/domain_validation.h"
+#include "domain/event_types.h"
+#include "domain/validation.h"
 
 namespace missionlog {
 namespace {
@@ -15,14 +16,14 @@ constexpr size_t kMaxHistory = 100000;
 
 bool DomainGate::HasDomainEvents(const AppendRequest& append) {
   for (const EventData& event : append.events) {
-    if (IsDomainType(event.type)) return true;
+    if (domain::IsDomainType(event.type)) return true;
   }
   return false;
 }
 
 absl::Status DomainGate::Validate(const AppendRequest& append) {
   bool stream_started = false;  // by an earlier event of this append
-  const StreamExists exists =
+  const domain::StreamExists exists =
       [this, &append,
        &stream_started](absl::string_view stream) -> absl::StatusOr<bool> {
     if (stream_started && stream == append.stream) return true;
@@ -30,34 +31,35 @@ absl::Status DomainGate::Validate(const AppendRequest& append) {
     if (!info.ok()) return info.status();
     return info->exists;
   };
-  const StreamHistory history = [this](absl::string_view stream)
-      -> absl::StatusOr<std::vector<StoredEvent>> {
-    std::vector<StoredEvent> events;
+  const domain::SubjectStateOf state_of =
+      [this](absl::string_view stream) -> absl::StatusOr<domain::SubjectState> {
+    domain::SubjectState state;
     ReadStreamRequest read;
     read.stream = std::string(stream);
     read.limit = 1000;
+    size_t folded = 0;
     while (true) {
       absl::StatusOr<ReadStreamResult> result = store_->ReadStream(read);
       if (!result.ok()) return result.status();
       for (const RecordedEvent& event : result->events) {
-        events.push_back(StoredEvent{std::string(event.type()),
-                                     std::string(event.payload())});
+        state.Apply(event.type(), event.payload());
       }
+      folded += result->events.size();
       if (result->end_of_stream || result->events.empty()) break;
-      if (events.size() >= kMaxHistory) {
+      if (folded >= kMaxHistory) {
         return absl::ResourceExhaustedError(
             absl::StrCat("stream ", stream, " has more than ", kMaxHistory,
                          " events: too long to validate against"));
       }
       read.from_version = result->events.back().stream_version() + 1;
     }
-    return events;
+    return state;
   };
   for (size_t i = 0; i < append.events.size(); ++i) {
     const EventData& event = append.events[i];
-    if (IsDomainType(event.type)) {
-      absl::Status status = ValidateDomainEvent(append.stream, event.type,
-                                                event.payload, exists, history);
+    if (domain::IsDomainType(event.type)) {
+      absl::Status status = domain::ValidateEvent(
+          append.stream, event.type, event.payload, exists, state_of);
       if (!status.ok()) {
         if (append.events.size() == 1) return status;
         return absl::Status(status.code(),

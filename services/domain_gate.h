@@ -1,5 +1,5 @@
 // Appends through the engine, validating domain events first
-// (domain_validation.h). Validation reads the store (do referenced streams
+// (domain/validation.h). Validation reads the store (do referenced streams
 // exist?), so it runs on the worker pool, never on gRPC's threads; appends
 // with no domain event go straight to the engine.
 #ifndef MISSIONLOG_SERVICES_DOMAIN_GATE_H_

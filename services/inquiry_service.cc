@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "domain/values.h"
 #include "projections/appointments.h"
 #include "projections/concerns.h"
 #include "projections/contributions.h"
@@ -15,7 +16,6 @@
 #include "projections/spending.h"
 #include "projections/timeline.h"
 #include "services/conversions.h"
-#include "services/domain_validation.h"
 
 namespace missionlog {
 namespace {
@@ -28,7 +28,7 @@ absl::Status CheckDate(bool present, const v1::Date& date,
     return required ? absl::InvalidArgumentError(field + ": required")
                     : absl::OkStatus();
   }
-  if (!IsRealDate(date.year(), date.month(), date.day())) {
+  if (!domain::IsRealDate(date.year(), date.month(), date.day())) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": ", date.year(), "-", date.month(), "-",
                      date.day(), " is not a real date"));

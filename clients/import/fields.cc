@@ -9,24 +9,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "base/utf8.h"
+#include "domain/values.h"
 
 namespace missionlog {
 namespace {
 
-bool IsRealDate(int year, int month, int day) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31};
-  if (year < 1000 || year > 9999 || month < 1 || month > 12 || day < 1) {
-    return false;
-  }
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  const int days = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
-  return day <= days;
-}
-
 absl::StatusOr<v1::Date> MakeDate(int year, int month, int day,
                                   absl::string_view text) {
-  if (!IsRealDate(year, month, day)) {
+  if (!domain::IsRealDate(year, month, day)) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", text, "\" is not a real date"));
   }

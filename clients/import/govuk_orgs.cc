@@ -186,7 +186,7 @@ class GovukImport {
         *event.mutable_parent() = RefTo(parent);
       }
       builder_.Add(depth[slug], RefTo(slug).stream(),
-                   "missionlog.organisation.registered.v1", event,
+                   domain::EventType::kOrganisationRegistered, event,
                    absl::StrCat("registered\n", slug));
       phases = std::max(phases, depth[slug] + 1);
       registered_.insert(slug);
@@ -224,8 +224,8 @@ class GovukImport {
       v1::OrganisationMerged merged;
       *merged.mutable_into() = RefTo(successors[0]);
       *merged.mutable_valid_from() = date;
-      builder_.Add(phase, stream, "missionlog.organisation.merged.v1", merged,
-                   absl::StrCat("merged\n", key));
+      builder_.Add(phase, stream, domain::EventType::kOrganisationMerged,
+                   merged, absl::StrCat("merged\n", key));
     } else if (org.closed_status == "split" && !successors.empty()) {
       v1::OrganisationDemerged split;
       for (const std::string& s : successors) {
@@ -233,7 +233,7 @@ class GovukImport {
       }
       *split.mutable_valid_from() = date;
       if (split.successors_size() > 0) {
-        builder_.Add(phase, stream, "missionlog.organisation.demerged.v1",
+        builder_.Add(phase, stream, domain::EventType::kOrganisationDemerged,
                      split, absl::StrCat("split\n", key));
       }
     }
@@ -243,7 +243,7 @@ class GovukImport {
       if (registered_.count(s)) *closed.add_superseded_by() = RefTo(s);
     }
     *closed.mutable_valid_from() = date;
-    builder_.Add(phase, stream, "missionlog.organisation.closed.v1", closed,
+    builder_.Add(phase, stream, domain::EventType::kOrganisationClosed, closed,
                  absl::StrCat("closed\n", key));
   }
 
@@ -255,7 +255,7 @@ class GovukImport {
       v1::OrganisationRegistered event = Registration(org);
       *event.mutable_valid_from() = changed_on_;
       builder_.Add(phase, RefTo(slug).stream(),
-                   "missionlog.organisation.registered.v1", event,
+                   domain::EventType::kOrganisationRegistered, event,
                    absl::StrCat("registered\n", slug));
       registered_.insert(slug);
     }
@@ -276,7 +276,7 @@ class GovukImport {
         event.set_short_name(org.abbreviation);
         *event.mutable_valid_from() = changed_on_;
         builder_.Add(phase + 1, RefTo(slug).stream(),
-                     "missionlog.organisation.renamed.v1", event,
+                     domain::EventType::kOrganisationRenamed, event,
                      absl::StrCat("renamed\n", slug, "\n", on));
       }
       const std::string old_parent = ParentIn(was, before_);
@@ -300,7 +300,7 @@ class GovukImport {
           absl::StrCat("sponsorship of ", absl::StrJoin(bodies, ", "))));
       *event.mutable_valid_from() = changed_on_;
       builder_.Add(phase + 1, RefTo(link.first).stream(),
-                   "missionlog.organisation.functions_transferred.v1", event,
+                   domain::EventType::kFunctionsTransferred, event,
                    absl::StrCat("transferred\n", link.first, "\n", link.second,
                                 "\n", on));
     }
@@ -320,7 +320,7 @@ class GovukImport {
     if (!parent.empty()) *event.mutable_parent() = RefTo(parent);
     *event.mutable_valid_from() = changed_on_;
     builder_.Add(phase, RefTo(slug).stream(),
-                 "missionlog.organisation.parent_changed.v1", event,
+                 domain::EventType::kOrganisationParentChanged, event,
                  absl::StrCat("parent\n", slug, "\n", on));
   }
 

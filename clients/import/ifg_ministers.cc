@@ -185,7 +185,7 @@ class IfgImport {
       }
       event.add_external_ids(absl::StrCat("ifg:", row["id"]));
       builder_.Add(0, MakeRef("organisation", row["id"]).stream(),
-                   "missionlog.organisation.registered.v1", event,
+                   domain::EventType::kOrganisationRegistered, event,
                    absl::StrCat("organisation\n", row["id"]));
       known_orgs_.insert(row["id"]);
     }
@@ -225,7 +225,7 @@ class IfgImport {
         v1::OrganisationMerged event;
         *event.mutable_into() = MakeRef("organisation", to);
         *event.mutable_valid_from() = date;
-        builder_.Add(1, stream, "missionlog.organisation.merged.v1", event,
+        builder_.Add(1, stream, domain::EventType::kOrganisationMerged, event,
                      key);
         closed_status[from] = "merged";
       } else if (type == "Demerger") {
@@ -241,8 +241,7 @@ class IfgImport {
         absl::ConsumePrefix(&what, ":");
         event.set_functions(CleanText(what));
         *event.mutable_valid_from() = date;
-        builder_.Add(1, stream,
-                     "missionlog.organisation.functions_transferred.v1", event,
+        builder_.Add(1, stream, domain::EventType::kFunctionsTransferred, event,
                      key);
         continue;  // the predecessor carries on
       } else {
@@ -264,7 +263,7 @@ class IfgImport {
         event.set_continues(org != nullptr && ((*org)["end_date"].empty() ||
                                                (*org)["end_date"] > date));
         builder_.Add(1, MakeRef("organisation", from).stream(),
-                     "missionlog.organisation.demerged.v1", event,
+                     domain::EventType::kOrganisationDemerged, event,
                      absl::StrCat("demerger\n", from, "\n", date));
       }
     }
@@ -282,7 +281,7 @@ class IfgImport {
         *event.add_superseded_by() = MakeRef("organisation", to);
       }
       builder_.Add(1, MakeRef("organisation", row["id"]).stream(),
-                   "missionlog.organisation.closed.v1", event,
+                   domain::EventType::kOrganisationClosed, event,
                    absl::StrCat("organisation_closed\n", row["id"]));
     }
   }
@@ -360,7 +359,7 @@ class IfgImport {
           if (!parliament.empty()) {
             event.add_external_ids(absl::StrCat("parliament:", parliament));
           }
-          builder_.Add(1, stream, "missionlog.person.registered.v1", event,
+          builder_.Add(1, stream, domain::EventType::kPersonRegistered, event,
                        key);
           registered = true;
           known_people_.insert(id);
@@ -373,7 +372,8 @@ class IfgImport {
           event.set_name(name);
           event.set_display_name(CleanText((*row)["display_name"]));
           *event.mutable_valid_from() = start;
-          builder_.Add(1, stream, "missionlog.person.renamed.v1", event, key);
+          builder_.Add(1, stream, domain::EventType::kPersonRenamed, event,
+                       key);
         }
       }
     }
@@ -402,7 +402,7 @@ class IfgImport {
       }
       event.add_external_ids(absl::StrCat("ifg:", row["id"]));
       builder_.Add(1, MakeRef("post", row["id"]).stream(),
-                   "missionlog.post.created.v1", event,
+                   domain::EventType::kPostCreated, event,
                    absl::StrCat("post\n", row["id"]));
       known_posts_.insert(row["id"]);
     }
@@ -446,7 +446,7 @@ class IfgImport {
       *event.mutable_post() = MakeRef("post", row["post_id"]);
       event.add_external_ids(absl::StrCat("ifg:", row["id"]));
       const std::string stream = MakeRef("appointment", row["id"]).stream();
-      builder_.Add(2, stream, "missionlog.appointment.made.v1", event,
+      builder_.Add(2, stream, domain::EventType::kAppointmentMade, event,
                    absl::StrCat("appointment\n", row["id"]));
       std::vector<const Row*>& rows = details[row["id"]];
       std::stable_sort(rows.begin(), rows.end(),
@@ -485,7 +485,7 @@ class IfgImport {
     event.set_on_leave(row["is_on_leave"] == "True");
     event.set_leave_reason(CleanText(row["leave_reason"]));
     builder_.Add(2, stream,
-                 "missionlog.appointment.characteristics_recorded.v1", event,
+                 domain::EventType::kAppointmentCharacteristicsRecorded, event,
                  absl::StrCat("appointment_characteristics\n", row["id"]));
   }
 

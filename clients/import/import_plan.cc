@@ -21,7 +21,7 @@ PlanBuilder::PlanBuilder(ImportPlan* plan, std::string format)
     : plan_(plan), format_(std::move(format)) {}
 
 void PlanBuilder::Add(size_t phase, const std::string& stream,
-                      const std::string& type,
+                      domain::EventType type,
                       const google::protobuf::Message& message,
                       absl::string_view key) {
   if (phases_.size() <= phase) phases_.resize(phase + 1);
@@ -30,7 +30,7 @@ void PlanBuilder::Add(size_t phase, const std::string& stream,
   if (inserted) p.order.push_back(stream);
   v1::EventData event;
   event.set_id(NameBasedUuid(absl::StrCat("import\n", format_, "\n", key)));
-  event.set_type(type);
+  event.set_type(std::string(domain::TypeName(type)));
   event.set_source(absl::StrCat("urn:missionlog:import:", format_));
   event.set_datacontenttype("application/protobuf");
   // Deterministic bytes: the same row always makes the same event.
@@ -43,7 +43,7 @@ void PlanBuilder::Add(size_t phase, const std::string& stream,
   }
   event.set_data(std::move(bytes));
   it->second.push_back(std::move(event));
-  ++plan_->events_by_type[type];
+  ++plan_->events_by_type[std::string(domain::TypeName(type))];
 }
 
 void PlanBuilder::Finish() {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "domain/event_types.h"
 #include "google/protobuf/message.h"
 #include "missionlog/v1/store.pb.h"
 
@@ -50,7 +51,7 @@ class PlanBuilder {
 
   // Appends to phase `phase` (0-based) an event of `type` with payload
   // `message` to `stream`. `key` identifies the source row stably.
-  void Add(size_t phase, const std::string& stream, const std::string& type,
+  void Add(size_t phase, const std::string& stream, domain::EventType type,
            const google::protobuf::Message& message, absl::string_view key);
 
   // Ends the plan: turns the per-stream groups into appends.

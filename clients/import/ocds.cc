@@ -184,7 +184,7 @@ class OcdsImport {
       event.set_kind(v1::ORGANISATION_KIND_NOT_STATED);
       const std::string id = GetString(*buyer, "id");
       if (!id.empty()) event.add_external_ids(absl::StrCat("ocds-party:", id));
-      builder_.Add(0, buyer_stream, "missionlog.organisation.registered.v1",
+      builder_.Add(0, buyer_stream, domain::EventType::kOrganisationRegistered,
                    event, absl::StrCat("buyer\n", slug));
     }
     v1::Ref buyer_ref;
@@ -206,9 +206,8 @@ class OcdsImport {
           event.set_fiscal_year(FiscalYear(*date));
           event.set_budget_line(CleanText(GetString(*tender, "title")));
           *event.mutable_valid_from() = *date;
-          builder_.Add(1, budget_stream,
-                       "missionlog.spending.budget_allocated.v1", event,
-                       absl::StrCat("budget\n", ocid));
+          builder_.Add(1, budget_stream, domain::EventType::kBudgetAllocated,
+                       event, absl::StrCat("budget\n", ocid));
           has_budget = true;
         }
       }
@@ -272,7 +271,7 @@ class OcdsImport {
       event.mutable_budget()->set_stream(budget_stream);
     const std::string stream =
         absl::StrCat(slug, "/contract/", ocid, "--", Slug(id, 60));
-    builder_.Add(2, stream, "missionlog.spending.spend_committed.v1", event,
+    builder_.Add(2, stream, domain::EventType::kSpendCommitted, event,
                  absl::StrCat("award\n", ocid, "\n", id));
   }
 

@@ -139,7 +139,7 @@ class SpendFile {
         "%s/spend/%04d-%02d", organisation, date->year(), date->month());
     const std::string content = absl::StrJoin(fields, "\x1f");
     const int occurrence = seen_[content]++;  // identical payments stay two
-    builder_->Add(0, stream, "missionlog.spending.spend_incurred.v1", event,
+    builder_->Add(0, stream, domain::EventType::kSpendIncurred, event,
                   absl::StrCat(organisation, "\n", content, "\n", occurrence));
   }
 

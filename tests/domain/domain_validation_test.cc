@@ -1,11 +1,13 @@
 // The domain rules one by one: each accepted case and each rejected case
 // names the field and the rule; departments' own types stay opaque.
-#include "services/domain_validation.h"
-
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "domain/validation.h"
+#include "domain/values.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/concerns.pb.h"
@@ -14,16 +16,17 @@
 #include "missionlog/v1/domain/spending.pb.h"
 
 namespace missionlog {
+namespace domain {
 namespace {
 
 class DomainValidationTest : public ::testing::Test {
  protected:
   absl::Status Validate(const std::string& stream, const std::string& type,
                         const google::protobuf::Message& message) {
-    return ValidateDomainEvent(stream, type, message.SerializeAsString(),
-                               [this](absl::string_view s) {
-                                 return existing_.count(std::string(s)) > 0;
-                               });
+    return ValidateEvent(stream, type, message.SerializeAsString(),
+                         [this](absl::string_view s) {
+                           return existing_.count(std::string(s)) > 0;
+                         });
   }
 
   static void SetDate(v1::Date* date, int y, int m, int d) {
@@ -118,8 +121,8 @@ TEST_F(DomainValidationTest, StreamKindTypeAndPayloadAreChecked) {
   EXPECT_NE(unknown.message().find("not a known domain event type"),
             std::string::npos);
   absl::Status garbage =
-      ValidateDomainEvent("dhsc/decision/1", kDecision, "{\"json\": true}",
-                          [](absl::string_view) { return true; });
+      ValidateEvent("dhsc/decision/1", kDecision, "{\"json\": true}",
+                    [](absl::string_view) { return true; });
   EXPECT_EQ(garbage.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(garbage.message().find("does not parse as"), std::string::npos)
       << garbage;
@@ -218,20 +221,24 @@ class DomainStateTest : public DomainValidationTest {
   absl::Status ValidateWithHistory(const std::string& stream,
                                    const std::string& type,
                                    const google::protobuf::Message& message) {
-    return ValidateDomainEvent(
+    return ValidateEvent(
         stream, type, message.SerializeAsString(),
         [](absl::string_view) { return true; },
-        [this](
-            absl::string_view s) -> absl::StatusOr<std::vector<StoredEvent>> {
-          return histories_[std::string(s)];
+        [this](absl::string_view s) -> absl::StatusOr<SubjectState> {
+          SubjectState state;
+          for (const auto& [type, payload] : histories_[std::string(s)]) {
+            state.Apply(type, payload);
+          }
+          return state;
         });
   }
   void Add(const std::string& stream, const std::string& type,
            const google::protobuf::Message& message) {
-    histories_[stream].push_back(
-        StoredEvent{type, message.SerializeAsString()});
+    histories_[stream].emplace_back(type, message.SerializeAsString());
   }
-  std::map<std::string, std::vector<StoredEvent>> histories_;
+  // Per stream: its events' types and payloads, in order.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>>
+      histories_;
 };
 
 TEST_F(DomainStateTest, ATransferNamesTheCurrentOwner) {
@@ -316,4 +323,5 @@ TEST(DomainDatesTest, RealDatesAndCurrencies) {
 }
 
 }  // namespace
+}  // namespace domain
 }  // namespace missionlog

@@ -1,4 +1,4 @@
-// Every domain action (proto/missionlog/v1/domain_actions.h) has a minimal
+// Every domain action (domain/event_types.h) has a minimal
 // valid example here, accepted by the rules on a subject whose history fits
 // it; and an empty event of every type is refused, naming its message. A
 // new action without an example fails the first test.
@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "domain/event_types.h"
+#include "domain/validation.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/domain/accountability.pb.h"
@@ -18,10 +20,9 @@
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
 #include "missionlog/v1/domain/spending.pb.h"
-#include "missionlog/v1/domain_actions.h"
-#include "services/domain_validation.h"
 
 namespace missionlog {
+namespace domain {
 namespace {
 
 struct Action {
@@ -32,10 +33,10 @@ struct Action {
 
 std::vector<Action> Actions() {
   std::vector<Action> actions;
-#define MISSIONLOG_ACTION(Rpc, Message, type) \
-  actions.push_back({#Rpc, type, &v1::Message::default_instance()});
-  MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_ACTION)
-#undef MISSIONLOG_ACTION
+  for (EventType type : AllEventTypes()) {
+    actions.push_back({std::string(ActionName(type)),
+                       std::string(TypeName(type)), Prototype(type)});
+  }
   return actions;
 }
 
@@ -160,33 +161,33 @@ const std::map<std::string, std::pair<std::string, std::string>>& Examples() {
   return *examples;
 }
 
-// Each subject's history: what the state rules need to see before.
-std::vector<StoredEvent> HistoryOf(absl::string_view stream) {
-  std::vector<StoredEvent> events;
-  const auto add = [&](const std::string& type,
-                       const google::protobuf::Message& message) {
-    events.push_back(StoredEvent{type, message.SerializeAsString()});
+// Each subject's state: what the state rules need to see before.
+SubjectState StateOf(absl::string_view stream) {
+  SubjectState state;
+  const auto add = [&state](EventType type,
+                            const google::protobuf::Message& message) {
+    state.Apply(TypeName(type), message.SerializeAsString());
   };
   if (absl::StrContains(stream, "/decision/")) {
-    add("missionlog.decision.recorded.v1", v1::DecisionRecorded());
+    add(EventType::kDecisionRecorded, v1::DecisionRecorded());
   } else if (absl::StrContains(stream, "/concern/")) {
-    add("missionlog.concern.raised.v1", v1::ConcernRaised());
+    add(EventType::kConcernRaised, v1::ConcernRaised());
   } else if (absl::StrContains(stream, "/mission/")) {
     v1::OwnerAssigned assigned;
     assigned.mutable_owner()->mutable_organisation()->set_stream(
         "dhsc/organisation/dhsc");
     assigned.set_role(v1::OWNERSHIP_ROLE_LEAD_ORGANISATION);
-    add("missionlog.accountability.owner_assigned.v1", assigned);
+    add(EventType::kOwnerAssigned, assigned);
   }
-  return events;
+  return state;
 }
 
 absl::Status Validate(const std::string& stream, const Action& action,
                       const std::string& payload) {
-  return ValidateDomainEvent(
+  return ValidateEvent(
       stream, action.type, payload, [](absl::string_view) { return true; },
-      [](absl::string_view s) -> absl::StatusOr<std::vector<StoredEvent>> {
-        return HistoryOf(s);
+      [](absl::string_view s) -> absl::StatusOr<SubjectState> {
+        return StateOf(s);
       });
 }
 
@@ -239,4 +240,5 @@ TEST(DomainExamplesTest, EveryTypeOnlyOnItsKindOfStream) {
 }
 
 }  // namespace
+}  // namespace domain
 }  // namespace missionlog

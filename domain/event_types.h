@@ -1,25 +1,26 @@
-// The actions of the mission accountability domain, one line each:
-// X(Rpc, EventMessage, "event type"). The single list the Accountability
-// service (one RPC per action, commands.proto), its clients and the CLI's
-// event decoding are generated from, so they cannot drift apart.
-#ifndef MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
-#define MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
+// The event types of the mission accountability domain (DESIGN §3): the one
+// place each type string is written. Every line is
+//   X(Action, Message, "type")
+// the command that records it (an RPC of the Accountability service,
+// commands.proto), its payload message (proto/missionlog/v1/domain/) and
+// its type string. The command service, validation, the projections, the
+// importers and the CLI all take the types from here.
+//
+// Every type's string is "missionlog.<family>.<what>.v<N>"; the family
+// names the kind of subject (see Family), and all of a family's types
+// share the prefix FamilyPrefix(family).
+#ifndef MISSIONLOG_DOMAIN_EVENT_TYPES_H_
+#define MISSIONLOG_DOMAIN_EVENT_TYPES_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
-#include "missionlog/v1/domain/accountability.pb.h"
-#include "missionlog/v1/domain/concerns.pb.h"
-#include "missionlog/v1/domain/contributions.pb.h"
-#include "missionlog/v1/domain/decisions.pb.h"
-#include "missionlog/v1/domain/missions.pb.h"
-#include "missionlog/v1/domain/organisations.pb.h"
-#include "missionlog/v1/domain/people.pb.h"
-#include "missionlog/v1/domain/spending.pb.h"
 
-#define MISSIONLOG_DOMAIN_ACTIONS(X)                                           \
+// clang-format off
+#define MISSIONLOG_DOMAIN_EVENT_TYPES(X)                                           \
   X(RegisterOrganisation, OrganisationRegistered,                              \
     "missionlog.organisation.registered.v1")                                   \
   X(RenameOrganisation, OrganisationRenamed,                                   \
@@ -76,26 +77,54 @@
     "missionlog.contribution.credited.v1")                                     \
   X(WithdrawContribution, ContributionWithdrawn,                               \
     "missionlog.contribution.withdrawn.v1")
+// clang-format on
 
 namespace missionlog {
+namespace domain {
 
-// The message of a domain event type (its default instance), or nullptr
-// for a type that is not one of the actions above.
-inline const google::protobuf::Message* DomainEventPrototype(
-    absl::string_view type) {
-  static const auto* const prototypes = [] {
-    auto* map = new absl::flat_hash_map<std::string,
-                                        const google::protobuf::Message*>();
-#define MISSIONLOG_DOMAIN_PROTOTYPE(Rpc, Message, type) \
-  (*map)[type] = &v1::Message::default_instance();
-    MISSIONLOG_DOMAIN_ACTIONS(MISSIONLOG_DOMAIN_PROTOTYPE)
-#undef MISSIONLOG_DOMAIN_PROTOTYPE
-    return map;
-  }();
-  auto it = prototypes->find(type);
-  return it == prototypes->end() ? nullptr : it->second;
-}
+// Types under this prefix are the domain's, validated on every append;
+// departments' own types (anything else) stay opaque.
+inline constexpr char kTypePrefix[] = "missionlog.";
 
+enum class EventType : uint8_t {
+  kUnknown = 0,
+#define MISSIONLOG_EVENT_TYPE_ENUM(Action, Message, type) k##Message,
+  MISSIONLOG_DOMAIN_EVENT_TYPES(MISSIONLOG_EVENT_TYPE_ENUM)
+#undef MISSIONLOG_EVENT_TYPE_ENUM
+};
+
+// The kinds of subject the types are about, one per type family.
+enum class Family : uint8_t {
+  kOrganisation,
+  kPerson,
+  kPost,
+  kAppointment,
+  kMission,
+  kAccountability,
+  kDecision,
+  kSpending,
+  kConcern,
+  kContribution,
+};
+
+// Whether `type` is under kTypePrefix (and so must be a known type).
+bool IsDomainType(absl::string_view type);
+
+// The domain type named `type`, or kUnknown. One hash lookup.
+EventType TypeOf(absl::string_view type);
+// "missionlog.decision.recorded.v1" for kDecisionRecorded; "" for kUnknown.
+absl::string_view TypeName(EventType type);
+// The command that records it: "RecordDecision".
+absl::string_view ActionName(EventType type);
+// Its payload message's default instance; nullptr for kUnknown.
+const google::protobuf::Message* Prototype(EventType type);
+Family FamilyOf(EventType type);
+// "missionlog.decision.": every type of the family starts with it.
+std::string FamilyPrefix(Family family);
+// Every domain type, in the order of the list above.
+const std::vector<EventType>& AllEventTypes();
+
+}  // namespace domain
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_PROTO_MISSIONLOG_V1_DOMAIN_ACTIONS_H_
+#endif  // MISSIONLOG_DOMAIN_EVENT_TYPES_H_
