@@ -6,12 +6,12 @@
 
 namespace missionlog {
 
-AppendStreamReactor::AppendStreamReactor(DomainGate* gate,
+AppendStreamReactor::AppendStreamReactor(domain::CommandHandler* handler,
                                          AccessControl* access,
                                          const ServiceOptions& options,
                                          absl::StatusOr<Caller> caller,
                                          StreamSlot slot)
-    : appends_(DomainGate::NewSequence(gate)),
+    : appends_(handler->NewSequence()),
       access_(access),
       options_(options),
       caller_(caller.ok() ? *caller : Caller{}),

@@ -12,10 +12,10 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "domain/command_handler.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/access_control.h"
-#include "services/domain_gate.h"
 #include "services/event_store_service.h"
 
 namespace missionlog {
@@ -28,7 +28,7 @@ class AppendStreamReactor
   // Each append is authorized for `caller` by `access` (which must outlive
   // the call); a caller that failed to authenticate ends the call with
   // that status at once.
-  AppendStreamReactor(DomainGate* gate, AccessControl* access,
+  AppendStreamReactor(domain::CommandHandler* handler, AccessControl* access,
                       const ServiceOptions& options,
                       absl::StatusOr<Caller> caller, StreamSlot slot);
 
@@ -61,7 +61,7 @@ class AppendStreamReactor
   void Run(const Actions& actions);
 
   // Keeps this call's appends in order through validation.
-  const std::shared_ptr<DomainGate::Sequence> appends_;
+  const std::shared_ptr<domain::CommandHandler::Sequence> appends_;
   AccessControl* const access_;
   const ServiceOptions options_;
   const Caller caller_;

@@ -8,13 +8,13 @@
 
 #include <functional>
 
+#include "base/worker_pool.h"
 #include "eventstore/checkpoint_store.h"
 #include "eventstore/event_log.h"
 #include "eventstore/tree_reader.h"
 #include "missionlog/v1/audit.grpc.pb.h"
 #include "services/access_control.h"
 #include "services/event_store_service.h"
-#include "services/worker_pool.h"
 
 namespace missionlog {
 

@@ -11,15 +11,16 @@
 
 namespace missionlog {
 
-EventStoreService::EventStoreService(EventLog* store, WorkerPool* workers,
-                                     AccessControl* access,
+EventStoreService::EventStoreService(EventLog* store,
+                                     domain::CommandHandler* handler,
+                                     WorkerPool* workers, AccessControl* access,
                                      const ServiceOptions& options)
     : store_(store),
       workers_(workers),
       access_(access),
       options_(options),
-      encoded_(options.encoded_events, options.encoded_event_bytes),
-      gate_(store, workers) {}
+      handler_(handler),
+      encoded_(options.encoded_events, options.encoded_event_bytes) {}
 
 grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
@@ -41,7 +42,7 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
   }
   // Completes on the engine's completion thread once durable: no thread
   // waits for the disk. Domain events are validated on a worker first.
-  gate_.Append(
+  handler_->Append(
       std::move(append).value(),
       [reactor, request, response](absl::StatusOr<AppendResult> result) {
         if (result.ok()) {
@@ -60,7 +61,7 @@ EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
   absl::StatusOr<StreamSlot> slot =
       caller.ok() ? access_->OpenStream(*context) : caller.status();
   if (!slot.ok()) caller = slot.status();
-  return new AppendStreamReactor(&gate_, access_, options_, std::move(caller),
+  return new AppendStreamReactor(handler_, access_, options_, std::move(caller),
                                  slot.ok() ? *std::move(slot) : StreamSlot());
 }
 

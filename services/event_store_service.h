@@ -10,12 +10,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/worker_pool.h"
+#include "domain/command_handler.h"
 #include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/access_control.h"
-#include "services/domain_gate.h"
 #include "services/encoded_events.h"
-#include "services/worker_pool.h"
 
 namespace missionlog {
 
@@ -43,9 +43,11 @@ class EventStoreService final
           v1::EventStore::WithRawCallbackMethod_Subscribe<
               v1::EventStore::CallbackService>> {
  public:
-  // `store`, `workers` and `access` must outlive the service. Every call
-  // is authorized by `access` first.
-  EventStoreService(EventLog* store, WorkerPool* workers, AccessControl* access,
+  // All must outlive the service. Every call is authorized by `access`
+  // first; appends take the domain's command path (`handler`), so a raw
+  // append of a domain event gets the guarantees a typed command does.
+  EventStoreService(EventLog* store, domain::CommandHandler* handler,
+                    WorkerPool* workers, AccessControl* access,
                     const ServiceOptions& options);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
@@ -82,8 +84,8 @@ class EventStoreService final
   WorkerPool* const workers_;
   AccessControl* const access_;
   const ServiceOptions options_;
+  domain::CommandHandler* const handler_;
   EncodedEvents encoded_;  // shared by all subscriptions
-  DomainGate gate_;        // validates domain events before they are appended
 
   absl::Mutex mu_;
   absl::flat_hash_set<SubscribeReactor*> subscriptions_ ABSL_GUARDED_BY(mu_);

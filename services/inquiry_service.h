@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "base/worker_pool.h"
 #include "eventstore/event_log.h"
 #include "eventstore/projection_store.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/inquiry.grpc.pb.h"
 #include "projections/projection_set.h"
 #include "services/access_control.h"
-#include "services/worker_pool.h"
 
 namespace missionlog {
 

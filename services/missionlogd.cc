@@ -28,6 +28,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/worker_pool.h"
+#include "domain/command_handler.h"
 #include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -37,11 +39,9 @@
 #include "services/access_control.h"
 #include "services/accountability_service.h"
 #include "services/audit_service.h"
-#include "services/domain_gate.h"
 #include "services/event_store_service.h"
 #include "services/inquiry_service.h"
 #include "services/listen_address.h"
-#include "services/worker_pool.h"
 #include "tlog/signed_note.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7600",
@@ -351,13 +351,13 @@ int Main() {
                                               /*max_queued=*/100000);
   ServiceOptions service_options;
   service_options.batch_events = absl::GetFlag(FLAGS_batch_events);
-  EventStoreService service(store->get(), workers.get(), access.get(),
-                            service_options);
+  // The one path domain events take, typed commands and raw appends alike.
+  domain::CommandHandler commands(store->get(), workers.get());
+  EventStoreService service(store->get(), &commands, workers.get(),
+                            access.get(), service_options);
   AuditService audit(store->get(), store->get(), store->get(), workers.get(),
                      access.get(), service_options);
-  DomainGate gate(store->get(), workers.get());
-  AccountabilityService accountability(store->get(), workers.get(), &gate,
-                                       access.get());
+  AccountabilityService accountability(&commands, access.get());
   // Projections catch up from their stored positions, then follow the bus.
   auto projections =
       std::make_unique<ProjectionSet>(store->get(), store->get());

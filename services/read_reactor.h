@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "base/worker_pool.h"
 #include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/event_store_service.h"
-#include "services/worker_pool.h"
 
 namespace missionlog {
 

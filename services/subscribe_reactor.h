@@ -14,11 +14,11 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/worker_pool.h"
 #include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/encoded_events.h"
 #include "services/event_store_service.h"
-#include "services/worker_pool.h"
 
 namespace missionlog {
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "clients/client.h"
 #include "clients/import/import_runner.h"
 #include "clients/import/importers.h"
+#include "domain/event_types.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/commands.pb.h"
 #include "tests/server_process.h"
@@ -111,6 +113,10 @@ class DomainTest : public ::testing::Test {
     return transfer;
   }
 
+  void ExpectOneOfTwoConcurrentTransfersWins(
+      const std::function<absl::Status(const v1::TransferOwnershipRequest&)>&
+          send);
+
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<Client> client_;
@@ -147,43 +153,62 @@ TEST_F(DomainTest, ARetriedCommandAppendsNothingEvenWhenItsRuleNowFails) {
   EXPECT_EQ(Head(), head);
 }
 
-TEST_F(DomainTest, OfTwoConcurrentTransfersFromOneOwnerExactlyOneWins) {
+// Each round, two transfers name the current owner (dhsc) at once, sent by
+// `send` (a command id and the transfer). Whichever commits first changes
+// the owner; the other must then fail its rule check, however the two
+// interleave. Transferring back to dhsc starts the next round.
+void DomainTest::ExpectOneOfTwoConcurrentTransfersWins(
+    const std::function<absl::Status(const v1::TransferOwnershipRequest&)>&
+        send) {
   DeclareOwnedMission();
-  // Each round, two transfers name the current owner (dhsc) at once.
-  // Whichever commits first changes the owner; the other must then fail
-  // its rule check, however the two interleave. Transferring back to dhsc
-  // starts the next round.
   for (int round = 0; round < 10; ++round) {
-    absl::StatusOr<v1::CommandResult> results[2];
+    absl::Status results[2];
     std::thread first([&] {
-      results[0] = client_->Command(
-          "TransferOwnership",
-          Transfer(absl::StrCat("r", round, "a"), "dhsc/organisation/dhsc",
-                   "nhse/organisation/nhse"));
+      results[0] =
+          send(Transfer(absl::StrCat("r", round, "a"), "dhsc/organisation/dhsc",
+                        "nhse/organisation/nhse"));
     });
     std::thread second([&] {
-      results[1] = client_->Command(
-          "TransferOwnership",
-          Transfer(absl::StrCat("r", round, "b"), "dhsc/organisation/dhsc",
-                   "ukhsa/organisation/ukhsa"));
+      results[1] =
+          send(Transfer(absl::StrCat("r", round, "b"), "dhsc/organisation/dhsc",
+                        "ukhsa/organisation/ukhsa"));
     });
     first.join();
     second.join();
     ASSERT_NE(results[0].ok(), results[1].ok())
-        << "round " << round << ": " << results[0].status() << " / "
-        << results[1].status();
+        << "round " << round << ": " << results[0] << " / " << results[1];
     const int loser = results[0].ok() ? 1 : 0;
-    EXPECT_EQ(results[loser].status().code(),
-              absl::StatusCode::kFailedPrecondition)
-        << results[loser].status();
+    EXPECT_EQ(results[loser].code(), absl::StatusCode::kFailedPrecondition)
+        << results[loser];
     const std::string winner =
         results[0].ok() ? "nhse/organisation/nhse" : "ukhsa/organisation/ukhsa";
-    ASSERT_TRUE(client_
-                    ->Command("TransferOwnership",
-                              Transfer(absl::StrCat("back", round), winner,
-                                       "dhsc/organisation/dhsc"))
+    ASSERT_TRUE(send(Transfer(absl::StrCat("back", round), winner,
+                              "dhsc/organisation/dhsc"))
                     .ok());
   }
+}
+
+TEST_F(DomainTest, OfTwoConcurrentTransfersFromOneOwnerExactlyOneWins) {
+  ExpectOneOfTwoConcurrentTransfersWins(
+      [this](const v1::TransferOwnershipRequest& transfer) {
+        return client_->Command("TransferOwnership", transfer).status();
+      });
+}
+
+// The same event as a raw append, with no expected version: it takes the
+// same path, so it gets the same guarantee.
+TEST_F(DomainTest, OfTwoConcurrentRawTransfersExactlyOneWins) {
+  ExpectOneOfTwoConcurrentTransfersWins(
+      [this](const v1::TransferOwnershipRequest& transfer) {
+        v1::AppendRequest append;
+        append.set_stream(transfer.command().stream());
+        v1::EventData* event = append.add_events();
+        event->set_type(std::string(
+            domain::TypeName(domain::EventType::kOwnershipTransferred)));
+        event->set_datacontenttype("application/protobuf");
+        event->set_data(transfer.event().SerializeAsString());
+        return client_->Append(append).status();
+      });
 }
 
 TEST_F(DomainTest, RefusedCommandsNameTheFieldAndWriteNothing) {

@@ -1,4 +1,4 @@
-#include "services/worker_pool.h"
+#include "base/worker_pool.h"
 
 #include <pthread.h>
 

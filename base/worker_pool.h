@@ -1,8 +1,8 @@
 // A fixed set of threads for the storage reads that gRPC callbacks must not
 // do themselves. The queue is bounded: Schedule refuses work beyond it, so a
 // flood of reads becomes RESOURCE_EXHAUSTED rather than unbounded memory.
-#ifndef MISSIONLOG_SERVICES_WORKER_POOL_H_
-#define MISSIONLOG_SERVICES_WORKER_POOL_H_
+#ifndef MISSIONLOG_BASE_WORKER_POOL_H_
+#define MISSIONLOG_BASE_WORKER_POOL_H_
 
 #include <cstddef>
 #include <deque>
@@ -39,4 +39,4 @@ class WorkerPool {
 
 }  // namespace missionlog
 
-#endif  // MISSIONLOG_SERVICES_WORKER_POOL_H_
+#endif  // MISSIONLOG_BASE_WORKER_POOL_H_
