@@ -16,7 +16,7 @@
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/access_control.h"
-#include "services/event_store_service.h"
+#include "services/service_options.h"
 
 namespace missionlog {
 

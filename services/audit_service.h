@@ -14,7 +14,7 @@
 #include "eventstore/tree_reader.h"
 #include "missionlog/v1/audit.grpc.pb.h"
 #include "services/access_control.h"
-#include "services/event_store_service.h"
+#include "services/service_options.h"
 
 namespace missionlog {
 

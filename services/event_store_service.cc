@@ -20,7 +20,8 @@ EventStoreService::EventStoreService(EventLog* store,
       access_(access),
       options_(options),
       handler_(handler),
-      encoded_(options.encoded_events, options.encoded_event_bytes) {}
+      encoded_(options.encoded_events, options.encoded_event_bytes),
+      subscriptions_(access->quotas()) {}
 
 grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
@@ -113,8 +114,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
   if (!slot.ok()) return new FailedWrite(ToGrpcStatus(slot.status()));
   absl::Status opened = access_->OpenSubscription(*caller);
   if (!opened.ok()) return new FailedWrite(ToGrpcStatus(opened));
-  return new SubscribeReactor(this, store_, &encoded_, workers_, options_,
-                              request, *std::move(caller), *std::move(slot));
+  return new SubscribeReactor(&subscriptions_, store_, &encoded_, workers_,
+                              options_, request, *std::move(caller),
+                              *std::move(slot));
 }
 
 grpc::ServerUnaryReactor* EventStoreService::GetStreamInfo(
@@ -159,32 +161,6 @@ grpc::ServerUnaryReactor* EventStoreService::GetHead(
   response->set_last_recorded_at_us(head.last_recorded_at_us);
   reactor->Finish(grpc::Status::OK);
   return reactor;
-}
-
-bool EventStoreService::Register(SubscribeReactor* reactor) {
-  absl::MutexLock lock(&mu_);
-  if (ending_) return false;
-  subscriptions_.insert(reactor);
-  return true;
-}
-
-void EventStoreService::Unregister(SubscribeReactor* reactor,
-                                   const Caller& caller) {
-  access_->CloseSubscription(caller);
-  absl::MutexLock lock(&mu_);
-  subscriptions_.erase(reactor);
-}
-
-void EventStoreService::EndSubscriptions() {
-  // Held throughout, so no reactor can finish its OnDone (which
-  // unregisters) while it is being told to end. End() never finishes
-  // inline: it hands the finishing to a worker.
-  absl::MutexLock lock(&mu_);
-  ending_ = true;
-  for (SubscribeReactor* reactor : subscriptions_) {
-    reactor->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              "the server is shutting down"));
-  }
 }
 
 }  // namespace missionlog

@@ -7,8 +7,6 @@
 
 #include <cstddef>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/worker_pool.h"
 #include "domain/command_handler.h"
@@ -16,25 +14,10 @@
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/access_control.h"
 #include "services/encoded_events.h"
+#include "services/service_options.h"
+#include "services/subscriptions.h"
 
 namespace missionlog {
-
-class SubscribeReactor;
-
-struct ServiceOptions {
-  // Events per streamed message (Read and Subscribe).
-  size_t batch_events = 1000;
-  // Positions a filtered subscription may pass over without a message
-  // before it sends a checkpoint.
-  uint64_t checkpoint_every = 10000;
-  // ... and at the head, at least this often while a filter skips events.
-  absl::Duration checkpoint_interval = absl::Seconds(1);
-  // Recent events kept encoded for subscribers (see EncodedEvents).
-  size_t encoded_events = 100000;
-  size_t encoded_event_bytes = 64 << 20;
-  // Appends in flight on one AppendStream call.
-  size_t max_stream_inflight = 256;
-};
 
 // Read and Subscribe are raw methods: their responses are encoded by hand
 // from the engine's records (wire_encoding.h), the hot path of every reader.
@@ -71,13 +54,7 @@ class EventStoreService final
 
   // Ends every open subscription with UNAVAILABLE ("shutting down") and
   // refuses new ones; called before the server shuts down.
-  void EndSubscriptions();
-
-  // Subscriptions register themselves while they are open.
-  // False once EndSubscriptions has run.
-  bool Register(SubscribeReactor* reactor);
-  // Also closes `caller`'s count of open subscriptions.
-  void Unregister(SubscribeReactor* reactor, const Caller& caller);
+  void EndSubscriptions() { subscriptions_.EndAll(); }
 
  private:
   EventLog* const store_;
@@ -86,10 +63,7 @@ class EventStoreService final
   const ServiceOptions options_;
   domain::CommandHandler* const handler_;
   EncodedEvents encoded_;  // shared by all subscriptions
-
-  absl::Mutex mu_;
-  absl::flat_hash_set<SubscribeReactor*> subscriptions_ ABSL_GUARDED_BY(mu_);
-  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  Subscriptions subscriptions_;
 };
 
 }  // namespace missionlog

@@ -295,7 +295,7 @@ int Main() {
     }
     access = *std::move(loaded);
   }
-  access->set_max_streams_per_connection(
+  access->quotas()->set_max_streams_per_connection(
       absl::GetFlag(FLAGS_max_streams_per_connection));
 
   // Hold the address before anything is written: a second server on an

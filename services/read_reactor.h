@@ -15,7 +15,7 @@
 #include "base/worker_pool.h"
 #include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
-#include "services/event_store_service.h"
+#include "services/service_options.h"
 
 namespace missionlog {
 

@@ -9,12 +9,13 @@
 
 namespace missionlog {
 
-SubscribeReactor::SubscribeReactor(EventStoreService* service, EventLog* store,
-                                   EncodedEvents* encoded, WorkerPool* workers,
+SubscribeReactor::SubscribeReactor(Subscriptions* subscriptions,
+                                   EventLog* store, EncodedEvents* encoded,
+                                   WorkerPool* workers,
                                    const ServiceOptions& options,
                                    const v1::SubscribeRequest& request,
                                    Caller caller, StreamSlot slot)
-    : service_(service),
+    : subscriptions_(subscriptions),
       store_(store),
       encoded_(encoded),
       workers_(workers),
@@ -32,7 +33,7 @@ SubscribeReactor::SubscribeReactor(EventStoreService* service, EventLog* store,
                   : request.from_position();
   reported_ = position_;
   last_report_ = absl::Now();
-  if (!service_->Register(this)) {
+  if (!subscriptions_->Register(this)) {
     FinishOnce(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the server is shutting down"));
     return;
@@ -233,7 +234,7 @@ void SubscribeReactor::OnDone() {
     absl::MutexLock lock(&wakeup_->mu);
     wakeup_->reactor = nullptr;
   }
-  service_->Unregister(this, caller_);
+  subscriptions_->Unregister(this, caller_);
   delete this;
 }
 

@@ -18,7 +18,8 @@
 #include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/encoded_events.h"
-#include "services/event_store_service.h"
+#include "services/service_options.h"
+#include "services/subscriptions.h"
 
 namespace missionlog {
 
@@ -27,7 +28,7 @@ namespace missionlog {
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `request` has been parsed by the service.
-  SubscribeReactor(EventStoreService* service, EventLog* store,
+  SubscribeReactor(Subscriptions* subscriptions, EventLog* store,
                    EncodedEvents* encoded, WorkerPool* workers,
                    const ServiceOptions& options,
                    const v1::SubscribeRequest& request, Caller caller,
@@ -68,7 +69,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   absl::Status NextEvents(std::vector<SharedEncodedEvent>* events,
                           bool* end_of_log);
 
-  EventStoreService* const service_;
+  Subscriptions* const subscriptions_;
   EventLog* const store_;
   EncodedEvents* const encoded_;
   WorkerPool* const workers_;
