@@ -11,38 +11,19 @@
 // finish in-flight appends, close the store, exit 0. SIGHUP: reread the
 // policy and tokens files (a bad file keeps the old ones in force).
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "base/worker_pool.h"
-#include "domain/command_handler.h"
-#include "eventstore/checkpointer.h"
-#include "eventstore/event_store.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
-#include "projections/projection_set.h"
-#include "services/access_control.h"
-#include "services/accountability_service.h"
-#include "services/audit_service.h"
-#include "services/event_store_service.h"
-#include "services/inquiry_service.h"
-#include "services/listen_address.h"
-#include "tlog/signed_note.h"
+#include "grpc/grpc.h"
+#include "services/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7600",
           "Address to serve on (host:port; port 0 picks a free one).");
@@ -131,123 +112,75 @@ sigset_t BlockShutdownSignals() {
   return signals;
 }
 
-// The signer from --signing_key, or from <data_dir>/log.key if that file
-// exists; std::nullopt if it does not yet (MakeSigner makes it, once the
-// listener is bound: a server that cannot listen writes nothing).
-absl::StatusOr<std::optional<note::Signer>> LoadSigner(
-    const std::string& data_dir) {
-  std::string path = absl::GetFlag(FLAGS_signing_key);
-  const std::string origin = absl::GetFlag(FLAGS_origin);
-  if (path.empty()) {
-    path = data_dir + "/log.key";
-    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
-      return std::nullopt;
-    }
-  }
-  absl::StatusOr<std::string> key = note::ReadKeyFile(path);
-  if (!key.ok()) return key.status();
-  absl::StatusOr<note::Signer> signer = note::Signer::FromKey(*key);
-  if (!signer.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", signer.status().message()));
-  }
-  if (!origin.empty() && origin != signer->name()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--origin=", origin, " but the key in ", path,
-                     " is named ", signer->name()));
-  }
-  return std::optional<note::Signer>(*std::move(signer));
+ServerConfig ConfigFromFlags() {
+  ServerConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  Options& store = config.store;
+  store.sync = absl::GetFlag(FLAGS_sync);
+  store.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
+  store.max_events_per_append = absl::GetFlag(FLAGS_max_events_per_append);
+  store.max_append_bytes = absl::GetFlag(FLAGS_max_append_bytes);
+  // Keep every streamed message well under a client's 4 MiB default.
+  store.max_read_bytes = 2 << 20;
+  store.verify_reads = absl::GetFlag(FLAGS_verify_reads);
+  store.disk_reserve_bytes = static_cast<uint64_t>(std::max<int64_t>(
+                                 0, absl::GetFlag(FLAGS_disk_reserve_mb))) *
+                             1000000;
+  config.service.batch_events = absl::GetFlag(FLAGS_batch_events);
+  config.workers = absl::GetFlag(FLAGS_workers);
+  config.max_message_bytes =
+      static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes));
+  config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  config.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
+  config.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  config.tls_key = absl::GetFlag(FLAGS_tls_key);
+  config.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  config.require_client_cert = absl::GetFlag(FLAGS_require_client_cert);
+  config.policy = absl::GetFlag(FLAGS_policy);
+  config.tokens = absl::GetFlag(FLAGS_tokens);
+  config.origin = absl::GetFlag(FLAGS_origin);
+  config.signing_key = absl::GetFlag(FLAGS_signing_key);
+  config.checkpoint_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_checkpoint_interval_ms));
+  config.checkpoint_events =
+      static_cast<uint64_t>(absl::GetFlag(FLAGS_checkpoint_events));
+  config.on_checkpoint_error = [](const absl::Status& status) {
+    std::fprintf(stderr, "missionlogd: checkpoint not signed: %s\n",
+                 status.ToString().c_str());
+  };
+  config.shutdown_grace =
+      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  return config;
 }
 
-// A new signer in <data_dir>/log.key, with its public half in log.pub.
-absl::StatusOr<note::Signer> MakeSigner(const std::string& data_dir) {
-  const std::string origin = absl::GetFlag(FLAGS_origin);
-  absl::StatusOr<note::Signer> made =
-      note::Signer::Generate(origin.empty() ? "localhost/missionlog" : origin);
-  if (!made.ok()) return made.status();
-  const std::string path = data_dir + "/log.key";
-  absl::Status written =
-      note::WriteKeyFiles(*made, path, data_dir + "/log.pub");
-  if (!written.ok()) return written;
+void PrintStarted(Server& server, const ServerConfig& config) {
+  if (!server.created_key().empty()) {
+    std::printf(
+        "missionlogd: created the log's signing key %s (public key "
+        "%s/log.pub)\n",
+        server.created_key().c_str(), config.data_dir.c_str());
+  }
   std::printf(
-      "missionlogd: created the log's signing key %s (public key %s/log.pub)\n",
-      path.c_str(), data_dir.c_str());
-  return made;
-}
-
-absl::StatusOr<std::string> ReadPem(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+      "missionlogd: listening on %s (%s); data in %s (%llu events); sync "
+      "%s\n",
+      server.address().c_str(), server.mode().c_str(), config.data_dir.c_str(),
+      static_cast<unsigned long long>(server.store()->GetHead().next_position),
+      config.store.sync ? "on" : "OFF");
+  std::printf("missionlogd: checkpoints signed as %s%s\n",
+              server.origin().c_str(),
+              server.signing() ? "" : " (SIGNING REFUSED, see above)");
+  const Stats stats = server.store()->GetStats();
+  if (stats.disk_free_bytes < stats.disk_reserve_bytes) {
+    std::printf(
+        "missionlogd: appends refused: %.1f MB free on the disk holding %s, "
+        "below the reserve of %.1f MB (--disk_reserve_mb); they resume by "
+        "themselves once space is freed\n",
+        stats.disk_free_bytes / 1e6, config.data_dir.c_str(),
+        stats.disk_reserve_bytes / 1e6);
   }
-  std::string text;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) {
-    text.append(chunk, n);
-    if (text.size() > (1 << 20)) break;
-  }
-  std::fclose(file);
-  if (!absl::StrContains(text, "-----BEGIN ")) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not PEM"));
-  }
-  return text;
-}
-
-// The listener's credentials from the TLS flags, and how it describes
-// them; insecure credentials without --tls_cert.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
-    std::string* described) {
-  const std::string cert_file = absl::GetFlag(FLAGS_tls_cert);
-  const std::string key_file = absl::GetFlag(FLAGS_tls_key);
-  const std::string ca_file = absl::GetFlag(FLAGS_tls_client_ca);
-  const bool require = absl::GetFlag(FLAGS_require_client_cert);
-  if (cert_file.empty() != key_file.empty()) {
-    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
-  }
-  if (cert_file.empty()) {
-    if (!ca_file.empty() || require) {
-      return absl::InvalidArgumentError(
-          "--tls_client_ca and --require_client_cert need --tls_cert");
-    }
-    *described = "plaintext";
-    return grpc::InsecureServerCredentials();
-  }
-  if (require && ca_file.empty()) {
-    return absl::InvalidArgumentError(
-        "--require_client_cert needs --tls_client_ca");
-  }
-  grpc::SslServerCredentialsOptions options;
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  absl::StatusOr<std::string> cert = ReadPem(cert_file);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadPem(key_file);
-  if (!key.ok()) return key.status();
-  pair.cert_chain = *std::move(cert);
-  pair.private_key = *std::move(key);
-  options.pem_key_cert_pairs.push_back(std::move(pair));
-  if (ca_file.empty()) {
-    options.client_certificate_request =
-        GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
-    *described = "TLS, no client certificates";
-  } else {
-    absl::StatusOr<std::string> ca = ReadPem(ca_file);
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *std::move(ca);
-    options.client_certificate_request =
-        require ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
-    *described = require ? "TLS, client certificates required"
-                         : "TLS, client certificates verified if presented";
-  }
-  return grpc::SslServerCredentials(options);
-}
-
-bool IsLoopback(const std::string& address) {
-  return absl::StartsWith(address, "127.") ||
-         absl::StartsWith(address, "localhost:") ||
-         absl::StartsWith(address, "[::1]:") ||
-         absl::StartsWith(address, "unix:");
+  std::fflush(stdout);
 }
 
 int Main() {
@@ -257,187 +190,25 @@ int Main() {
   // safety build are our deadlock discipline; the runtime graph is off.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const sigset_t signals = BlockShutdownSignals();
-  const std::string listen = absl::GetFlag(FLAGS_listen);
-  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  const std::string policy_file = absl::GetFlag(FLAGS_policy);
-  const std::string tokens_file = absl::GetFlag(FLAGS_tokens);
-  if (!IsLoopback(listen) &&
-      (absl::GetFlag(FLAGS_tls_cert).empty() || policy_file.empty())) {
-    std::fprintf(stderr,
-                 "missionlogd: refusing to listen on %s without TLS "
-                 "(--tls_cert, --tls_key) and an access policy (--policy); "
-                 "development mode is for loopback addresses only\n",
-                 listen.c_str());
-    return 2;
-  }
-  std::string transport;
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      ListenerCredentials(&transport);
-  if (!credentials.ok()) {
+  const ServerConfig config = ConfigFromFlags();
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(config);
+  if (!server.ok()) {
     std::fprintf(stderr, "missionlogd: %s\n",
-                 std::string(credentials.status().message()).c_str());
-    return 2;
+                 std::string(server.status().message()).c_str());
+    // A configuration that cannot work is a usage error.
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
-  if (policy_file.empty() && !tokens_file.empty()) {
-    std::fprintf(stderr, "missionlogd: --tokens needs --policy\n");
-    return 2;
-  }
-  std::unique_ptr<AccessControl> access;
-  if (policy_file.empty()) {
-    access = AccessControl::Development();
-  } else {
-    absl::StatusOr<std::unique_ptr<AccessControl>> loaded =
-        AccessControl::FromFiles(policy_file, tokens_file);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "missionlogd: access policy not loaded: %s\n",
-                   std::string(loaded.status().message()).c_str());
-      return 2;
-    }
-    access = *std::move(loaded);
-  }
-  access->quotas()->set_max_streams_per_connection(
-      absl::GetFlag(FLAGS_max_streams_per_connection));
-
-  // Hold the address before anything is written: a second server on an
-  // address in use stops here, with its data directory untouched.
-  absl::StatusOr<ListenReservation> reservation =
-      ListenReservation::Reserve(listen);
-  if (!reservation.ok()) {
-    std::fprintf(stderr, "missionlogd: %s\n",
-                 std::string(reservation.status().message()).c_str());
-    return 1;
-  }
-  absl::StatusOr<std::optional<note::Signer>> signer = LoadSigner(data_dir);
-  if (!signer.ok()) {
-    std::fprintf(stderr, "missionlogd: no signing key: %s\n",
-                 std::string(signer.status().message()).c_str());
-    return 1;
-  }
-
-  Options options;
-  options.sync = absl::GetFlag(FLAGS_sync);
-  options.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
-  options.max_events_per_append = absl::GetFlag(FLAGS_max_events_per_append);
-  options.max_append_bytes = absl::GetFlag(FLAGS_max_append_bytes);
-  // Keep every streamed message well under a client's 4 MiB default.
-  options.max_read_bytes = 2 << 20;
-  options.verify_reads = absl::GetFlag(FLAGS_verify_reads);
-  options.disk_reserve_bytes = static_cast<uint64_t>(std::max<int64_t>(
-                                   0, absl::GetFlag(FLAGS_disk_reserve_mb))) *
-                               1000000;
-  absl::StatusOr<std::unique_ptr<EventStore>> store =
-      EventStore::Open(options, data_dir);
-  if (!store.ok()) {
-    if (store.status().code() == absl::StatusCode::kResourceExhausted) {
-      std::fprintf(stderr, "missionlogd: %s\n",
-                   std::string(store.status().message()).c_str());
-    } else {
-      std::fprintf(stderr, "missionlogd: cannot open the store in %s: %s\n",
-                   data_dir.c_str(), store.status().ToString().c_str());
-    }
-    return 1;
-  }
-
-  CheckpointerOptions checkpointer_options;
-  checkpointer_options.interval =
-      absl::Milliseconds(absl::GetFlag(FLAGS_checkpoint_interval_ms));
-  checkpointer_options.max_events =
-      static_cast<uint64_t>(absl::GetFlag(FLAGS_checkpoint_events));
-  checkpointer_options.on_error = [](const absl::Status& status) {
-    std::fprintf(stderr, "missionlogd: checkpoint not signed: %s\n",
-                 status.ToString().c_str());
-  };
-  auto workers = std::make_unique<WorkerPool>(absl::GetFlag(FLAGS_workers),
-                                              /*max_queued=*/100000);
-  ServiceOptions service_options;
-  service_options.batch_events = absl::GetFlag(FLAGS_batch_events);
-  // The one path domain events take, typed commands and raw appends alike.
-  domain::CommandHandler commands(store->get(), workers.get());
-  EventStoreService service(store->get(), &commands, workers.get(),
-                            access.get(), service_options);
-  AuditService audit(store->get(), store->get(), store->get(), workers.get(),
-                     access.get(), service_options);
-  AccountabilityService accountability(&commands, access.get());
-  // Projections catch up from their stored positions, then follow the bus.
-  auto projections =
-      std::make_unique<ProjectionSet>(store->get(), store->get());
-  InquiryService inquiry(store->get(), store->get(), projections.get(),
-                         workers.get(), access.get());
-  ProjectionsService projections_service(projections.get(), access.get());
-
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(listen, *credentials, &port);
-  // Exclusive: gRPC would otherwise set SO_REUSEPORT, and a second server
-  // on the same port would share its connections (the log split in two).
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes)));
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             absl::GetFlag(FLAGS_max_concurrent_streams));
-  builder.RegisterService(&service);
-  builder.RegisterService(&audit);
-  builder.RegisterService(&accountability);
-  builder.RegisterService(&inquiry);
-  builder.RegisterService(&projections_service);
-  reservation->Release();
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "missionlogd: %s\n", ListenFailure(listen).c_str());
-    return 1;
-  }
-  if (!signer->has_value()) {
-    absl::StatusOr<note::Signer> made = MakeSigner(data_dir);
-    if (!made.ok()) {
-      std::fprintf(stderr, "missionlogd: no signing key: %s\n",
-                   std::string(made.status().message()).c_str());
-      server->Shutdown();
-      return 1;
-    }
-    signer->emplace(*std::move(made));
-  }
-  const std::string origin = (*signer)->name();
-  std::unique_ptr<Checkpointer> checkpointer = Checkpointer::Start(
-      store->get(), **std::move(signer), checkpointer_options);
-  std::string host = listen.substr(0, listen.rfind(':'));
-  Head head = (*store)->GetHead();
-  const std::string mode =
-      access->development()
-          ? absl::StrCat("development mode: ", transport,
-                         ", no access policy, anyone on this machine may do "
-                         "anything, loopback only")
-          : absl::StrCat(transport, "; access policy ", policy_file,
-                         tokens_file.empty() ? "" : "; tokens ", tokens_file);
-  std::printf(
-      "missionlogd: listening on %s:%d (%s); data in %s (%llu "
-      "events); sync %s\n",
-      host.c_str(), port, mode.c_str(), data_dir.c_str(),
-      static_cast<unsigned long long>(head.next_position),
-      options.sync ? "on" : "OFF");
-  std::printf(
-      "missionlogd: checkpoints signed as %s%s\n", origin.c_str(),
-      checkpointer->status().ok() ? "" : " (SIGNING REFUSED, see above)");
-  const Stats stats = (*store)->GetStats();
-  if (stats.disk_free_bytes < stats.disk_reserve_bytes) {
-    std::printf(
-        "missionlogd: appends refused: %.1f MB free on the disk holding %s, "
-        "below the reserve of %.1f MB (--disk_reserve_mb); they resume by "
-        "themselves once space is freed\n",
-        stats.disk_free_bytes / 1e6, data_dir.c_str(),
-        stats.disk_reserve_bytes / 1e6);
-  }
-  std::fflush(stdout);
+  PrintStarted(**server, config);
 
   int received = 0;
   while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
-    absl::Status reloaded = access->Reload();
-    if (access->development()) {
+    absl::Status reloaded = (*server)->Reload();
+    if ((*server)->development()) {
       std::printf("missionlogd: SIGHUP: no access policy to reload\n");
     } else if (reloaded.ok()) {
-      std::printf("missionlogd: SIGHUP: reloaded %s%s%s\n", policy_file.c_str(),
-                  tokens_file.empty() ? "" : " and ", tokens_file.c_str());
+      std::printf("missionlogd: SIGHUP: reloaded %s%s%s\n",
+                  config.policy.c_str(), config.tokens.empty() ? "" : " and ",
+                  config.tokens.c_str());
     } else {
       std::printf("missionlogd: SIGHUP: kept the previous policy: %s\n",
                   std::string(reloaded.message()).c_str());
@@ -447,24 +218,11 @@ int Main() {
   std::printf("missionlogd: %s received; shutting down\n",
               received == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
-  server->GetHealthCheckService()->SetServingStatus(false);
-  service.EndSubscriptions();
-  projections->Stop();  // queries waiting for a position give up
-  server->Shutdown(absl::ToChronoTime(
-      absl::Now() +
-      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds))));
-  server->Wait();
-  workers.reset();
-  projections.reset();
-  head = (*store)->GetHead();
-  // The last checkpoint covers every acknowledged append.
-  absl::Status last = checkpointer->Stop();
-  checkpointer.reset();
-  store->reset();  // finishes in-flight appends, closes RocksDB
+  const Server::Stopped stopped = (*server)->Stop();
   std::printf("missionlogd: stopped; data in %s (%llu events)%s\n",
-              data_dir.c_str(),
-              static_cast<unsigned long long>(head.next_position),
-              last.ok() ? "; last checkpoint signed" : "");
+              config.data_dir.c_str(),
+              static_cast<unsigned long long>(stopped.events),
+              stopped.last_checkpoint_signed ? "; last checkpoint signed" : "");
   return 0;
 }
 

@@ -88,8 +88,7 @@ class CommandHandlerTest : public testing::StoreTest {
     return testing::MakeAppend(stream, ExpectedVersion::Any(), {event});
   }
 
-  absl::StatusOr<AppendResult> Append(const std::string& stream,
-                                      EventType type,
+  absl::StatusOr<AppendResult> Append(const std::string& stream, EventType type,
                                       const google::protobuf::Message& message,
                                       const std::string& id = "") {
     Answer answer;
@@ -134,21 +133,20 @@ TEST_F(CommandHandlerTest, OfTwoConflictingTransfersExactlyOneIsRecorded) {
     const std::string subject = absl::StrCat("a/mission/m", i);
     to_b.push_back(std::make_unique<Answer>());
     to_c.push_back(std::make_unique<Answer>());
-    handler_->Append(Request(subject, EventType::kOwnershipTransferred,
-                             Transfer("a", "b")),
-                     to_b.back()->Callback());
-    handler_->Append(Request(subject, EventType::kOwnershipTransferred,
-                             Transfer("a", "c")),
-                     to_c.back()->Callback());
+    handler_->Append(
+        Request(subject, EventType::kOwnershipTransferred, Transfer("a", "b")),
+        to_b.back()->Callback());
+    handler_->Append(
+        Request(subject, EventType::kOwnershipTransferred, Transfer("a", "c")),
+        to_c.back()->Callback());
   }
   for (int i = 0; i < kSubjects; ++i) {
     const auto& b = to_b[i]->Get();
     const auto& c = to_c[i]->Get();
-    EXPECT_NE(b.ok(), c.ok()) << "subject " << i << ": " << b.status()
-                              << " / " << c.status();
+    EXPECT_NE(b.ok(), c.ok())
+        << "subject " << i << ": " << b.status() << " / " << c.status();
     const absl::Status& refused = b.ok() ? c.status() : b.status();
-    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition)
-        << refused;
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
     EXPECT_NE(refused.message().find("is not the current"), std::string::npos)
         << refused;
     // The stream holds the assignment and one transfer.

@@ -1,0 +1,335 @@
+#include "services/server.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/worker_pool.h"
+#include "domain/command_handler.h"
+#include "eventstore/checkpointer.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "projections/projection_set.h"
+#include "services/access_control.h"
+#include "services/accountability_service.h"
+#include "services/audit_service.h"
+#include "services/event_store_service.h"
+#include "services/inquiry_service.h"
+#include "services/listen_address.h"
+#include "tlog/signed_note.h"
+
+namespace missionlog {
+namespace {
+
+constexpr char kDefaultOrigin[] = "localhost/missionlog";
+
+// A configuration that cannot work: INVALID_ARGUMENT with `message`.
+absl::Status Misconfigured(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+bool IsLoopback(const std::string& address) {
+  return absl::StartsWith(address, "127.") ||
+         absl::StartsWith(address, "localhost:") ||
+         absl::StartsWith(address, "[::1]:") ||
+         absl::StartsWith(address, "unix:");
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr)
+    return Misconfigured(absl::StrCat(path, ": cannot open"));
+  std::string text;
+  char chunk[4096];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) {
+    text.append(chunk, n);
+    if (text.size() > (1 << 20)) break;
+  }
+  std::fclose(file);
+  if (!absl::StrContains(text, "-----BEGIN ")) {
+    return Misconfigured(absl::StrCat(path, ": not PEM"));
+  }
+  return text;
+}
+
+// The listener's credentials, and how it describes them; insecure
+// credentials without a certificate.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
+    const ServerConfig& config, std::string* described) {
+  const bool require = config.require_client_cert;
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return Misconfigured("--tls_cert and --tls_key go together");
+  }
+  if (config.tls_cert.empty()) {
+    if (!config.tls_client_ca.empty() || require) {
+      return Misconfigured(
+          "--tls_client_ca and --require_client_cert need --tls_cert");
+    }
+    *described = "plaintext";
+    return grpc::InsecureServerCredentials();
+  }
+  if (require && config.tls_client_ca.empty()) {
+    return Misconfigured("--require_client_cert needs --tls_client_ca");
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  absl::StatusOr<std::string> cert = ReadPem(config.tls_cert);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(config.tls_key);
+  if (!key.ok()) return key.status();
+  pair.cert_chain = *std::move(cert);
+  pair.private_key = *std::move(key);
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (config.tls_client_ca.empty()) {
+    options.client_certificate_request =
+        GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    *described = "TLS, no client certificates";
+  } else {
+    absl::StatusOr<std::string> ca = ReadPem(config.tls_client_ca);
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *std::move(ca);
+    options.client_certificate_request =
+        require ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+    *described = require ? "TLS, client certificates required"
+                         : "TLS, client certificates verified if presented";
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+// The signer from `signing_key`, or from <data_dir>/log.key if that file
+// exists; std::nullopt if it does not yet (MakeSigner makes it once the
+// listener is bound: a server that cannot listen writes nothing).
+absl::StatusOr<std::optional<note::Signer>> LoadSigner(
+    const ServerConfig& config) {
+  std::string path = config.signing_key;
+  if (path.empty()) {
+    path = config.data_dir + "/log.key";
+    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+      return std::nullopt;
+    }
+  }
+  absl::StatusOr<std::string> key = note::ReadKeyFile(path);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<note::Signer> signer = note::Signer::FromKey(*key);
+  if (!signer.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", signer.status().message()));
+  }
+  if (!config.origin.empty() && config.origin != signer->name()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--origin=", config.origin, " but the key in ", path,
+                     " is named ", signer->name()));
+  }
+  return std::optional<note::Signer>(*std::move(signer));
+}
+
+// A new signer in <data_dir>/log.key, with its public half in log.pub.
+absl::StatusOr<note::Signer> MakeSigner(const ServerConfig& config) {
+  absl::StatusOr<note::Signer> made = note::Signer::Generate(
+      config.origin.empty() ? kDefaultOrigin : config.origin);
+  if (!made.ok()) return made.status();
+  absl::Status written = note::WriteKeyFiles(
+      *made, config.data_dir + "/log.key", config.data_dir + "/log.pub");
+  if (!written.ok()) return written;
+  return made;
+}
+
+// The signing key could not be read or made: FAILED_PRECONDITION (not
+// the flags' fault), saying why.
+absl::Status NoSigningKey(const absl::Status& status) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("no signing key: ", status.message()));
+}
+
+}  // namespace
+
+// Declaration order is construction order; members go in reverse: the
+// listener first, the store last.
+struct Server::Parts {
+  ServerConfig config;
+  std::string address;
+  std::string mode;
+  std::string origin;
+  std::string created_key;
+  bool stopped = false;
+
+  std::unique_ptr<AccessControl> access;
+  std::unique_ptr<EventStore> store;
+  std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<domain::CommandHandler> commands;
+  std::unique_ptr<ProjectionSet> projections;
+  std::unique_ptr<EventStoreService> event_store_service;
+  std::unique_ptr<AuditService> audit_service;
+  std::unique_ptr<AccountabilityService> accountability_service;
+  std::unique_ptr<InquiryService> inquiry_service;
+  std::unique_ptr<ProjectionsService> projections_service;
+  std::unique_ptr<grpc::Server> grpc;
+};
+
+Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Server::~Server() {
+  if (parts_ != nullptr && !parts_->stopped) Stop();
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerConfig& config) {
+  auto parts = std::make_unique<Parts>();
+  parts->config = config;
+  if (!IsLoopback(config.listen) &&
+      (config.tls_cert.empty() || config.policy.empty())) {
+    return Misconfigured(absl::StrCat(
+        "refusing to listen on ", config.listen,
+        " without TLS (--tls_cert, --tls_key) and an access policy "
+        "(--policy); development mode is for loopback addresses only"));
+  }
+  std::string transport;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenerCredentials(config, &transport);
+  if (!credentials.ok()) return credentials.status();
+  if (config.policy.empty() && !config.tokens.empty()) {
+    return Misconfigured("--tokens needs --policy");
+  }
+  if (config.policy.empty()) {
+    parts->access = AccessControl::Development();
+    parts->mode = absl::StrCat("development mode: ", transport,
+                               ", no access policy, anyone on this machine "
+                               "may do anything, loopback only");
+  } else {
+    absl::StatusOr<std::unique_ptr<AccessControl>> loaded =
+        AccessControl::FromFiles(config.policy, config.tokens);
+    if (!loaded.ok()) {
+      return Misconfigured(absl::StrCat("access policy not loaded: ",
+                                        loaded.status().message()));
+    }
+    parts->access = *std::move(loaded);
+    parts->mode =
+        absl::StrCat(transport, "; access policy ", config.policy,
+                     config.tokens.empty() ? "" : "; tokens ", config.tokens);
+  }
+  parts->access->quotas()->set_max_streams_per_connection(
+      config.max_streams_per_connection);
+
+  // Hold the address before anything is written: a second server on an
+  // address in use stops here, with its data directory untouched.
+  absl::StatusOr<ListenReservation> reservation =
+      ListenReservation::Reserve(config.listen);
+  if (!reservation.ok()) return reservation.status();
+  absl::StatusOr<std::optional<note::Signer>> signer = LoadSigner(config);
+  if (!signer.ok()) return NoSigningKey(signer.status());
+
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      EventStore::Open(config.store, config.data_dir);
+  if (!store.ok()) {
+    if (store.status().code() == absl::StatusCode::kResourceExhausted) {
+      return store.status();  // says how much room recovery needs
+    }
+    return absl::Status(
+        store.status().code(),
+        absl::StrCat("cannot open the store in ", config.data_dir, ": ",
+                     store.status().ToString()));
+  }
+  parts->store = *std::move(store);
+  EventStore* engine = parts->store.get();
+
+  parts->workers =
+      std::make_unique<WorkerPool>(config.workers, /*max_queued=*/100000);
+  // The one path domain events take, typed commands and raw appends alike.
+  parts->commands =
+      std::make_unique<domain::CommandHandler>(engine, parts->workers.get());
+  // Projections catch up from their stored positions, then follow the bus.
+  parts->projections = std::make_unique<ProjectionSet>(engine, engine);
+  AccessControl* access = parts->access.get();
+  parts->event_store_service = std::make_unique<EventStoreService>(
+      engine, parts->commands.get(), parts->workers.get(), access,
+      config.service);
+  parts->audit_service = std::make_unique<AuditService>(
+      engine, engine, engine, parts->workers.get(), access, config.service);
+  parts->accountability_service =
+      std::make_unique<AccountabilityService>(parts->commands.get(), access);
+  parts->inquiry_service = std::make_unique<InquiryService>(
+      engine, engine, parts->projections.get(), parts->workers.get(), access);
+  parts->projections_service =
+      std::make_unique<ProjectionsService>(parts->projections.get(), access);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, *credentials, &port);
+  // Exclusive: gRPC would otherwise set SO_REUSEPORT, and a second server
+  // on the same port would share its connections (the log split in two).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             config.max_concurrent_streams);
+  builder.RegisterService(parts->event_store_service.get());
+  builder.RegisterService(parts->audit_service.get());
+  builder.RegisterService(parts->accountability_service.get());
+  builder.RegisterService(parts->inquiry_service.get());
+  builder.RegisterService(parts->projections_service.get());
+  reservation->Release();
+  parts->grpc = builder.BuildAndStart();
+  if (parts->grpc == nullptr || port == 0) {
+    parts->grpc.reset();
+    return absl::UnavailableError(ListenFailure(config.listen));
+  }
+  parts->address = absl::StrCat(
+      config.listen.substr(0, config.listen.rfind(':')), ":", port);
+
+  if (!signer->has_value()) {
+    absl::StatusOr<note::Signer> made = MakeSigner(config);
+    if (!made.ok()) return NoSigningKey(made.status());
+    parts->created_key = config.data_dir + "/log.key";
+    signer->emplace(*std::move(made));
+  }
+  parts->origin = (*signer)->name();
+  CheckpointerOptions checkpoints;
+  checkpoints.interval = config.checkpoint_interval;
+  checkpoints.max_events = config.checkpoint_events;
+  checkpoints.on_error = config.on_checkpoint_error;
+  parts->checkpointer =
+      Checkpointer::Start(engine, **std::move(signer), checkpoints);
+  return std::unique_ptr<Server>(new Server(std::move(parts)));
+}
+
+const std::string& Server::address() const { return parts_->address; }
+const std::string& Server::mode() const { return parts_->mode; }
+const std::string& Server::origin() const { return parts_->origin; }
+const std::string& Server::created_key() const { return parts_->created_key; }
+bool Server::signing() const { return parts_->checkpointer->status().ok(); }
+bool Server::development() const { return parts_->access->development(); }
+EventStore* Server::store() { return parts_->store.get(); }
+
+absl::Status Server::Reload() { return parts_->access->Reload(); }
+
+Server::Stopped Server::Stop() {
+  Parts& p = *parts_;
+  p.stopped = true;
+  p.grpc->GetHealthCheckService()->SetServingStatus(false);
+  p.event_store_service->EndSubscriptions();
+  p.projections->Stop();  // queries waiting for a position give up
+  p.grpc->Shutdown(absl::ToChronoTime(absl::Now() + p.config.shutdown_grace));
+  p.grpc->Wait();
+  p.workers.reset();
+  p.projections.reset();
+  Stopped stopped;
+  stopped.events = p.store->GetHead().next_position;
+  // The last checkpoint covers every acknowledged append.
+  stopped.last_checkpoint_signed = p.checkpointer->Stop().ok();
+  p.checkpointer.reset();
+  p.store.reset();  // finishes in-flight appends, closes RocksDB
+  return stopped;
+}
+
+}  // namespace missionlog
