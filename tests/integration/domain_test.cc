@@ -19,34 +19,19 @@
 #include "domain/event_types.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/commands.pb.h"
+#include "tests/domain_builders.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
 
 namespace missionlog {
 namespace {
 
+using testing::Day;
+using testing::OrganisationOwner;
+using testing::RefTo;
+
 const std::string kTestData = IMPORT_TESTDATA;
 const std::string kDemoData = DEMO_DATA;
-
-v1::Ref RefTo(const std::string& stream) {
-  v1::Ref ref;
-  ref.set_stream(stream);
-  return ref;
-}
-
-v1::Date Day(int year, int month, int day) {
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
-}
-
-v1::Owner OrganisationOwner(const std::string& stream) {
-  v1::Owner owner;
-  *owner.mutable_organisation() = RefTo(stream);
-  return owner;
-}
 
 template <typename Request>
 Request WithCommand(const std::string& stream, const std::string& id) {
@@ -111,6 +96,20 @@ class DomainTest : public ::testing::Test {
     transfer.mutable_event()->set_reason("Machinery of government change");
     *transfer.mutable_event()->mutable_valid_from() = Day(2025, 4, 1);
     return transfer;
+  }
+
+  // A valid decision on dhsc/decision/d-1 (command id d-1).
+  static v1::RecordDecisionRequest DecisionCommand() {
+    auto decision =
+        WithCommand<v1::RecordDecisionRequest>("dhsc/decision/d-1", "d-1");
+    decision.mutable_event()->set_title("Open diagnostic centres at weekends");
+    decision.mutable_event()->set_decision("Fund 12-hour, 7-day opening");
+    decision.mutable_event()->set_forum("Health mission board");
+    decision.mutable_event()->set_level(v1::DECISION_LEVEL_DEPARTMENT);
+    *decision.mutable_event()->add_decided_by() =
+        OrganisationOwner("dhsc/organisation/dhsc");
+    *decision.mutable_event()->mutable_decided_on() = Day(2025, 1, 6);
+    return decision;
   }
 
   void ExpectOneOfTwoConcurrentTransfersWins(
@@ -232,14 +231,8 @@ TEST_F(DomainTest, RefusedCommandsNameTheFieldAndWriteNothing) {
       WithCommand<v1::RetireMissionRequest>("dhsc/mission/nhs", "retire");
   expect_refused("RetireMission", no_event, absl::StatusCode::kInvalidArgument,
                  "event: required");
-  auto decision =
-      WithCommand<v1::RecordDecisionRequest>("dhsc/decision/d-1", "d-1");
-  decision.mutable_event()->set_title("Open diagnostic centres at weekends");
-  decision.mutable_event()->set_decision("Fund 12-hour, 7-day opening");
-  decision.mutable_event()->set_forum("Health mission board");
-  decision.mutable_event()->set_level(v1::DECISION_LEVEL_DEPARTMENT);
-  *decision.mutable_event()->add_decided_by() =
-      OrganisationOwner("dhsc/organisation/dhsc");
+  v1::RecordDecisionRequest decision = DecisionCommand();
+  decision.mutable_event()->clear_decided_on();
   expect_refused("RecordDecision", decision, absl::StatusCode::kInvalidArgument,
                  "DecisionRecorded.decided_on: required");
   *decision.mutable_event()->mutable_decided_on() = Day(2025, 2, 30);
@@ -261,10 +254,11 @@ TEST_F(DomainTest, RefusedCommandsNameTheFieldAndWriteNothing) {
   decision.mutable_command()->mutable_expected_version()->set_version(3);
   expect_refused("RecordDecision", decision, absl::StatusCode::kAborted,
                  "dhsc/decision/d-1");
+}
 
-  // Now for real; a second command reusing its id for something else is
-  // ALREADY_EXISTS, naming the command id.
-  decision.mutable_command()->clear_expected_version();
+TEST_F(DomainTest, ACommandIdReusedForAnotherCommandIsAlreadyExists) {
+  DeclareOwnedMission();
+  const v1::RecordDecisionRequest decision = DecisionCommand();
   ASSERT_TRUE(client_->Command("RecordDecision", decision).ok());
   const uint64_t after = Head();
   auto reused = decision;
@@ -278,8 +272,11 @@ TEST_F(DomainTest, RefusedCommandsNameTheFieldAndWriteNothing) {
       "different command"))
       << result.status();
   EXPECT_EQ(Head(), after);
+}
 
-  // A response goes only to an open concern.
+TEST_F(DomainTest, AResponseGoesOnlyToAnOpenConcern) {
+  DeclareOwnedMission();
+  ASSERT_TRUE(client_->Command("RecordDecision", DecisionCommand()).ok());
   auto raise = WithCommand<v1::RaiseConcernRequest>("dhsc/concern/c-1", "c-1");
   *raise.mutable_event()->mutable_about() = RefTo("dhsc/decision/d-1");
   raise.mutable_event()->set_summary("The rota assumes staff we do not have");

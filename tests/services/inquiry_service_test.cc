@@ -17,18 +17,13 @@
 #include "missionlog/v1/inquiry.grpc.pb.h"
 #include "projections/projection_set.h"
 #include "services/access_control.h"
+#include "tests/domain_builders.h"
 #include "tests/test_util.h"
 
 namespace missionlog {
 namespace {
 
-v1::Date Day(int year, int month, int day) {
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
-}
+using testing::Day;
 
 class InquiryServiceTest : public testing::StoreTest {
  protected:
