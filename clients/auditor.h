@@ -18,6 +18,9 @@
 //      peaks in an incremental run) equals the checkpoint's root; if not,
 //      consistency proofs locate the first position that differs.
 // Then the new checkpoint is trusted: the caller saves the state.
+//
+// Thread safety: the functions keep no state between calls; a call uses
+// its client (safe for concurrent use) and its own options and report.
 #ifndef MISSIONLOG_CLIENTS_AUDITOR_H_
 #define MISSIONLOG_CLIENTS_AUDITOR_H_
 

@@ -5,6 +5,9 @@
 // so a leaked tokens file admits no one. The CLI (`missionlog token`) makes
 // them; the server (services/authenticator) hashes what a client presents
 // and looks it up.
+//
+// Thread safety: MakeBearerToken keeps no state; safe to call
+// concurrently.
 #ifndef MISSIONLOG_CLIENTS_BEARER_TOKEN_H_
 #define MISSIONLOG_CLIENTS_BEARER_TOKEN_H_
 

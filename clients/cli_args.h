@@ -45,6 +45,7 @@ bool ParseExpectedVersion(const std::string& text,
                           v1::ExpectedVersion* version);
 
 // A one-line bar on stderr, redrawn at most every 100 ms.
+// Not thread-safe: one per command.
 class ProgressBar {
  public:
   // `unit` names what is counted, e.g. "entries".

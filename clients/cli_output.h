@@ -13,6 +13,7 @@
 namespace missionlog {
 
 // Prints events as they arrive, so a long read or a tail never buffers.
+// Not thread-safe: one per output stream.
 class EventPrinter {
  public:
   explicit EventPrinter(bool json, bool streaming = false)

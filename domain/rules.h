@@ -1,5 +1,7 @@
 // The rules of each domain event type, one table per area (rules_*.cc),
 // joined by validation.cc. Internal to domain/.
+//
+// Thread safety: the tables are built once and then only read.
 #ifndef MISSIONLOG_DOMAIN_RULES_H_
 #define MISSIONLOG_DOMAIN_RULES_H_
 

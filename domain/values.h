@@ -1,6 +1,8 @@
 // The domain's value types, checked and compared the same way everywhere
 // (validation, projections, importers, queries): calendar dates, money's
 // currencies, stream names and owners.
+//
+// Thread safety: pure functions.
 #ifndef MISSIONLOG_DOMAIN_VALUES_H_
 #define MISSIONLOG_DOMAIN_VALUES_H_
 

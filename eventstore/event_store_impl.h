@@ -20,6 +20,7 @@
 
 namespace missionlog {
 
+// Safe for concurrent use (as EventStore promises).
 class EventStoreImpl : public EventStore {
  public:
   static absl::StatusOr<std::unique_ptr<EventStoreImpl>> Open(

@@ -1,5 +1,7 @@
 // How an EventStore is opened (event_store.h): its durability, limits,
 // caches and injected collaborators.
+//
+// A value: copied into the store when it opens.
 #ifndef MISSIONLOG_EVENTSTORE_OPTIONS_H_
 #define MISSIONLOG_EVENTSTORE_OPTIONS_H_
 

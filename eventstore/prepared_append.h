@@ -2,6 +2,9 @@
 // caller's thread before the request reaches the writer: ids are parsed (or
 // generated), payload digests computed, every rule checked. A request that
 // fails here never reaches the writer and nothing is written.
+//
+// Thread safety: values, built by the appending thread and then owned by
+// the writer.
 #ifndef MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_
 #define MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_
 

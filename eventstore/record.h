@@ -1,5 +1,7 @@
 // The stored form of one event: its record header (the exact bytes its Merkle
 // leaf covers), its leaf hash and its payload. The grammar is in record.cc.
+//
+// Thread safety: pure functions over the caller's buffers.
 #ifndef MISSIONLOG_EVENTSTORE_RECORD_H_
 #define MISSIONLOG_EVENTSTORE_RECORD_H_
 

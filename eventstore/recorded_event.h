@@ -13,6 +13,8 @@
 
 namespace missionlog {
 
+// A value: const methods are safe to call concurrently; not synchronized
+// against a concurrent assignment.
 class RecordedEvent {
  public:
   RecordedEvent() = default;

@@ -59,8 +59,9 @@ class Writer {
   // Commits everything already queued, then stops the pipeline threads.
   ~Writer();
 
-  // Queues `append`; `done` runs once on the sync thread after the append is
-  // durable or has failed, or inline at once if the queue is full.
+  // Queues `append`; `done` runs once, on the completion thread, after the
+  // append is durable or has failed, or inline at once if it is refused
+  // (the queue full, the store stopped or closing).
   void Submit(PreparedAppend append, EventStore::AppendCallback done);
 
   Stats GetStats() const;

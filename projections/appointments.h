@@ -40,6 +40,8 @@ std::unique_ptr<Projection> NewAppointmentsProjection();
 
 // Queries on the appointments projection's state. `as_of` bounds the
 // events considered (positions < as_of); UINT64_MAX for all.
+// Thread safety: a view reads the store, which is safe for concurrent use;
+// one view serves one query (it caches what it read), so use one per thread.
 class AppointmentsView {
  public:
   AppointmentsView(ProjectionStore* store, uint64_t as_of)

@@ -18,6 +18,7 @@
 
 namespace missionlog {
 
+// Safe for concurrent use: gRPC calls it from many threads.
 class AccountabilityService final : public v1::Accountability::CallbackService {
  public:
   // All must outlive the service. A command needs Permission::kAppend on

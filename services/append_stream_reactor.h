@@ -21,6 +21,8 @@
 namespace missionlog {
 
 // Owned by gRPC; deletes itself in OnDone.
+// Thread safety: gRPC and the engine call it from their threads; its
+// state is guarded by mu_.
 class AppendStreamReactor
     : public grpc::ServerBidiReactor<v1::AppendStreamRequest,
                                      v1::AppendStreamResponse> {

@@ -18,6 +18,7 @@
 
 namespace missionlog {
 
+// Safe for concurrent use: gRPC calls it from many threads.
 class AuditService final : public v1::Audit::WithRawCallbackMethod_GetEntries<
                                v1::Audit::CallbackService> {
  public:

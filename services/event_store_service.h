@@ -21,6 +21,7 @@ namespace missionlog {
 
 // Read and Subscribe are raw methods: their responses are encoded by hand
 // from the engine's records (wire_encoding.h), the hot path of every reader.
+// Safe for concurrent use: gRPC calls it from many threads.
 class EventStoreService final
     : public v1::EventStore::WithRawCallbackMethod_Read<
           v1::EventStore::WithRawCallbackMethod_Subscribe<

@@ -22,6 +22,7 @@
 
 namespace missionlog {
 
+// Safe for concurrent use: gRPC calls it from many threads.
 class InquiryService final : public v1::Inquiry::CallbackService {
  public:
   // All must outlive the service. Every query needs Permission::kQuery.
@@ -95,6 +96,7 @@ class InquiryService final : public v1::Inquiry::CallbackService {
   AccessControl* const access_;
 };
 
+// Safe for concurrent use: gRPC calls it from many threads.
 class ProjectionsService final : public v1::Projections::CallbackService {
  public:
   // Status needs Permission::kProjectionsStatus, Rebuild

@@ -21,6 +21,8 @@ namespace missionlog {
 
 // Owned by gRPC; deletes itself in OnDone.
 // Writes raw bytes (wire_encoding.h): the wire form of v1::ReadResponse.
+// Thread safety: gRPC and the worker pool call it from their threads;
+// its state is guarded by its mutex.
 class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   ReadReactor(EventLog* store, WorkerPool* workers,

@@ -1,5 +1,7 @@
 // How the gRPC services stream and pace their responses (missionlogd's
 // flags set them).
+//
+// A value: copied into each service.
 #ifndef MISSIONLOG_SERVICES_SERVICE_OPTIONS_H_
 #define MISSIONLOG_SERVICES_SERVICE_OPTIONS_H_
 

@@ -25,6 +25,8 @@ namespace missionlog {
 
 // Owned by gRPC; deletes itself in OnDone.
 // Writes raw bytes (wire_encoding.h): the wire form of v1::SubscribeResponse.
+// Thread safety: gRPC, the worker pool and the bus call it from their
+// threads; its state is guarded by its mutex.
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `request` has been parsed by the service.

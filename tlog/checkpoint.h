@@ -10,6 +10,8 @@
 //
 // The text is signed as a signed note (signed_note.h); the log's key name is
 // its origin.
+//
+// Thread safety: pure functions over values.
 #ifndef MISSIONLOG_TLOG_CHECKPOINT_H_
 #define MISSIONLOG_TLOG_CHECKPOINT_H_
 

@@ -57,6 +57,7 @@ uint64_t Split(uint64_t begin, uint64_t end);
 // The right edge of a growing tree: the roots of its perfect subtrees
 // ("peaks"), largest first. Appending a leaf completes 0 or more subtrees,
 // which the caller stores; the root of the whole tree folds the peaks.
+// A value: not synchronized (the engine's writer thread owns its range).
 class CompactRange {
  public:
   using Emit = std::function<void(int level, uint64_t index, const Digest&)>;

@@ -30,6 +30,7 @@ namespace note {
 using Ed25519Key = std::array<uint8_t, 32>;
 
 // Copyable; the seed is held in memory for as long as the Signer lives.
+// Immutable once made: safe for concurrent use.
 class Signer {
  public:
   // A fresh key pair from the OS's random source.
@@ -56,6 +57,7 @@ class Signer {
   Ed25519Key public_key_{};
 };
 
+// Immutable once made: safe for concurrent use.
 class Verifier {
  public:
   // Parses a verifier key (above). INVALID_ARGUMENT if malformed.

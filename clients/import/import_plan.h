@@ -44,6 +44,7 @@ struct ImportPlan {
 // Builds the plan's appends. One append per stream per phase, events in
 // the order added; an append longer than the server's per-append limit is
 // split.
+// Not thread-safe: one per import.
 class PlanBuilder {
  public:
   // `format` names the importer (the event source and id scheme).

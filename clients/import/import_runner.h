@@ -3,6 +3,9 @@
 // already count as "already present" (a re-import adds nothing); an append
 // that mixes new and old events (the source gained rows since the last
 // import) is resent one event at a time, so only the new ones are added.
+//
+// Thread safety: RunImport uses its own client calls and plan; calls may
+// run concurrently.
 #ifndef MISSIONLOG_CLIENTS_IMPORT_IMPORT_RUNNER_H_
 #define MISSIONLOG_CLIENTS_IMPORT_IMPORT_RUNNER_H_
 
