@@ -24,8 +24,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/workloads.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
@@ -261,6 +261,5 @@ int Main() {
 }  // namespace missionlog
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  return missionlog::Main();
+  return missionlog::BenchMain(argc, argv, missionlog::Main);
 }

@@ -28,12 +28,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/workloads.h"
 #include "eventstore/event_store.h"
 
 ABSL_FLAG(std::string, db, "/tmp/missionlog-bench",
@@ -358,41 +358,35 @@ int Main() {
                  store.status().ToString().c_str());
     return 1;
   }
-  for (absl::string_view workload :
-       absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
-    g_stats_at_start = (*store)->GetStats();
-    if (workload == "append_single") {
-      int threads = absl::GetFlag(FLAGS_threads);
-      RunAppends(store->get(), "append_single", threads,
-                 absl::GetFlag(FLAGS_single_events) / threads, 1);
-    } else if (workload == "append_batch") {
-      int threads = absl::GetFlag(FLAGS_batch_threads);
-      int batch = absl::GetFlag(FLAGS_batch);
-      RunAppends(store->get(), "append_batch", threads,
-                 absl::GetFlag(FLAGS_batch_events) / (threads * batch), batch);
-    } else if (workload == "append_async") {
-      RunAppendAsync(store->get());
-    } else if (workload == "disk_sync") {
-      RunDiskSync(path);
-    } else if (workload == "read_all") {
-      RunReadAll(store->get());
-    } else if (workload == "proofs") {
-      RunProofs(store->get());
-    } else if (workload == "read_stream") {
-      RunReadStream(store->get());
-    } else {
-      std::fprintf(stderr, "unknown workload '%s'\n",
-                   std::string(workload).c_str());
-      return 2;
-    }
-  }
-  return 0;
+  EventStore* const opened = store->get();
+  const std::vector<Workload> workloads = {
+      {"append_single",
+       [&] {
+         int threads = absl::GetFlag(FLAGS_threads);
+         RunAppends(opened, "append_single", threads,
+                    absl::GetFlag(FLAGS_single_events) / threads, 1);
+       }},
+      {"append_batch",
+       [&] {
+         int threads = absl::GetFlag(FLAGS_batch_threads);
+         int batch = absl::GetFlag(FLAGS_batch);
+         RunAppends(opened, "append_batch", threads,
+                    absl::GetFlag(FLAGS_batch_events) / (threads * batch),
+                    batch);
+       }},
+      {"append_async", [&] { RunAppendAsync(opened); }},
+      {"disk_sync", [&] { RunDiskSync(path); }},
+      {"read_all", [&] { RunReadAll(opened); }},
+      {"proofs", [&] { RunProofs(opened); }},
+      {"read_stream", [&] { RunReadStream(opened); }},
+  };
+  return RunWorkloads(absl::GetFlag(FLAGS_workloads), workloads,
+                      [&] { g_stats_at_start = opened->GetStats(); });
 }
 
 }  // namespace
 }  // namespace missionlog
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  return missionlog::Main();
+  return missionlog::BenchMain(argc, argv, missionlog::Main);
 }

@@ -45,7 +45,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bench/workloads.h"
 #include "clients/client.h"
+#include "domain/values.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/audit.grpc.pb.h"
 #include "missionlog/v1/inquiry.grpc.pb.h"
@@ -591,39 +593,36 @@ void Queries(const std::string& name, int calls, const Call& call) {
          " (events = calls)");
 }
 
-v1::Date QueryDay(int y, int m, int d) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
+void QueryWhoOwned(v1::Inquiry::Stub* inquiry) {
+  Queries("query_who_owned", absl::GetFlag(FLAGS_queries),
+          [&](int i, grpc::ClientContext* c) {
+            v1::WhoOwnedRequest request;
+            request.set_subject(absl::StrCat("d/programme/s", i % 500));
+            *request.mutable_on() = domain::MakeDate(2024, 6, 1);
+            v1::WhoOwnedResponse response;
+            return inquiry->WhoOwned(c, request, &response);
+          });
 }
 
-void InquiryWorkload(absl::string_view workload, v1::Inquiry::Stub* inquiry) {
-  const int calls = absl::GetFlag(FLAGS_queries);
-  if (workload == "query_who_owned") {
-    Queries("query_who_owned", calls, [&](int i, grpc::ClientContext* c) {
-      v1::WhoOwnedRequest request;
-      request.set_subject(absl::StrCat("d/programme/s", i % 500));
-      *request.mutable_on() = QueryDay(2024, 6, 1);
-      v1::WhoOwnedResponse response;
-      return inquiry->WhoOwned(c, request, &response);
-    });
-  } else if (workload == "query_government_on") {
-    Queries("query_government_on", calls, [&](int i, grpc::ClientContext* c) {
-      v1::GovernmentOnRequest request;
-      *request.mutable_on() = QueryDay(1980 + i % 44, 1 + i % 12, 15);
-      v1::GovernmentOnResponse response;
-      return inquiry->GovernmentOn(c, request, &response);
-    });
-  } else {
-    Queries("query_spending", calls, [&](int i, grpc::ClientContext* c) {
-      v1::SpendingRequest request;
-      request.set_mission(absl::StrCat("m/mission/m", i % 5));
-      v1::SpendingResponse response;
-      return inquiry->Spending(c, request, &response);
-    });
-  }
+void QueryGovernmentOn(v1::Inquiry::Stub* inquiry) {
+  Queries("query_government_on", absl::GetFlag(FLAGS_queries),
+          [&](int i, grpc::ClientContext* c) {
+            v1::GovernmentOnRequest request;
+            *request.mutable_on() =
+                domain::MakeDate(1980 + i % 44, 1 + i % 12, 15);
+            v1::GovernmentOnResponse response;
+            return inquiry->GovernmentOn(c, request, &response);
+          });
+}
+
+void QuerySpending(v1::Inquiry::Stub* inquiry) {
+  Queries("query_spending", absl::GetFlag(FLAGS_queries),
+          [&](int i, grpc::ClientContext* c) {
+            v1::SpendingRequest request;
+            request.set_mission(absl::StrCat("m/mission/m", i % 5));
+            v1::SpendingResponse response;
+            return inquiry->Spending(c, request, &response);
+          });
 }
 
 int Main() {
@@ -643,38 +642,33 @@ int Main() {
     stubs.push_back(v1::EventStore::NewStub(
         grpc::CreateCustomChannel(server, Credentials(), own)));
   }
-  for (absl::string_view workload :
-       absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
-    if (absl::StartsWith(workload, "query_")) {
-      InquiryWorkload(workload, inquiry.get());
-    } else if (workload == "noop") {
-      Noop(stubs);
-    } else if (workload == "append_single") {
-      AppendUnary(stubs, "append_single", absl::GetFlag(FLAGS_clients),
-                  absl::GetFlag(FLAGS_ops), 1);
-    } else if (workload == "append_batch") {
-      int batch = absl::GetFlag(FLAGS_batch);
-      AppendUnary(stubs, "append_batch", absl::GetFlag(FLAGS_batch_clients),
-                  absl::GetFlag(FLAGS_batch_events) / batch, batch);
-    } else if (workload == "append_stream") {
-      AppendStream(stub, /*noop=*/false);
-    } else if (workload == "noop_stream") {
-      AppendStream(stub, /*noop=*/true);
-    } else if (workload == "read_all") {
-      ReadAll(stub);
-    } else if (workload == "inclusion_proof") {
-      Proofs(stub, audit.get(), /*consistency=*/false);
-    } else if (workload == "consistency_proof") {
-      Proofs(stub, audit.get(), /*consistency=*/true);
-    } else if (workload == "subscribe_fanout") {
-      SubscribeFanout(server);
-    } else {
-      std::fprintf(stderr, "unknown workload '%s'\n",
-                   std::string(workload).c_str());
-      return 2;
-    }
-  }
-  return 0;
+  v1::Inquiry::Stub* const queries = inquiry.get();
+  const std::vector<Workload> workloads = {
+      {"noop", [&] { Noop(stubs); }},
+      {"append_single",
+       [&] {
+         AppendUnary(stubs, "append_single", absl::GetFlag(FLAGS_clients),
+                     absl::GetFlag(FLAGS_ops), 1);
+       }},
+      {"append_batch",
+       [&] {
+         int batch = absl::GetFlag(FLAGS_batch);
+         AppendUnary(stubs, "append_batch", absl::GetFlag(FLAGS_batch_clients),
+                     absl::GetFlag(FLAGS_batch_events) / batch, batch);
+       }},
+      {"append_stream", [&] { AppendStream(stub, /*noop=*/false); }},
+      {"noop_stream", [&] { AppendStream(stub, /*noop=*/true); }},
+      {"read_all", [&] { ReadAll(stub); }},
+      {"inclusion_proof",
+       [&] { Proofs(stub, audit.get(), /*consistency=*/false); }},
+      {"consistency_proof",
+       [&] { Proofs(stub, audit.get(), /*consistency=*/true); }},
+      {"subscribe_fanout", [&] { SubscribeFanout(server); }},
+      {"query_who_owned", [&] { QueryWhoOwned(queries); }},
+      {"query_government_on", [&] { QueryGovernmentOn(queries); }},
+      {"query_spending", [&] { QuerySpending(queries); }},
+  };
+  return RunWorkloads(absl::GetFlag(FLAGS_workloads), workloads);
 }
 
 }  // namespace

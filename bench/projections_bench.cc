@@ -23,11 +23,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/workloads.h"
 #include "domain/event_types.h"
+#include "domain/values.h"
 #include "eventstore/event_store.h"
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
@@ -50,13 +51,7 @@ ABSL_FLAG(std::vector<std::string>, only, {},
 namespace missionlog {
 namespace {
 
-v1::Date Day(int y, int m, int d) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
-}
+using domain::MakeDate;
 
 // A deterministic mix of domain events, appended 1,000 per append.
 void BuildLog(EventStore* store, int total) {
@@ -107,8 +102,8 @@ void BuildLog(EventStore* store, int total) {
       v1::AppointmentMade made;
       made.mutable_person()->set_stream(absl::StrCat("ifg/person/x", a % 1000));
       made.mutable_post()->set_stream(absl::StrCat("ifg/post/p", p));
-      *made.mutable_start() = Day(year, 1 + p % 12, 1);
-      *made.mutable_end() = Day(year + 2, 1 + p % 12, 1);
+      *made.mutable_start() = MakeDate(year, 1 + p % 12, 1);
+      *made.mutable_end() = MakeDate(year + 2, 1 + p % 12, 1);
       const std::string s = absl::StrCat("ifg/appointment/a", a);
       add(s, domain::TypeName(domain::EventType::kAppointmentMade), made);
       v1::AppointmentCharacteristicsRecorded c;
@@ -134,7 +129,7 @@ void BuildLog(EventStore* store, int total) {
       spend.mutable_amount()->set_currency("GBP");
       spend.set_supplier(absl::StrCat("Supplier ", i % 100));
       const int year = 2015 + (i / 40000) % 10;
-      *spend.mutable_paid_on() = Day(year, 1 + i % 12, 1 + i % 28);
+      *spend.mutable_paid_on() = MakeDate(year, 1 + i % 12, 1 + i % 28);
       spend.add_missions()->set_stream(absl::StrCat("m/mission/m", i % 5));
       add(absl::StrFormat("hmt/spend/%04d-%02d", year, 1 + i % 12),
           domain::TypeName(domain::EventType::kSpendIncurred), spend);
@@ -144,11 +139,11 @@ void BuildLog(EventStore* store, int total) {
       owner.mutable_owner()->mutable_post()->set_stream(
           absl::StrCat("ifg/post/p", i % 200));
       owner.set_role(v1::OWNERSHIP_ROLE_RESPONSIBLE_OWNER);
-      *owner.mutable_valid_from() = Day(2000 + i % 25, 1 + i % 12, 1);
+      *owner.mutable_valid_from() = MakeDate(2000 + i % 25, 1 + i % 12, 1);
       add(absl::StrCat("d/programme/s", (i / 20) % 500),
           domain::TypeName(domain::EventType::kOwnerAssigned), owner);
     } else {
-      v1::Date opaque = Day(2024, 1, 1);
+      v1::Date opaque = MakeDate(2024, 1, 1);
       add(absl::StrCat("dept/case/c", i % 1000), "dept.case.updated.v1",
           opaque);
     }
@@ -248,12 +243,12 @@ int Main() {
   Latency("query_who_owned", n, [&](int i) {
     v1::WhoOwnedRequest request;
     request.set_subject(absl::StrCat("d/programme/s", i % 500));
-    *request.mutable_on() = Day(2024, 6, 1);
+    *request.mutable_on() = MakeDate(2024, 6, 1);
     if (!ownership.WhoOwned(request).ok()) std::abort();
   });
   Latency("query_government_on", n, [&](int i) {
     v1::GovernmentOnRequest request;
-    *request.mutable_on() = Day(1980 + i % 44, 1 + i % 12, 15);
+    *request.mutable_on() = MakeDate(1980 + i % 44, 1 + i % 12, 15);
     if (!appointments.GovernmentOn(request).ok()) std::abort();
   });
   Latency("query_spending_by_mission", n, [&](int i) {
@@ -268,6 +263,5 @@ int Main() {
 }  // namespace missionlog
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  return missionlog::Main();
+  return missionlog::BenchMain(argc, argv, missionlog::Main);
 }

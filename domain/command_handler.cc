@@ -187,17 +187,7 @@ void CommandHandler::Sequence::Append(AppendRequest append,
     if (draining_) return;
     draining_ = true;
   }
-  // The task keeps the sequence alive until its drain ends.
-  if (!handler_->workers_->Schedule(
-          [self = shared_from_this()] { self->Drain(); })) {
-    std::deque<Item> failed;
-    {
-      absl::MutexLock lock(&mu_);
-      failed.swap(queue_);
-      draining_ = false;
-    }
-    for (Item& item : failed) item.done(QueueFull());
-  }
+  ScheduleDrain();
 }
 
 void CommandHandler::Sequence::Drain() {
@@ -235,6 +225,21 @@ void CommandHandler::Sequence::Drain() {
   }
 }
 
+void CommandHandler::Sequence::ScheduleDrain() {
+  // The task keeps the sequence alive until its drain ends.
+  if (handler_->workers_->Schedule(
+          [self = shared_from_this()] { self->Drain(); })) {
+    return;
+  }
+  std::deque<Item> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    failed.swap(queue_);
+    draining_ = false;
+  }
+  for (Item& item : failed) item.done(QueueFull());
+}
+
 void CommandHandler::Sequence::Answered(const std::string& stream) {
   {
     absl::MutexLock lock(&mu_);
@@ -246,16 +251,7 @@ void CommandHandler::Sequence::Answered(const std::string& stream) {
     }
     draining_ = true;
   }
-  if (!handler_->workers_->Schedule(
-          [self = shared_from_this()] { self->Drain(); })) {
-    std::deque<Item> failed;
-    {
-      absl::MutexLock lock(&mu_);
-      failed.swap(queue_);
-      draining_ = false;
-    }
-    for (Item& item : failed) item.done(QueueFull());
-  }
+  ScheduleDrain();
 }
 
 }  // namespace domain

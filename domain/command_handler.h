@@ -68,6 +68,8 @@ class CommandHandler {
     // On a worker: checks and submits queued appends in order, until the
     // queue is empty or its front waits for its stream.
     void Drain();
+    // Schedules Drain (draining_ set); a full pool fails what is queued.
+    void ScheduleDrain();
     // An append of the sequence to `stream` was answered.
     void Answered(const std::string& stream);
 

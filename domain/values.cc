@@ -60,6 +60,14 @@ bool InPeriod(const v1::Date& on, const v1::Date& start, bool has_end,
          (!has_end || CompareDates(on, end) < 0);
 }
 
+v1::Date MakeDate(int year, int month, int day) {
+  v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  return date;
+}
+
 std::string FormatDate(const v1::Date& date) {
   return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
                          date.day());

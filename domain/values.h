@@ -21,6 +21,8 @@ int CompareDates(const v1::Date& a, const v1::Date& b);
 // Whether `on` lies in [start, end); an absent end is open.
 bool InPeriod(const v1::Date& on, const v1::Date& start, bool has_end,
               const v1::Date& end);
+// The date, unchecked (IsRealDate checks it).
+v1::Date MakeDate(int year, int month, int day);
 // "YYYY-MM-DD" (sorts as the dates do).
 std::string FormatDate(const v1::Date& date);
 

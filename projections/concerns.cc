@@ -19,29 +19,22 @@ using projections::ConcernStepState;
 
 constexpr char kConcern[] = "c/";
 constexpr char kAboutIndex[] = "a/";
-const absl::string_view kSep("\0", 1);
 
-class ConcernsProjection : public Projection {
+class ConcernsProjection : public FamilyProjection {
  public:
-  const std::string& name() const override { return name_; }
-  std::vector<std::string> type_prefixes() const override { return {family_}; }
+  ConcernsProjection()
+      : FamilyProjection(kConcernsProjection, domain::Family::kConcern) {}
 
-  bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), family_);
-  }
-
-  absl::Status Apply(const RecordedEvent& event, State* state) override {
-    const domain::EventType type = domain::TypeOf(event.type());
-    if (type == domain::EventType::kUnknown) return absl::OkStatus();
-    absl::StatusOr<const google::protobuf::Message*> payload =
-        decoder_.Decode(event, type);
-    if (!payload.ok()) return payload.status();
+ protected:
+  absl::Status ApplyDecoded(domain::EventType type,
+                            const google::protobuf::Message& payload,
+                            const RecordedEvent& event, State* state) override {
     if (type == domain::EventType::kConcernRaised) {
-      Raise(static_cast<const v1::ConcernRaised&>(**payload), event, state);
+      Raise(static_cast<const v1::ConcernRaised&>(payload), event, state);
       return absl::OkStatus();
     }
     std::optional<domain::ConcernStep> effect =
-        domain::ConcernStepOf(type, **payload);
+        domain::ConcernStepOf(type, payload);
     if (!effect) return absl::OkStatus();
     const std::string key = kConcern + std::string(event.stream());
     ConcernState c;
@@ -75,10 +68,6 @@ class ConcernsProjection : public Projection {
     state->PutMessage(kConcern + stream, c);
     state->Put(absl::StrCat(kAboutIndex, m.about().stream(), kSep, stream), "");
   }
-
-  const std::string name_ = kConcernsProjection;
-  const std::string family_ = domain::FamilyPrefix(domain::Family::kConcern);
-  PayloadDecoder decoder_;
 };
 
 v1::ConcernRow ToRow(const std::string& stream, const ConcernState& c,

@@ -15,7 +15,6 @@ using projections::ContributionState;
 
 constexpr char kClaim[] = "k/";
 constexpr char kMissionIndex[] = "m/";
-const absl::string_view kSep("\0", 1);
 
 class ContributionsProjection : public Projection {
  public:

@@ -22,31 +22,24 @@ using projections::DecisionState;
 constexpr char kDecision[] = "d/";
 constexpr char kMissionIndex[] = "m/";
 constexpr char kAboutIndex[] = "a/";
-const absl::string_view kSep("\0", 1);
 
-class DecisionsProjection : public Projection {
+class DecisionsProjection : public FamilyProjection {
  public:
-  const std::string& name() const override { return name_; }
-  std::vector<std::string> type_prefixes() const override { return {family_}; }
+  DecisionsProjection()
+      : FamilyProjection(kDecisionsProjection, domain::Family::kDecision) {}
 
-  bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), family_);
-  }
-
-  absl::Status Apply(const RecordedEvent& event, State* state) override {
-    const domain::EventType type = domain::TypeOf(event.type());
-    if (type == domain::EventType::kUnknown) return absl::OkStatus();
-    absl::StatusOr<const google::protobuf::Message*> payload =
-        decoder_.Decode(event, type);
-    if (!payload.ok()) return payload.status();
+ protected:
+  absl::Status ApplyDecoded(domain::EventType type,
+                            const google::protobuf::Message& payload,
+                            const RecordedEvent& event, State* state) override {
     const std::string stream(event.stream());
     const std::string key = kDecision + stream;
     if (type == domain::EventType::kDecisionRecorded) {
-      Record(static_cast<const v1::DecisionRecorded&>(**payload), event, state);
+      Record(static_cast<const v1::DecisionRecorded&>(payload), event, state);
       return absl::OkStatus();
     }
     std::optional<domain::DecisionChange> effect =
-        domain::DecisionChangeOf(type, **payload);
+        domain::DecisionChangeOf(type, payload);
     if (!effect) return absl::OkStatus();
     DecisionState d;
     absl::StatusOr<bool> found = state->GetMessage(key, &d);
@@ -85,10 +78,6 @@ class DecisionsProjection : public Projection {
     d.set_position(event.position());
     state->PutMessage(kDecision + stream, d);
   }
-
-  const std::string name_ = kDecisionsProjection;
-  const std::string family_ = domain::FamilyPrefix(domain::Family::kDecision);
-  PayloadDecoder decoder_;
 };
 
 v1::DecisionRow ToRow(const std::string& stream, const DecisionState& d,

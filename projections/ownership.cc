@@ -43,23 +43,18 @@ std::string OwnerKey(const v1::Owner& owner) {
   }
 }
 
-class OwnershipProjection : public Projection {
+class OwnershipProjection : public FamilyProjection {
  public:
-  const std::string& name() const override { return name_; }
-  std::vector<std::string> type_prefixes() const override { return {family_}; }
+  OwnershipProjection()
+      : FamilyProjection(kOwnershipProjection,
+                         domain::Family::kAccountability) {}
 
-  bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), family_);
-  }
-
-  absl::Status Apply(const RecordedEvent& event, State* state) override {
-    const domain::EventType type = domain::TypeOf(event.type());
-    if (type == domain::EventType::kUnknown) return absl::OkStatus();
-    absl::StatusOr<const google::protobuf::Message*> payload =
-        decoder_.Decode(event, type);
-    if (!payload.ok()) return payload.status();
+ protected:
+  absl::Status ApplyDecoded(domain::EventType type,
+                            const google::protobuf::Message& payload,
+                            const RecordedEvent& event, State* state) override {
     std::optional<domain::OwnershipEffect> effect =
-        domain::OwnershipEffectOf(type, **payload);
+        domain::OwnershipEffectOf(type, payload);
     if (!effect) return absl::OkStatus();
     OwnershipChange change;
     change.set_position(event.position());
@@ -96,11 +91,6 @@ class OwnershipProjection : public Projection {
     }
     return "";
   }
-
-  const std::string name_ = kOwnershipProjection;
-  const std::string family_ =
-      domain::FamilyPrefix(domain::Family::kAccountability);
-  PayloadDecoder decoder_;
 };
 
 // An owner's stretch of ownership, as folded.

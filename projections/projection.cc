@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/coding.h"
@@ -93,6 +94,19 @@ absl::StatusOr<const google::protobuf::Message*> PayloadDecoder::Decode(
   absl::Status parsed = ParsePayload(event, message.get());
   if (!parsed.ok()) return parsed;
   return message.get();
+}
+
+bool FamilyProjection::Wants(const RecordedEvent& event) const {
+  return absl::StartsWith(event.type(), family_);
+}
+
+absl::Status FamilyProjection::Apply(const RecordedEvent& event, State* state) {
+  const domain::EventType type = domain::TypeOf(event.type());
+  if (type == domain::EventType::kUnknown) return absl::OkStatus();
+  absl::StatusOr<const google::protobuf::Message*> payload =
+      decoder_.Decode(event, type);
+  if (!payload.ok()) return payload.status();
+  return ApplyDecoded(type, **payload, event, state);
 }
 
 void AppendChunkStart(uint64_t position, std::string* key) {

@@ -144,6 +144,37 @@ class PayloadDecoder {
   std::vector<std::unique_ptr<google::protobuf::Message>> messages_;
 };
 
+// A projection of one family of domain events (domain/event_types.h):
+// it wants every event whose type is in the family and gets each one's
+// payload decoded by type (PayloadDecoder). Events of types this build
+// does not know are skipped.
+class FamilyProjection : public Projection {
+ public:
+  FamilyProjection(std::string name, domain::Family family)
+      : name_(std::move(name)), family_(domain::FamilyPrefix(family)) {}
+
+  const std::string& name() const final { return name_; }
+  std::vector<std::string> type_prefixes() const final { return {family_}; }
+  bool Wants(const RecordedEvent& event) const final;
+  absl::Status Apply(const RecordedEvent& event, State* state) final;
+
+ protected:
+  // Folds one event of the family; `payload` is the message of `type`.
+  virtual absl::Status ApplyDecoded(domain::EventType type,
+                                    const google::protobuf::Message& payload,
+                                    const RecordedEvent& event,
+                                    State* state) = 0;
+
+ private:
+  const std::string name_;
+  const std::string family_;
+  PayloadDecoder decoder_;
+};
+
+// Separates the parts of a state key made of several names (a stream
+// name never contains NUL).
+inline constexpr absl::string_view kSep("\0", 1);
+
 // A key of `prefix`, then `position` as 8 big-endian bytes (so a scan of
 // the prefix returns positions in order).
 std::string PositionKey(absl::string_view prefix, uint64_t position);

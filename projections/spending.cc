@@ -22,7 +22,6 @@ using projections::SpendTotals;
 
 // Kept small: a row is rewritten in every batch that touches it.
 constexpr size_t kMaxPositionsPerRow = 100;
-const absl::string_view kSep("\0", 1);
 // After a totals key: the record of the row's positions.
 const absl::string_view kPositionsSuffix("\0p", 2);
 
@@ -91,18 +90,17 @@ void AddTo(SpendTotals* totals, const SpendLine& line) {
   totals->set_events(totals->events() + 1);
 }
 
-class SpendingProjection : public Projection {
+class SpendingProjection : public FamilyProjection {
  public:
-  const std::string& name() const override { return name_; }
+  SpendingProjection()
+      : FamilyProjection(kSpendingProjection, domain::Family::kSpending) {}
   // 2: lines in chunks; totals' positions apart from their sums.
   int version() const override { return 2; }
-  std::vector<std::string> type_prefixes() const override { return {family_}; }
 
-  bool Wants(const RecordedEvent& event) const override {
-    return absl::StartsWith(event.type(), family_);
-  }
-
-  absl::Status Apply(const RecordedEvent& event, State* state) override {
+ protected:
+  absl::Status ApplyDecoded(domain::EventType type_id,
+                            const google::protobuf::Message& payload,
+                            const RecordedEvent& event, State* state) override {
     SpendLine& line = line_;
     line.Clear();
     line.set_position(event.position());
@@ -110,16 +108,12 @@ class SpendingProjection : public Projection {
         event.stream().substr(0, event.stream().find('/'));
     line.mutable_organisation()->assign(organisation.data(),
                                         organisation.size());
-    const domain::EventType type_id = domain::TypeOf(event.type());
     const v1::Date* date = &v1::Date::default_instance();
     const auto missions = [&line](const auto& refs) {
       for (const v1::Ref& ref : refs) line.add_missions(ref.stream());
     };
     if (type_id == domain::EventType::kBudgetAllocated) {
-      v1::BudgetAllocated& m = budget_allocated_;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
+      const auto& m = static_cast<const v1::BudgetAllocated&>(payload);
       line.set_kind("allocated");
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
@@ -127,10 +121,7 @@ class SpendingProjection : public Projection {
       date = &m.valid_from();
       line.set_fiscal_year(m.fiscal_year());
     } else if (type_id == domain::EventType::kSpendCommitted) {
-      v1::SpendCommitted& m = spend_committed_;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
+      const auto& m = static_cast<const v1::SpendCommitted&>(payload);
       line.set_kind("committed");
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
@@ -138,10 +129,7 @@ class SpendingProjection : public Projection {
       missions(m.missions());
       date = &m.committed_on();
     } else if (type_id == domain::EventType::kSpendIncurred) {
-      v1::SpendIncurred& m = spend_incurred_;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
+      const auto& m = static_cast<const v1::SpendIncurred&>(payload);
       line.set_kind("incurred");
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
@@ -149,19 +137,13 @@ class SpendingProjection : public Projection {
       missions(m.missions());
       date = &m.paid_on();
     } else if (type_id == domain::EventType::kSpendReallocated) {
-      v1::SpendReallocated& m = reallocated_;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
+      const auto& m = static_cast<const v1::SpendReallocated&>(payload);
       line.set_kind("reallocated");
       line.set_amount(-m.amount().minor_units());  // out of this budget
       line.set_currency(m.amount().currency());
       date = &m.valid_from();
     } else if (type_id == domain::EventType::kSpendCancelled) {
-      v1::SpendCancelled& m = cancelled_;
-      if (absl::Status parsed = ParsePayload(event, &m); !parsed.ok()) {
-        return parsed;
-      }
+      const auto& m = static_cast<const v1::SpendCancelled&>(payload);
       const bool budget = absl::StrContains(event.stream(), "/budget/");
       line.set_kind(budget ? "cancelled_allocation" : "cancelled_commitment");
       line.set_amount(-m.amount().minor_units());
@@ -233,19 +215,11 @@ class SpendingProjection : public Projection {
     SpendTotals totals;
     bool positions_changed = false;
   };
-  const std::string name_ = kSpendingProjection;
-  const std::string family_ = domain::FamilyPrefix(domain::Family::kSpending);
   // Totals rows touched in the current batch, decoded.
   absl::flat_hash_map<std::string, Row> batch_totals_;
   std::string key_;     // scratch
   SpendLine line_;      // scratch
   std::string record_;  // scratch
-  // Payloads, decoded into the same messages each time.
-  v1::BudgetAllocated budget_allocated_;
-  v1::SpendCommitted spend_committed_;
-  v1::SpendIncurred spend_incurred_;
-  v1::SpendReallocated reallocated_;
-  v1::SpendCancelled cancelled_;
 };
 
 // (fiscal year, month, currency) -> totals; month "" is the year's total.

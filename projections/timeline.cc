@@ -23,7 +23,6 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 constexpr char kTimeline[] = "t/";
-const absl::string_view kSep("\0", 1);
 
 // Where the Refs are in one message type's wire form: its message fields
 // that are Refs or (transitively) contain one. Built once per type from

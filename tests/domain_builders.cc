@@ -1,16 +1,13 @@
 #include "tests/domain_builders.h"
 
+#include "domain/values.h"
 #include "tests/test_util.h"
 
 namespace missionlog {
 namespace testing {
 
 v1::Date Day(int year, int month, int day) {
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
+  return domain::MakeDate(year, month, day);
 }
 
 v1::Ref RefTo(const std::string& stream) {

@@ -147,6 +147,17 @@ absl::Status ValidateText(absl::string_view text) {
   return absl::OkStatus();
 }
 
+absl::Status Signer::DerivePublicKey() {
+  Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed_.data(),
+                                        seed_.size()));
+  size_t size = public_key_.size();
+  if (key == nullptr ||
+      EVP_PKEY_get_raw_public_key(key.get(), public_key_.data(), &size) != 1) {
+    return OpenSslError("derive an Ed25519 public key");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Signer> Signer::Generate(absl::string_view name) {
   if (!ValidName(name)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -156,13 +167,8 @@ absl::StatusOr<Signer> Signer::Generate(absl::string_view name) {
   if (RAND_bytes(signer.seed_.data(), signer.seed_.size()) != 1) {
     return OpenSslError("produce random bytes");
   }
-  Pkey key(EVP_PKEY_new_raw_private_key(
-      EVP_PKEY_ED25519, nullptr, signer.seed_.data(), signer.seed_.size()));
-  size_t size = signer.public_key_.size();
-  if (key == nullptr || EVP_PKEY_get_raw_public_key(
-                            key.get(), signer.public_key_.data(), &size) != 1) {
-    return OpenSslError("derive an Ed25519 public key");
-  }
+  absl::Status derived = signer.DerivePublicKey();
+  if (!derived.ok()) return derived;
   signer.name_ = std::string(name);
   signer.key_id_ = KeyId(name, signer.public_key_);
   return signer;
@@ -179,13 +185,8 @@ absl::StatusOr<Signer> Signer::FromKey(absl::string_view signer_key) {
   absl::Status status =
       ParseKey(signer_key, &signer.name_, &key_id, &signer.seed_);
   if (!status.ok()) return status;
-  Pkey key(EVP_PKEY_new_raw_private_key(
-      EVP_PKEY_ED25519, nullptr, signer.seed_.data(), signer.seed_.size()));
-  size_t size = signer.public_key_.size();
-  if (key == nullptr || EVP_PKEY_get_raw_public_key(
-                            key.get(), signer.public_key_.data(), &size) != 1) {
-    return OpenSslError("derive an Ed25519 public key");
-  }
+  absl::Status derived = signer.DerivePublicKey();
+  if (!derived.ok()) return derived;
   signer.key_id_ = KeyId(signer.name_, signer.public_key_);
   if (signer.key_id_ != key_id) {
     return absl::InvalidArgumentError("signer key's id does not match its key");

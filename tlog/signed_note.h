@@ -50,6 +50,8 @@ class Signer {
 
  private:
   Signer() = default;
+  // public_key_ from seed_.
+  absl::Status DerivePublicKey();
 
   std::string name_;
   uint32_t key_id_ = 0;

@@ -20,11 +20,7 @@ absl::StatusOr<v1::Date> MakeDate(int year, int month, int day,
     return absl::InvalidArgumentError(
         absl::StrCat("\"", text, "\" is not a real date"));
   }
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
+  return domain::MakeDate(year, month, day);
 }
 
 bool AllDigits(absl::string_view text, size_t min, size_t max) {

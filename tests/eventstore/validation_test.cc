@@ -1,5 +1,6 @@
 // Every limit and format rule: a precise INVALID_ARGUMENT naming the field,
 // and nothing written.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ class ValidationTest : public testing::StoreTest {
         << result.status().message() << " does not name " << field;
     EXPECT_EQ(store_->GetHead().next_position, before);
     EXPECT_EQ(ReadAll().size(), before);
+  }
+
+  // Valid() with `change` made is refused, naming `field`.
+  void ExpectRefused(const std::string& field,
+                     const std::function<void(AppendRequest*)>& change) {
+    AppendRequest request = Valid();
+    change(&request);
+    ExpectInvalid(std::move(request), field);
   }
 
   AppendRequest Valid() {
@@ -63,31 +72,27 @@ TEST_F(ValidationTest, StreamName) {
 }
 
 TEST_F(ValidationTest, EventType) {
-  AppendRequest empty = Valid();
-  empty.events[1].type = "";
-  ExpectInvalid(std::move(empty), "events[1].type");
-
-  AppendRequest too_long = Valid();
-  too_long.events[0].type = std::string(257, 't');
-  ExpectInvalid(std::move(too_long), "events[0].type");
+  ExpectRefused("events[1].type",
+                [](AppendRequest* r) { r->events[1].type = ""; });
+  ExpectRefused("events[0].type", [](AppendRequest* r) {
+    r->events[0].type = std::string(257, 't');
+  });
 }
 
 TEST_F(ValidationTest, OtherTextFields) {
-  AppendRequest source = Valid();
-  source.events[0].source = std::string(1025, 'u');
-  ExpectInvalid(std::move(source), "events[0].source");
-  AppendRequest correlation = Valid();
-  correlation.events[1].correlation_id = "bad\tid";
-  ExpectInvalid(std::move(correlation), "events[1].correlation_id");
-  AppendRequest causation = Valid();
-  causation.events[1].causation_id = std::string(300, 'c');
-  ExpectInvalid(std::move(causation), "events[1].causation_id");
-  AppendRequest content_type = Valid();
-  content_type.events[0].content_type = "\x01";
-  ExpectInvalid(std::move(content_type), "events[0].content_type");
-  AppendRequest author = Valid();
-  author.recorded_by = "who\n";
-  ExpectInvalid(std::move(author), "recorded_by");
+  ExpectRefused("events[0].source", [](AppendRequest* r) {
+    r->events[0].source = std::string(1025, 'u');
+  });
+  ExpectRefused("events[1].correlation_id", [](AppendRequest* r) {
+    r->events[1].correlation_id = "bad\tid";
+  });
+  ExpectRefused("events[1].causation_id", [](AppendRequest* r) {
+    r->events[1].causation_id = std::string(300, 'c');
+  });
+  ExpectRefused("events[0].content_type",
+                [](AppendRequest* r) { r->events[0].content_type = "\x01"; });
+  ExpectRefused("recorded_by",
+                [](AppendRequest* r) { r->recorded_by = "who\n"; });
 }
 
 TEST_F(ValidationTest, PayloadSize) {
