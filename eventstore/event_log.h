@@ -148,11 +148,33 @@ struct StreamInfo {
   uint64_t last_position = 0;  // meaningful only if exists
 };
 
+// Where a cluster's replica stands in the sequence of replicated appends
+// (replica_store.h): the etcd revision of an entry, and the index of one
+// append within it. {0, 0} is before the first (etcd's revisions start at
+// 1). Ordered as (revision, index).
+struct ReplicaPosition {
+  int64_t revision = 0;
+  uint32_t index = 0;
+  friend bool operator<(const ReplicaPosition& a, const ReplicaPosition& b) {
+    return a.revision < b.revision ||
+           (a.revision == b.revision && a.index < b.index);
+  }
+  friend bool operator==(const ReplicaPosition& a, const ReplicaPosition& b) {
+    return a.revision == b.revision && a.index == b.index;
+  }
+  friend bool operator!=(const ReplicaPosition& a, const ReplicaPosition& b) {
+    return !(a == b);
+  }
+};
+
 struct Head {
   uint64_t next_position = 0;  // number of committed events
   int64_t last_recorded_at_us = 0;
   // RFC 6962 root of the Merkle tree over those events (32 raw bytes).
   std::string root_hash;
+  // In a cluster's replica (replica_store.h): the last replicated append
+  // applied, consistent with the fields above. {0, 0} outside a cluster.
+  ReplicaPosition applied;
 };
 
 // Counters since the store was opened. Read without stopping the writer, so

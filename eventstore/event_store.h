@@ -9,6 +9,7 @@
 //   tree_reader.h       tree roots, inclusion and consistency proofs, nodes
 //   checkpoint_store.h  signed checkpoints, kept forever
 //   projection_store.h  projections' state and positions
+//   replica_store.h     applying a cluster's replicated appends
 // with options.h (how it is opened), recorded_event.h (an event as stored),
 // clock.h and checkpointer.h (the signer). Everything else under
 // eventstore/ is internal.
@@ -25,6 +26,7 @@
 #include "eventstore/event_log.h"
 #include "eventstore/options.h"
 #include "eventstore/projection_store.h"
+#include "eventstore/replica_store.h"
 #include "eventstore/tree_reader.h"
 
 namespace missionlog {
@@ -32,7 +34,8 @@ namespace missionlog {
 class EventStore : public EventLog,
                    public TreeReader,
                    public CheckpointStore,
-                   public ProjectionStore {
+                   public ProjectionStore,
+                   public ReplicaStore {
  public:
   // Opens (or creates) the store in directory `path`. Stream heads, the next
   // position and the id index are recovered from disk. RESOURCE_EXHAUSTED

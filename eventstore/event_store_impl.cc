@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "base/status_macros.h"
 #include "eventstore/keys.h"
 #include "eventstore/prepared_append.h"
 #include "eventstore/status_util.h"
@@ -16,6 +17,17 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
                    EventStoreImpl::Open(options, path));
   return std::unique_ptr<EventStore>(std::move(store));
 }
+
+namespace {
+
+Options WithoutRequestLimits(Options options) {
+  options.max_payload_bytes = SIZE_MAX;
+  options.max_events_per_append = SIZE_MAX;
+  options.max_append_bytes = SIZE_MAX;
+  return options;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::Open(
     const Options& options, const std::string& path) {
@@ -33,6 +45,7 @@ EventStoreImpl::EventStoreImpl(const Options& options, const std::string& path,
                                std::unique_ptr<Storage> storage, Head recovered,
                                merkle::CompactRange tree)
     : options_(options),
+      apply_options_(WithoutRequestLimits(options)),
       clock_(options.clock != nullptr ? options.clock : Clock::System()),
       storage_(std::move(storage)),
       head_(recovered),
@@ -91,6 +104,11 @@ absl::StatusOr<AppendResult> EventStoreImpl::Append(AppendRequest request) {
 }
 
 void EventStoreImpl::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (options_.replica) {
+    done(absl::FailedPreconditionError(
+        "this store is a cluster's replica: appends reach it through etcd"));
+    return;
+  }
   absl::StatusOr<PreparedAppend> prepared =
       PrepareAppend(options_, clock_, std::move(request));
   if (!prepared.ok()) {
@@ -104,6 +122,39 @@ void EventStoreImpl::AppendAsync(AppendRequest request, AppendCallback done) {
       return;
     }
   }
+  writer_.Submit(std::move(prepared).value(), std::move(done));
+}
+
+absl::StatusOr<int64_t> EventStoreImpl::PrepareReplicated(
+    AppendRequest* request) {
+  ASSIGN_OR_RETURN(PreparedAppend prepared,
+                   PrepareAppend(options_, clock_, std::move(*request)));
+  if (disk_space_ != nullptr) {
+    RETURN_IF_ERROR(disk_space_->Admit(prepared.bytes));
+  }
+  request->stream = std::move(prepared.stream);
+  request->recorded_by = std::move(prepared.recorded_by);
+  request->events.clear();
+  request->events.reserve(prepared.events.size());
+  for (PreparedEvent& event : prepared.events) {
+    request->events.push_back(std::move(event.data));
+    request->events.back().id = event.id.ToString();
+  }
+  return clock_->NowMicros();
+}
+
+void EventStoreImpl::ApplyAsync(ReplicaPosition position, AppendRequest request,
+                                int64_t recorded_at_us, AppendCallback done) {
+  absl::StatusOr<PreparedAppend> prepared =
+      PrepareAppend(apply_options_, clock_, std::move(request));
+  if (!prepared.ok()) {
+    done(prepared.status());
+    return;
+  }
+  prepared->recorded_at_us = recorded_at_us;
+  prepared->replica = position;
+  // No disk-space admission: etcd has ordered it, and a replica that
+  // skipped it could apply nothing after it. The reserve keeps room.
   writer_.Submit(std::move(prepared).value(), std::move(done));
 }
 

@@ -61,6 +61,11 @@ class EventStoreImpl : public EventStore {
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override;
   absl::Status ResetProjection(absl::string_view name) override;
+  absl::StatusOr<int64_t> PrepareReplicated(AppendRequest* request) override;
+  void ApplyAsync(ReplicaPosition position, AppendRequest request,
+                  int64_t recorded_at_us, AppendCallback done) override;
+  bool ApplyingFenced() override { return writer_.ReplicaFenced(); }
+  void ResumeApplying() override { writer_.ResumeReplica(); }
   bool NotifyWhenBeyond(uint64_t position,
                         std::function<void()> callback) override {
     return head_.NotifyWhenBeyond(position, std::move(callback));
@@ -85,6 +90,10 @@ class EventStoreImpl : public EventStore {
   // Constant after construction. Declaration order is destruction order in
   // reverse: the writer stops before the storage closes.
   const Options options_;
+  // options_ without the request limits: the accepting node applied its
+  // own, and a replica whose limits differ must still apply what the
+  // others do.
+  const Options apply_options_;
   Clock* const clock_;
   const std::unique_ptr<Storage> storage_;
   CommittedHead head_;

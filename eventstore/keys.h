@@ -40,6 +40,13 @@
 //     value := signed note (checkpoint.h, signed_note.h), verbatim
 //   Written with a synced write of its own, never in an event's batch.
 //
+//   column family "default"  -- the store's own facts
+//     key   := "applied"
+//     value := revision: fixed64 || index: fixed32
+//   In a replica of a cluster (README "Running three nodes"), the last
+//   replicated append the store has applied (ReplicaPosition), written in
+//   that append's WriteBatch: a restart resumes applying after it.
+//
 //   fixed64 := 64-bit unsigned integer, big-endian (byte order = numeric order)
 //
 // Stream names never contain 0x00 (validation rejects control characters),
@@ -70,6 +77,7 @@ inline constexpr char kCheckpointsColumnFamily[] = "checkpoints";
 inline constexpr int kTreeTileHeight = 4;
 
 inline constexpr char kTreeFrontierKey[] = "\xff";
+inline constexpr char kAppliedKey[] = "applied";
 
 // Whether nodes of `level` are in the "tree" family.
 inline bool IsStoredTreeLevel(int level) {

@@ -60,6 +60,12 @@ struct Options {
   // wrong; never set it on a store anyone will read or reopen.
   bool benchmark_without_tree = false;
 
+  // A replica of a cluster (replica_store.h): the log grows only by
+  // ReplicaStore::ApplyAsync, in etcd's order; AppendAsync is refused
+  // (FAILED_PRECONDITION), since an append there would exist on this
+  // replica alone.
+  bool replica = false;
+
   // Free disk space kept in reserve (disk_space.h): appends are refused
   // with RESOURCE_EXHAUSTED while less than this is free on the disk
   // holding the store, and resume by themselves once there is more. The

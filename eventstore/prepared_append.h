@@ -9,6 +9,8 @@
 #define MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,12 @@ struct PreparedAppend {
   std::string recorded_by;
   std::vector<PreparedEvent> events;
   size_t bytes = 0;  // approximate memory held, for queue accounting
+  // A replicated append (ReplicaStore::ApplyAsync): the recorded_at the
+  // accepting node decided (the writer still never goes backwards), and
+  // its place in the cluster's sequence. Unset and {0, 0} for a local one.
+  std::optional<int64_t> recorded_at_us;
+  ReplicaPosition replica;
+  bool replicated() const { return replica.revision > 0; }
 };
 
 // Validates `request` and moves its contents into a PreparedAppend.

@@ -352,6 +352,17 @@ absl::StatusOr<Head> Storage::RecoverHead() const {
     head.last_recorded_at_us = last.recorded_at_us();
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log's last event"));
+  std::string applied;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), default_, kAppliedKey, &applied);
+  if (!status.IsNotFound()) {
+    RETURN_IF_ERROR(FromRocksDb(status, "reading the applied position"));
+    if (applied.size() != 12) {
+      return absl::DataLossError("the applied position is malformed");
+    }
+    head.applied.revision = static_cast<int64_t>(DecodeFixed64(applied.data()));
+    head.applied.index = DecodeFixed32(applied.data() + 8);
+  }
   return head;
 }
 

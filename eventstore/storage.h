@@ -61,6 +61,8 @@ class Storage {
   rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
   rocksdb::ColumnFamilyHandle* tree() const { return tree_; }
   rocksdb::ColumnFamilyHandle* checkpoints() const { return checkpoints_; }
+  // The default family: the store's own facts (keys.h).
+  rocksdb::ColumnFamilyHandle* meta() const { return default_; }
   ProjectionFamilies* projections() const { return projections_.get(); }
 
   // The root of leaves [begin, end) of the Merkle tree, from stored nodes
@@ -85,8 +87,9 @@ class Storage {
   // the leaf hashes as stored.
   absl::StatusOr<merkle::CompactRange> RecoverTree(uint64_t size) const;
 
-  // The head as stored: one past the last "log" key, and that event's
-  // recorded_at. An empty log gives {0, 0}.
+  // The head as stored: one past the last "log" key, that event's
+  // recorded_at, and the applied position (keys.h). An empty log gives
+  // {0, 0, "", {0, 0}}. The root is left to RecoverTree.
   absl::StatusOr<Head> RecoverHead() const;
 
   // The stream's last event whose position is below `position_limit`, or

@@ -20,6 +20,11 @@ namespace {
 constexpr uint64_t kAbsent = UINT64_MAX;
 // Beyond this many cached stream heads the cache is dropped between groups.
 constexpr size_t kMaxCachedStreams = 1 << 20;
+absl::Status ReplicaFencedError() {
+  return absl::UnavailableError(
+      "an earlier replicated append was not applied; the replica resumes "
+      "from the last one it applied");
+}
 // Payload carried by an ABORTED status: the stream's actual version.
 constexpr char kActualVersionUrl[] = "type.missionlog.dev/ActualVersion";
 
@@ -109,7 +114,8 @@ Writer::Writer(const Options& options, Clock* clock, Storage* storage,
       recent_(recent),
       tree_(std::move(tree)),
       next_position_(recovered.next_position),
-      last_recorded_at_us_(recovered.last_recorded_at_us) {
+      last_recorded_at_us_(recovered.last_recorded_at_us),
+      applied_(recovered.applied) {
   writer_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ml-writer");
     WriterLoop();
@@ -146,15 +152,28 @@ Stats Writer::GetStats() const {
   return stats;
 }
 
+bool Writer::ReplicaFenced() {
+  absl::MutexLock lock(&mu_);
+  return replica_fenced_;
+}
+
+void Writer::ResumeReplica() {
+  absl::MutexLock lock(&mu_);
+  replica_fenced_ = false;
+}
+
 void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
   auto pending = std::make_unique<Pending>();
   pending->append = std::move(append);
   pending->done = std::move(done);
   absl::Status refused;
+  const bool replicated = pending->append.replicated();
   {
     absl::MutexLock lock(&mu_);
     size_t bytes = pending->append.bytes;
-    if (stopping_) {
+    if (replicated && replica_fenced_) {
+      refused = ReplicaFencedError();
+    } else if (stopping_) {
       refused = absl::UnavailableError("the event store is closing");
     } else if (reopening_) {
       refused = absl::UnavailableError(
@@ -166,8 +185,9 @@ void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
                 "failure, and resumes by itself once the disk has room: "
               : "the event store stopped after a write failure; reopen it: ",
           error_.message()));
-    } else if (inflight_bytes_ > 0 &&
+    } else if (!replicated && inflight_bytes_ > 0 &&
                inflight_bytes_ + bytes > options_.max_inflight_bytes) {
+      // A replica's applier bounds its own appends in flight instead.
       refused = absl::ResourceExhaustedError(
           "too many appends are waiting to be committed; retry with backoff");
     } else {
@@ -175,6 +195,7 @@ void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
       queue_.push_back(std::move(pending));
       return;
     }
+    if (replicated) replica_fenced_ = true;
   }
   pending->done(refused);
 }
@@ -215,13 +236,15 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
   if (next_versions_.size() > kMaxCachedStreams) next_versions_.clear();
   group_ids_.clear();
   absl::Status error;
+  bool fenced;
   {
     absl::MutexLock lock(&mu_);
     error = error_;
+    fenced = replica_fenced_;
   }
 
   auto group = std::make_unique<Group>();
-  const Head head_before{next_position_, last_recorded_at_us_, ""};
+  const Head head_before{next_position_, last_recorded_at_us_, "", applied_};
   const merkle::CompactRange tree_before = tree_;
   group->first_position = next_position_;
   size_t group_bytes = 0;
@@ -231,14 +254,36 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
   }
   group->chunk.reserve(group_bytes);
   rocksdb::WriteBatch batch;
+  bool replicated = false;
   for (std::unique_ptr<Pending>& pending : appends) {
+    const bool from_cluster = pending->append.replicated();
+    replicated = replicated || from_cluster;
     if (!error.ok()) {
       pending->result = absl::UnavailableError(error.message());
+    } else if (from_cluster && fenced) {
+      pending->result = ReplicaFencedError();
     } else if (Stage(pending.get(), &batch, group.get()) == Staged::kDefer) {
+      // Only an id staged earlier in this group defers an append, and it
+      // then deduplicates: no position depends on when it is answered.
       deferred->push_back(std::move(pending));
       continue;
     }
+    if (from_cluster) {
+      // Replicated appends come in their cluster's order: the last one
+      // decided is where this store stands once the group is durable.
+      if (pending->decided) {
+        applied_ = std::max(applied_, pending->append.replica);
+      } else {
+        fenced = true;
+      }
+    }
     group->appends.push_back(std::move(pending));
+  }
+  if (applied_ != head_before.applied) {
+    std::string applied;
+    PutFixed64(&applied, static_cast<uint64_t>(applied_.revision));
+    PutFixed32(&applied, applied_.index);
+    batch.Put(storage_->meta(), kAppliedKey, applied).PermitUncheckedError();
   }
   if (tree_.size() != tree_before.size() && !options_.benchmark_without_tree) {
     std::string frontier;
@@ -264,13 +309,16 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
           /*resumable=*/written.code() == absl::StatusCode::kResourceExhausted);
       next_position_ = head_before.next_position;
       last_recorded_at_us_ = head_before.last_recorded_at_us;
+      applied_ = head_before.applied;
       tree_ = tree_before;
       next_versions_.clear();
       group->chunk.clear();
       group->spans.clear();
       for (auto& pending : group->appends) {
         if (pending->result.ok()) pending->result = written;
+        pending->decided = false;
       }
+      fenced = fenced || replicated;
     }
     group->wrote = true;
     if (written.ok()) {
@@ -279,8 +327,12 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
                                 std::memory_order_relaxed);
     }
   }
+  if (fenced && replicated) {
+    absl::MutexLock lock(&mu_);
+    replica_fenced_ = true;
+  }
   group->head_after = Head{next_position_, last_recorded_at_us_,
-                           std::string(DigestView(tree_.Root()))};
+                           std::string(DigestView(tree_.Root())), applied_};
   if (!group->spans.empty()) {
     auto chunk = std::make_shared<const std::string>(std::move(group->chunk));
     group->records.reserve(group->spans.size());
@@ -306,6 +358,10 @@ Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch,
                     [](uint64_t position) { return position != kAbsent; }));
   if (existing > 0) {
     pending->result = Deduplicate(append, found);
+    // Its refusals are ALREADY_EXISTS; its storage errors never are.
+    pending->decided =
+        pending->result.ok() ||
+        pending->result.status().code() == absl::StatusCode::kAlreadyExists;
     return Staged::kDone;
   }
 
@@ -314,6 +370,7 @@ Writer::Staged Writer::Stage(Pending* pending, rocksdb::WriteBatch* batch,
     pending->result = next_version.status();
     return Staged::kDone;
   }
+  pending->decided = true;
   if (!VersionMatches(append.expected_version, *next_version)) {
     pending->result = WrongExpectedVersion(append, *next_version);
     return Staged::kDone;
@@ -401,7 +458,11 @@ absl::StatusOr<uint64_t> Writer::NextVersion(const std::string& stream) {
 void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
                          rocksdb::WriteBatch* batch, AppendResult* result,
                          Group* group) {
-  int64_t recorded_at = std::max(clock_->NowMicros(), last_recorded_at_us_);
+  // Never decreasing; a replicated append brings the accepting node's
+  // clock reading, so every replica computes the same value.
+  int64_t recorded_at = std::max(
+      append.recorded_at_us ? *append.recorded_at_us : clock_->NowMicros(),
+      last_recorded_at_us_);
   last_recorded_at_us_ = recorded_at;
   result->first_position = next_position_;
   uint64_t version = first_version;
@@ -517,8 +578,13 @@ absl::Status Writer::Reload() {
   ASSIGN_OR_RETURN(merkle::CompactRange tree,
                    storage_->RecoverTree(head.next_position));
   next_position_ = head.next_position;
-  last_recorded_at_us_ =
-      std::max(last_recorded_at_us_, head.last_recorded_at_us);
+  // A replica's recorded_at must follow from its log alone, so that every
+  // replica computes the same; a single store also never goes backwards
+  // past what it had handed out before the failure.
+  last_recorded_at_us_ = options_.replica ? head.last_recorded_at_us
+                                          : std::max(last_recorded_at_us_,
+                                                     head.last_recorded_at_us);
+  applied_ = head.applied;
   tree_ = std::move(tree);
   next_versions_.clear();
   head.root_hash = std::string(DigestView(tree_.Root()));
@@ -580,11 +646,14 @@ void Writer::SyncLoop() {
       head_->Publish(groups.back()->head_after);
     } else {
       Fail(synced, /*resumable=*/false);
+      absl::MutexLock lock(&mu_);
+      replica_fenced_ = true;
     }
     for (auto& group : groups) {
       if (!synced.ok()) {
         for (auto& pending : group->appends) {
           if (pending->result.ok()) pending->result = synced;
+          pending->decided = false;
         }
       }
       to_complete_.Push(std::move(group));

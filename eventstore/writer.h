@@ -66,6 +66,16 @@ class Writer {
 
   Stats GetStats() const;
 
+  // Replicated appends (PreparedAppend::replicated()) are applied in the
+  // order submitted, and each replica must apply every one: once one of
+  // them fails for a cause other than the log's content (a refusal, a
+  // write or sync failure, a storage read error), every later replicated
+  // append is refused until ResumeReplica, so none is applied past a gap.
+  // The applier then waits for its appends in flight and resumes after the
+  // committed head's applied position.
+  bool ReplicaFenced();
+  void ResumeReplica();
+
   // True if appends stopped after a write that ran out of space (which a
   // reopen of the database recovers from).
   bool StoppedForSpace();
@@ -82,6 +92,9 @@ class Writer {
     PreparedAppend append;
     EventStore::AppendCallback done;
     absl::StatusOr<AppendResult> result = absl::UnknownError("not committed");
+    // The result follows from the log's content (committed, deduplicated,
+    // or refused by a rule), so every replica reaches the same one.
+    bool decided = false;
   };
   struct Group {
     std::vector<std::unique_ptr<Pending>> appends;
@@ -137,6 +150,7 @@ class Writer {
   absl::Status error_ ABSL_GUARDED_BY(mu_);  // set once a write or sync fails
   bool error_resumable_ ABSL_GUARDED_BY(mu_) = false;
   bool reopening_ ABSL_GUARDED_BY(mu_) = false;
+  bool replica_fenced_ ABSL_GUARDED_BY(mu_) = false;
 
   // Groups written but not yet durable, then durable but not yet answered.
   StageQueue<std::unique_ptr<Group>> to_sync_;
@@ -146,6 +160,7 @@ class Writer {
   merkle::CompactRange tree_;
   uint64_t next_position_;
   int64_t last_recorded_at_us_;
+  ReplicaPosition applied_;  // the last decided replicated append
   // Next version per stream, including staged but unsynced appends. Bounded:
   // cleared between groups when it grows past a limit (disk has the truth).
   absl::flat_hash_map<std::string, uint64_t> next_versions_;

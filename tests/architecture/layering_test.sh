@@ -23,7 +23,8 @@ declare -A allowed=(
 )
 # The engine's contract: what code outside eventstore/ may include.
 contract="event_store.h event_log.h tree_reader.h checkpoint_store.h
-  projection_store.h options.h recorded_event.h clock.h checkpointer.h"
+  projection_store.h replica_store.h options.h recorded_event.h clock.h
+  checkpointer.h"
 
 failures=0
 for folder in "${!allowed[@]}"; do
