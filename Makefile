@@ -5,7 +5,7 @@ LINT_DIR ?= build-lint
 JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
-.PHONY: all deps configure build run test demo lint format bench bench-engine \
+.PHONY: all deps configure build run test demo cluster lint format bench bench-engine \
   bench-projections bench-tls bench-grpc fuzz clean
 
 all: build
@@ -27,6 +27,12 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Three etcd members and three missionlogd nodes on loopback, until Ctrl-C
+# (README "Running three nodes"; deploy/cluster.sh).
+CLUSTER_DIR ?= ./missionlog-cluster
+cluster: build
+	BUILD_DIR=$(BUILD_DIR) CLUSTER_DIR=$(CLUSTER_DIR) deploy/cluster.sh
 
 # A tour: missionlogd on a temporary directory, the demo dataset in data/
 # imported, a decision appended with the CLI (deploy/demo.sh).

@@ -1,14 +1,21 @@
 #include "clients/client.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
 #include <utility>
 
 #include "absl/random/random.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "missionlog/v1/commands.grpc.pb.h"
 
@@ -26,6 +33,45 @@ absl::Status ReadPemFile(const std::string& path, std::string* out) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not PEM"));
   }
   return absl::OkStatus();
+}
+
+// "a,b,c" (host:port each) as one gRPC target over all of them, tried in
+// order (pick_first): when the node in use becomes unreachable, the
+// channel moves to the next. Names are resolved here, once (gRPC's "ipv4:"
+// scheme takes addresses only). A single target is returned unchanged.
+std::string FailoverTarget(const std::string& target, std::string* authority) {
+  if (target.find(',') == std::string::npos) return target;
+  std::vector<std::string> addresses;
+  for (absl::string_view part :
+       absl::StrSplit(target, ',', absl::SkipWhitespace())) {
+    std::string entry(absl::StripAsciiWhitespace(part));
+    const size_t colon = entry.rfind(':');
+    if (colon == std::string::npos) return target;  // gRPC will say
+    std::string host = entry.substr(0, colon);
+    const std::string port = entry.substr(colon + 1);
+    if (authority->empty()) *authority = entry;
+    in_addr numeric;
+    if (host == "localhost") host = "127.0.0.1";
+    if (inet_pton(AF_INET, host.c_str(), &numeric) != 1) {
+      addrinfo hints{};
+      hints.ai_family = AF_INET;
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* found = nullptr;
+      if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 ||
+          found == nullptr) {
+        continue;  // unresolvable now: the others still serve
+      }
+      char text[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET,
+                &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
+                sizeof text);
+      freeaddrinfo(found);
+      host = text;
+    }
+    addresses.push_back(absl::StrCat(host, ":", port));
+  }
+  if (addresses.empty()) return target;
+  return absl::StrCat("ipv4:", absl::StrJoin(addresses, ","));
 }
 
 }  // namespace
@@ -56,6 +102,12 @@ std::unique_ptr<Client> Client::Connect(const std::string& target,
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_bytes);
   args.SetMaxSendMessageSize(-1);
+  // A node that was down is tried again within a second or so (gRPC's
+  // default waits 20 s), so a cluster's client returns to it promptly. (The
+  // minimum is also each connection attempt's deadline.)
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls_root_certs.empty() && options.tls_cert_chain.empty()) {
     credentials = grpc::InsecureChannelCredentials();
@@ -69,7 +121,14 @@ std::unique_ptr<Client> Client::Connect(const std::string& target,
       args.SetSslTargetNameOverride(options.tls_server_name);
     }
   }
-  auto channel = grpc::CreateCustomChannel(target, credentials, args);
+  std::string authority;
+  const std::string resolved = FailoverTarget(target, &authority);
+  if (!authority.empty()) {
+    // TLS checks the first node's name; every node's certificate must
+    // carry the names clients use (README "Running three nodes").
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, authority);
+  }
+  auto channel = grpc::CreateCustomChannel(resolved, credentials, args);
   return std::unique_ptr<Client>(new Client(std::move(channel), options));
 }
 

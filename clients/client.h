@@ -57,7 +57,11 @@ absl::Status LoadTlsFiles(const std::string& root_certs_file,
 
 class Client {
  public:
-  // Connects lazily: errors show up on the first call.
+  // Connects lazily: errors show up on the first call. `target` may list
+  // several nodes of a cluster, "host:port,host:port,...": the client uses
+  // one, and moves to the next when it becomes unreachable (an append or
+  // command is then retried there with the same ids; reads are not
+  // retried).
   static std::unique_ptr<Client> Connect(const std::string& target,
                                          const ClientOptions& options = {});
 

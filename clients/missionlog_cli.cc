@@ -27,7 +27,9 @@
 //          FILE, or printed on stderr)
 //
 // The server comes from --server, else $MISSIONLOG_SERVER, else
-// 127.0.0.1:7600. Credentials: --token (else $MISSIONLOG_TOKEN); TLS with
+// 127.0.0.1:7600; a cluster's nodes as HOST:PORT,HOST:PORT,... (appends
+// and commands move to the next node when one is unreachable). Credentials:
+// --token (else $MISSIONLOG_TOKEN); TLS with
 // --tls-ca=PEM (else $MISSIONLOG_TLS_CA), a client certificate with
 // --tls-cert and --tls-key (else $MISSIONLOG_TLS_CERT, $MISSIONLOG_TLS_KEY),
 // and --tls-server-name to check another name in the server's
@@ -70,7 +72,8 @@ namespace missionlog {
 namespace {}  // namespace
 
 const char kUsage[] =
-    "usage: missionlog [--server=HOST:PORT] [--json] [--token=T] "
+    "usage: missionlog [--server=HOST:PORT[,HOST:PORT...]] [--json] "
+    "[--token=T] "
     "[--tls-ca=PEM [--tls-cert=PEM --tls-key=PEM] [--tls-server-name=N]] "
     "COMMAND [ARGS]\n"
     "  append STREAM TYPE [PAYLOAD|@FILE|-] [--expected-version=any|"

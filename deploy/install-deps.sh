@@ -10,6 +10,9 @@ packages=(
   librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-format libclang-rt-14-dev
+  # A cluster's sequencer (README "Running three nodes"): the cluster
+  # tests and `make cluster` run real etcd members; etcdctl for operators.
+  etcd-server etcd-client
 )
 
 missing=()

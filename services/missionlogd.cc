@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -95,6 +96,30 @@ ABSL_FLAG(int, shutdown_grace_seconds, 2,
           "even with no call in flight.) Appends already queued are "
           "committed regardless; a client whose call was cancelled retries "
           "with the same ids and gets the original positions.");
+ABSL_FLAG(std::string, cluster, "",
+          "Run as one node of a cluster (README \"Running three nodes\"): "
+          "the cluster configuration file (`node NAME ADDRESS KEY` lines). "
+          "Needs --node and --etcd_endpoints.");
+ABSL_FLAG(std::string, node, "",
+          "This node's name in the cluster configuration; its signing key "
+          "is named after it.");
+ABSL_FLAG(std::string, etcd_endpoints, "",
+          "etcd members, host:port comma-separated (a cluster's sequencer).");
+ABSL_FLAG(std::string, etcd_ca, "", "PEM file of etcd's CA (TLS to etcd).");
+ABSL_FLAG(std::string, etcd_cert, "",
+          "PEM file of this node's client certificate for etcd.");
+ABSL_FLAG(std::string, etcd_key, "", "PEM file of that certificate's key.");
+ABSL_FLAG(std::string, etcd_prefix, "/missionlog/",
+          "Prefix of every key Missionlog keeps in etcd.");
+ABSL_FLAG(int64_t, etcd_max_request_bytes, 1536 * 1024,
+          "etcd's --max-request-bytes: the largest append a cluster takes is "
+          "a little less.");
+ABSL_FLAG(int64_t, etcd_retention_interval_ms, 5000,
+          "How often a node publishes how far it has applied, and compacts "
+          "etcd's history below every node's.");
+ABSL_FLAG(std::string, peer_token_file, "",
+          "File holding the bearer token this node presents to its peers "
+          "when it copies the log from one.");
 
 namespace missionlog {
 namespace {
@@ -152,6 +177,22 @@ ServerConfig ConfigFromFlags() {
   };
   config.shutdown_grace =
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  config.cluster_config = absl::GetFlag(FLAGS_cluster);
+  config.node = absl::GetFlag(FLAGS_node);
+  config.etcd.endpoints = absl::GetFlag(FLAGS_etcd_endpoints);
+  config.etcd.ca_file = absl::GetFlag(FLAGS_etcd_ca);
+  config.etcd.cert_file = absl::GetFlag(FLAGS_etcd_cert);
+  config.etcd.key_file = absl::GetFlag(FLAGS_etcd_key);
+  config.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  config.etcd_max_entry_bytes = static_cast<size_t>(std::max<int64_t>(
+      64 * 1024, absl::GetFlag(FLAGS_etcd_max_request_bytes) - 16 * 1024));
+  config.etcd_retention_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_etcd_retention_interval_ms));
+  const std::string token_file = absl::GetFlag(FLAGS_peer_token_file);
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    std::getline(in, config.peer_token);
+  }
   return config;
 }
 

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/worker_pool.h"
+#include "cluster/catch_up.h"
+#include "cluster/cluster_config.h"
 #include "domain/command_handler.h"
 #include "eventstore/checkpointer.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -23,6 +25,7 @@
 #include "services/event_store_service.h"
 #include "services/inquiry_service.h"
 #include "services/listen_address.h"
+#include "services/replication_service.h"
 #include "tlog/signed_note.h"
 
 namespace missionlog {
@@ -164,6 +167,8 @@ struct Server::Parts {
 
   std::unique_ptr<AccessControl> access;
   std::unique_ptr<EventStore> store;
+  std::unique_ptr<EtcdClient> etcd;
+  std::unique_ptr<ReplicatedLog> replicated;
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<domain::CommandHandler> commands;
@@ -173,7 +178,45 @@ struct Server::Parts {
   std::unique_ptr<AccountabilityService> accountability_service;
   std::unique_ptr<InquiryService> inquiry_service;
   std::unique_ptr<ProjectionsService> projections_service;
+  std::unique_ptr<ReplicationService> replication_service;
   std::unique_ptr<grpc::Server> grpc;
+
+  // Health: NOT_SERVING while stopping, while a cluster's node copies the
+  // log from a peer, and for good once it stops applying.
+  absl::Mutex health_mu;
+  bool stopping ABSL_GUARDED_BY(health_mu) = false;
+  bool catching_up ABSL_GUARDED_BY(health_mu) = false;
+  bool stopped_applying ABSL_GUARDED_BY(health_mu) = false;
+  enum class Health {
+    kUnchanged,
+    kStopping,
+    kCatchingUp,
+    kCaughtUp,
+    kStoppedApplying
+  };
+  void UpdateHealth(Health change) {
+    absl::MutexLock lock(&health_mu);
+    switch (change) {
+      case Health::kUnchanged:
+        break;
+      case Health::kStopping:
+        stopping = true;
+        break;
+      case Health::kCatchingUp:
+        catching_up = true;
+        break;
+      case Health::kCaughtUp:
+        catching_up = false;
+        break;
+      case Health::kStoppedApplying:
+        stopped_applying = true;
+        break;
+    }
+    if (grpc != nullptr) {
+      grpc->GetHealthCheckService()->SetServingStatus(
+          !stopping && !catching_up && !stopped_applying);
+    }
+  }
 };
 
 Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -227,9 +270,29 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!reservation.ok()) return reservation.status();
   absl::StatusOr<std::optional<note::Signer>> signer = LoadSigner(config);
   if (!signer.ok()) return NoSigningKey(signer.status());
+  std::optional<ClusterConfig> cluster;
+  if (config.cluster_config.empty() != config.etcd.endpoints.empty() ||
+      config.cluster_config.empty() != config.node.empty()) {
+    return Misconfigured("--cluster, --node and --etcd_endpoints go together");
+  }
+  if (!config.cluster_config.empty()) {
+    absl::StatusOr<ClusterConfig> read =
+        ClusterConfig::Read(config.cluster_config);
+    if (!read.ok()) return Misconfigured(read.status().message());
+    cluster = *std::move(read);
+    if (!signer->has_value()) {
+      return Misconfigured(absl::StrCat(
+          "a cluster's node needs its own signing key before it starts "
+          "(missionlog keygen --origin=",
+          config.node, " --out=PREFIX; its .pub line goes into ",
+          config.cluster_config, ")"));
+    }
+  }
 
+  Options store_options = config.store;
+  store_options.replica = cluster.has_value();
   absl::StatusOr<std::unique_ptr<EventStore>> store =
-      EventStore::Open(config.store, config.data_dir);
+      EventStore::Open(store_options, config.data_dir);
   if (!store.ok()) {
     if (store.status().code() == absl::StatusCode::kResourceExhausted) {
       return store.status();  // says how much room recovery needs
@@ -241,18 +304,50 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   parts->store = *std::move(store);
   EventStore* engine = parts->store.get();
+  // Where appends go: the store itself, or through etcd in a cluster.
+  EventLog* log = engine;
+  if (cluster.has_value()) {
+    absl::StatusOr<std::unique_ptr<EtcdClient>> etcd =
+        EtcdClient::Connect(config.etcd);
+    if (!etcd.ok()) return Misconfigured(etcd.status().message());
+    parts->etcd = *std::move(etcd);
+    CatchUpOptions catch_up;
+    catch_up.node = config.node;
+    catch_up.credentials = grpc::InsecureChannelCredentials();
+    catch_up.token = config.peer_token;
+    ReplicationOptions replication;
+    replication.node = config.node;
+    replication.prefix = config.etcd_prefix;
+    replication.max_entry_bytes = config.etcd_max_entry_bytes;
+    replication.retention_interval = config.etcd_retention_interval;
+    Parts* raw = parts.get();
+    replication.catch_up = [raw, engine, nodes = *cluster, catch_up] {
+      raw->UpdateHealth(Parts::Health::kCatchingUp);
+      absl::Status copied = CatchUp(engine, nodes, catch_up);
+      raw->UpdateHealth(Parts::Health::kCaughtUp);
+      return copied;
+    };
+    replication.on_stopped = [raw](const absl::Status&) {
+      raw->UpdateHealth(Parts::Health::kStoppedApplying);
+    };
+    absl::StatusOr<std::unique_ptr<ReplicatedLog>> replicated =
+        ReplicatedLog::Start(engine, parts->etcd.get(), *cluster, **signer,
+                             replication);
+    if (!replicated.ok()) return Misconfigured(replicated.status().message());
+    parts->replicated = *std::move(replicated);
+    log = parts->replicated.get();
+  }
 
   parts->workers =
       std::make_unique<WorkerPool>(config.workers, /*max_queued=*/100000);
   // The one path domain events take, typed commands and raw appends alike.
   parts->commands =
-      std::make_unique<domain::CommandHandler>(engine, parts->workers.get());
+      std::make_unique<domain::CommandHandler>(log, parts->workers.get());
   // Projections catch up from their stored positions, then follow the bus.
   parts->projections = std::make_unique<ProjectionSet>(engine, engine);
   AccessControl* access = parts->access.get();
   parts->event_store_service = std::make_unique<EventStoreService>(
-      engine, parts->commands.get(), parts->workers.get(), access,
-      config.service);
+      log, parts->commands.get(), parts->workers.get(), access, config.service);
   parts->audit_service = std::make_unique<AuditService>(
       engine, engine, engine, parts->workers.get(), access, config.service);
   parts->accountability_service =
@@ -278,14 +373,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(parts->accountability_service.get());
   builder.RegisterService(parts->inquiry_service.get());
   builder.RegisterService(parts->projections_service.get());
+  if (parts->replicated != nullptr) {
+    parts->replication_service = std::make_unique<ReplicationService>(
+        config.node, parts->replicated.get(), access);
+    builder.RegisterService(parts->replication_service.get());
+  }
   reservation->Release();
-  parts->grpc = builder.BuildAndStart();
+  {
+    absl::MutexLock lock(&parts->health_mu);
+    parts->grpc = builder.BuildAndStart();
+  }
   if (parts->grpc == nullptr || port == 0) {
     parts->grpc.reset();
     return absl::UnavailableError(ListenFailure(config.listen));
   }
   parts->address = absl::StrCat(
       config.listen.substr(0, config.listen.rfind(':')), ":", port);
+  parts->UpdateHealth(Parts::Health::kUnchanged);  // NOT_SERVING if already so
 
   if (!signer->has_value()) {
     absl::StatusOr<note::Signer> made = MakeSigner(config);
@@ -310,17 +414,20 @@ const std::string& Server::created_key() const { return parts_->created_key; }
 bool Server::signing() const { return parts_->checkpointer->status().ok(); }
 bool Server::development() const { return parts_->access->development(); }
 EventStore* Server::store() { return parts_->store.get(); }
+ReplicatedLog* Server::replicated() { return parts_->replicated.get(); }
 
 absl::Status Server::Reload() { return parts_->access->Reload(); }
 
 Server::Stopped Server::Stop() {
   Parts& p = *parts_;
   p.stopped = true;
-  p.grpc->GetHealthCheckService()->SetServingStatus(false);
+  p.UpdateHealth(Parts::Health::kStopping);
   p.event_store_service->EndSubscriptions();
   p.projections->Stop();  // queries waiting for a position give up
   p.grpc->Shutdown(absl::ToChronoTime(absl::Now() + p.config.shutdown_grace));
   p.grpc->Wait();
+  // Appends still waiting for etcd are answered UNAVAILABLE.
+  if (p.replicated != nullptr) p.replicated->Stop();
   p.workers.reset();
   p.projections.reset();
   Stopped stopped;

@@ -28,6 +28,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cluster/etcd_client.h"
+#include "cluster/replicated_log.h"
 #include "eventstore/event_store.h"
 #include "services/service_options.h"
 
@@ -69,6 +71,23 @@ struct ServerConfig {
   // Told when a checkpoint could not be signed (on the signer's thread).
   std::function<void(const absl::Status&)> on_checkpoint_error;
 
+  // A cluster's node (README "Running three nodes"): with a cluster
+  // configuration file, appends go through etcd and this node applies
+  // every node's; the store must be one this node has only ever used in
+  // the cluster. The signing key (signing_key or <data_dir>/log.key) must
+  // exist, be named `node`, and be the one the configuration lists.
+  std::string cluster_config;
+  std::string node;
+  EtcdOptions etcd;
+  std::string etcd_prefix = "/missionlog/";
+  // Largest value put into etcd (etcd's --max-request-bytes, less room
+  // for the request around it).
+  size_t etcd_max_entry_bytes = 1400 * 1024;
+  // How often the node publishes its applied revision and compacts etcd.
+  absl::Duration etcd_retention_interval = absl::Seconds(5);
+  // Bearer token this node presents to its peers when copying from them.
+  std::string peer_token;
+
   // How long Stop waits for calls in flight before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(2);
 };
@@ -101,6 +120,8 @@ class Server {
   bool development() const;
 
   EventStore* store();
+  // The replicated log of a cluster's node; nullptr when alone.
+  ReplicatedLog* replicated();
 
   // Rereads the policy and tokens files (a bad file keeps the old ones).
   absl::Status Reload();

@@ -205,31 +205,36 @@ std::string Signer::VerifierKey() const {
                       absl::Base64Escape(KeyBytes(public_key_)));
 }
 
-absl::StatusOr<std::string> Signer::Sign(absl::string_view text) const {
-  absl::Status valid = ValidateText(text);
-  if (!valid.ok()) return valid;
+absl::StatusOr<std::string> Signer::SignMessage(
+    absl::string_view message) const {
   Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed_.data(),
                                         seed_.size()));
   MdCtx ctx(EVP_MD_CTX_new());
-  uint8_t signature[4 + kSignatureSize];
-  signature[0] = static_cast<uint8_t>(key_id_ >> 24);
-  signature[1] = static_cast<uint8_t>(key_id_ >> 16);
-  signature[2] = static_cast<uint8_t>(key_id_ >> 8);
-  signature[3] = static_cast<uint8_t>(key_id_);
+  std::string signature(kSignatureSize, '\0');
   size_t size = kSignatureSize;
   if (key == nullptr || ctx == nullptr ||
       EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) !=
           1 ||
-      EVP_DigestSign(ctx.get(), signature + 4, &size,
-                     reinterpret_cast<const uint8_t*>(text.data()),
-                     text.size()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<uint8_t*>(&signature[0]),
+                     &size, reinterpret_cast<const uint8_t*>(message.data()),
+                     message.size()) != 1 ||
       size != kSignatureSize) {
     return OpenSslError("sign with Ed25519");
   }
+  return signature;
+}
+
+absl::StatusOr<std::string> Signer::Sign(absl::string_view text) const {
+  absl::Status valid = ValidateText(text);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<std::string> signature = SignMessage(text);
+  if (!signature.ok()) return signature.status();
+  char id[4] = {static_cast<char>(key_id_ >> 24),
+                static_cast<char>(key_id_ >> 16),
+                static_cast<char>(key_id_ >> 8), static_cast<char>(key_id_)};
   return absl::StrCat(
       text, "\n", kSignatureLinePrefix, name_, " ",
-      absl::Base64Escape(absl::string_view(
-          reinterpret_cast<const char*>(signature), sizeof(signature))),
+      absl::Base64Escape(absl::StrCat(absl::string_view(id, 4), *signature)),
       "\n");
 }
 

@@ -47,6 +47,11 @@ class Signer {
   // `text` as a signed note with one signature. INVALID_ARGUMENT unless
   // `text` is a valid note text (ValidateText).
   absl::StatusOr<std::string> Sign(absl::string_view text) const;
+  // The raw 64-byte Ed25519 signature of `message` (Verifier::Verify checks
+  // it), for what is signed but is not a note (a cluster's replicated
+  // entries). Callers prefix `message` with a context of their own, so a
+  // signature made for one purpose is never valid for another.
+  absl::StatusOr<std::string> SignMessage(absl::string_view message) const;
 
  private:
   Signer() = default;

@@ -4,6 +4,7 @@
 # engine only its contract headers are used.
 #
 #   base <- tlog <- eventstore <- domain <- projections <- services
+#   cluster (etcd and the replicated log) uses the engine; services use it
 #   clients use base, tlog and domain (and the generated protos), but not
 #   the domain's command path, which runs over the engine
 #
@@ -18,7 +19,8 @@ declare -A allowed=(
   [eventstore]="base tlog eventstore"
   [domain]="base tlog eventstore domain"
   [projections]="base tlog eventstore domain projections"
-  [services]="base tlog eventstore domain projections services"
+  [cluster]="base tlog eventstore cluster"
+  [services]="base tlog eventstore domain projections cluster services"
   [clients]="base tlog domain clients"
 )
 # The engine's contract: what code outside eventstore/ may include.
