@@ -5,7 +5,8 @@ LINT_DIR ?= build-lint
 JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
-.PHONY: all deps configure build run test demo cluster lint format bench bench-engine \
+.PHONY: all deps configure build run test demo cluster lint format bench \
+  bench-cluster bench-engine \
   bench-projections bench-tls bench-grpc fuzz clean
 
 all: build
@@ -53,6 +54,11 @@ bench-tls: build
 # empty gRPC server and on missionlogd, with two different clients.
 bench-grpc: build
 	BUILD_DIR=$(BUILD_DIR) bench/grpc_ceiling.sh
+
+# The append and read workloads on one node and on the three-node cluster
+# in the same run, the failover time and a wiped node's catch-up rate.
+bench-cluster: build
+	BUILD_DIR=$(BUILD_DIR) bench/cluster_bench.sh
 
 # The engine alone, on a scratch store (wiped first).
 bench-engine: build

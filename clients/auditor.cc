@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -309,28 +310,48 @@ absl::Status SaveTrustedState(const std::string& path,
 }
 
 absl::StatusOr<VerifyReport> VerifyLog(Client* client,
-                                       const note::Verifier& key,
+                                       const std::vector<note::Verifier>& keys,
                                        std::optional<TrustedState>* state,
                                        const VerifyOptions& options) {
   const absl::Time started = absl::Now();
   VerifyReport report;
+  if (keys.empty()) return absl::InvalidArgumentError("no key to verify with");
 
-  // 1. The latest checkpoint, signed by the pinned key.
+  // 1. The latest checkpoint, signed by enough of the pinned keys, all
+  // named after its origin.
   absl::StatusOr<v1::SignedCheckpoint> signed_checkpoint =
       client->GetCheckpoint(0);
   if (!signed_checkpoint.ok()) return signed_checkpoint.status();
-  absl::StatusOr<std::string> text = note::Open(signed_checkpoint->note(), key);
-  if (!text.ok()) {
+  std::optional<std::string> text;
+  std::string why;
+  for (const note::Verifier& key : keys) {
+    absl::StatusOr<std::string> opened =
+        note::Open(signed_checkpoint->note(), key);
+    if (!opened.ok()) {
+      absl::StrAppend(&why, why.empty() ? "" : "; ", key.name(), " (",
+                      absl::StrFormat("%08x", key.key_id()),
+                      "): ", opened.status().message());
+      continue;
+    }
+    text = *std::move(opened);
+    ++report.signatures;
+  }
+  const int required = std::max(1, options.required_signatures);
+  if (report.signatures < required) {
     return absl::FailedPreconditionError(
-        absl::StrCat("the latest checkpoint is not validly signed by ",
-                     key.name(), ": ", text.status().message()));
+        absl::StrCat("the latest checkpoint is not validly signed by enough "
+                     "of the keys given (",
+                     report.signatures, " of ", keys.size(), ", ", required,
+                     " required): ", why));
   }
   absl::StatusOr<Checkpoint> checkpoint = ParseCheckpoint(*text);
   if (!checkpoint.ok()) return checkpoint.status();
-  if (checkpoint->origin != key.name()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the checkpoint's origin is ", checkpoint->origin,
-                     ", not the key's name ", key.name()));
+  for (const note::Verifier& key : keys) {
+    if (checkpoint->origin != key.name()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the checkpoint's origin is ", checkpoint->origin,
+                       ", not the key's name ", key.name()));
+    }
   }
   const uint64_t size = checkpoint->tree_size;
   report.origin = checkpoint->origin;

@@ -4,8 +4,10 @@
 // the leaves, and the server's stored tree nodes are compared against them.
 //
 // What one run checks, in order:
-//   1. the latest checkpoint carries a valid signature by the pinned key,
-//      and its origin is the key's name;
+//   1. the latest checkpoint carries valid signatures by the pinned keys
+//      (by at least VerifyOptions::required_signatures of them: in a
+//      cluster each node co-signs, and an auditor can require them all),
+//      and its origin is the keys' name;
 //   2. if a checkpoint was trusted before (the state file), the new one is
 //      at least as large and a consistency proof from the trusted size to
 //      the new one verifies (a truncated and rewritten log fails here);
@@ -65,12 +67,15 @@ struct VerifyOptions {
   // Verify from position 0 even when a checkpoint is already trusted (the
   // trusted root must then be reproduced too).
   bool full = false;
+  // How many of the keys given must have signed the latest checkpoint.
+  int required_signatures = 1;
   // Called as entries are verified: (entries done, entries to do).
   std::function<void(uint64_t, uint64_t)> progress;
 };
 
 struct VerifyReport {
   std::string origin;
+  int signatures = 0;      // valid signatures by the keys given
   uint64_t tree_size = 0;  // of the checkpoint now trusted
   Digest root_hash{};
   std::optional<absl::Time> checkpoint_time;
@@ -87,7 +92,7 @@ struct VerifyReport {
 // inconsistent: DATA_LOSS for entries or nodes that do not match, and
 // FAILED_PRECONDITION for signatures, rollbacks and inconsistent trees.
 absl::StatusOr<VerifyReport> VerifyLog(Client* client,
-                                       const note::Verifier& key,
+                                       const std::vector<note::Verifier>& keys,
                                        std::optional<TrustedState>* state,
                                        const VerifyOptions& options);
 

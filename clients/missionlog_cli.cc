@@ -17,7 +17,8 @@
 //          locally; with --key, against the latest signed checkpoint)
 //   checkpoint [--size=N] [--key=FILE]     print a signed checkpoint (and
 //          check its signature with --key)
-//   verify --key=FILE [--state=FILE] [--full]  verify the whole log against
+//   verify --key=FILE[,FILE...] [--require-cosigners=N] [--state=FILE] [--full]
+//          verify the whole log against
 //          the log's public key (see clients/auditor.h); the last verified
 //          checkpoint is kept in --state (default missionlog-verify.state)
 //   keygen --origin=NAME --out=PREFIX      write a new Ed25519 key pair:
@@ -56,6 +57,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "clients/auditor.h"
 #include "clients/bearer_token.h"
@@ -90,7 +92,8 @@ const char kUsage[] =
     "  head\n"
     "  prove POSITION [--size=N] [--key=FILE]\n"
     "  checkpoint [--size=N] [--key=FILE]\n"
-    "  verify --key=FILE [--state=FILE] [--full]\n"
+    "  verify --key=FILE[,FILE...] [--require-cosigners=N] [--state=FILE] "
+    "[--full]\n"
     "  keygen --origin=NAME --out=PREFIX\n"
     "  token PRINCIPAL [--tokens-file=FILE]\n"
     "  command ACTION --stream=STREAM --command-id=ID [EVENT_JSON|@FILE|-] "
@@ -463,10 +466,29 @@ absl::StatusOr<ClientOptions> ConnectionOptions(const Args& args) {
 // A one-line progress bar on stderr, redrawn at most ten times a second.
 int Verify(Client* client, const Args& args, bool json) {
   if (!args.Has("key") || args.positional.size() != 1) {
-    return UsageError("verify takes --key=FILE [--state=FILE] [--full]");
+    return UsageError(
+        "verify takes --key=FILE[,FILE...] [--require-cosigners=N] "
+        "[--state=FILE] [--full]");
   }
-  absl::StatusOr<note::Verifier> key = LoadVerifier(args);
-  if (!key.ok()) return CallError("reading --key", key.status());
+  // A cluster's checkpoints carry one signature per node: one key file
+  // per node, and how many of them must have signed.
+  std::vector<note::Verifier> keys;
+  for (absl::string_view file :
+       absl::StrSplit(args.Get("key", ""), ',', absl::SkipEmpty())) {
+    absl::StatusOr<std::string> line = note::ReadKeyFile(std::string(file));
+    absl::StatusOr<note::Verifier> key =
+        line.ok() ? note::Verifier::FromKey(*line)
+                  : absl::StatusOr<note::Verifier>(line.status());
+    if (!key.ok()) return CallError("reading --key", key.status());
+    keys.push_back(*std::move(key));
+  }
+  int required = 1;
+  if (args.Has("require-cosigners") &&
+      (!absl::SimpleAtoi(args.Get("require-cosigners", ""), &required) ||
+       required < 1 || required > static_cast<int>(keys.size()))) {
+    return UsageError(
+        "--require-cosigners takes a number from 1 to the number of keys");
+  }
   const std::string state_path = args.Get("state", "missionlog-verify.state");
   absl::StatusOr<std::optional<TrustedState>> state =
       LoadTrustedState(state_path);
@@ -474,11 +496,12 @@ int Verify(Client* client, const Args& args, bool json) {
   ProgressBar bar(!json && isatty(STDERR_FILENO), "entries");
   VerifyOptions options;
   options.full = args.Has("full");
+  options.required_signatures = required;
   options.progress = [&bar](uint64_t done, uint64_t total) {
     bar.Update(done, total);
   };
   absl::StatusOr<VerifyReport> report =
-      VerifyLog(client, *key, &*state, options);
+      VerifyLog(client, keys, &*state, options);
   bar.Clear();
   if (!report.ok()) {
     if (json) {
@@ -506,7 +529,8 @@ int Verify(Client* client, const Args& args, bool json) {
         "{\"verified\":true,\"origin\":%s,\"tree_size\":%llu,\"root\":"
         "\"%s\",\"checkpoint_time\":%s,\"previously_trusted\":%llu,"
         "\"from\":%llu,\"entries\":%llu,\"tree_nodes\":%llu,"
-        "\"server_head\":%llu,\"seconds\":%.3f,\"entries_per_s\":%.0f}\n",
+        "\"server_head\":%llu,\"seconds\":%.3f,\"entries_per_s\":%.0f,"
+        "\"signatures\":%d}\n",
         JsonString(report->origin).c_str(),
         static_cast<unsigned long long>(report->tree_size), root.c_str(),
         JsonString(time).c_str(),
@@ -514,13 +538,16 @@ int Verify(Client* client, const Args& args, bool json) {
         static_cast<unsigned long long>(report->from),
         static_cast<unsigned long long>(report->entries),
         static_cast<unsigned long long>(report->tree_nodes),
-        static_cast<unsigned long long>(report->server_head), seconds, rate);
+        static_cast<unsigned long long>(report->server_head), seconds, rate,
+        report->signatures);
   } else {
-    std::printf("verified %s: checkpoint of %llu events (root %s, signed %s)\n",
-                report->origin.c_str(),
-                static_cast<unsigned long long>(report->tree_size),
-                root.c_str(),
-                time.empty() ? "at an unknown time" : time.c_str());
+    std::printf(
+        "verified %s: checkpoint of %llu events (root %s, signed %s; %d of "
+        "%zu keys signed it)\n",
+        report->origin.c_str(),
+        static_cast<unsigned long long>(report->tree_size), root.c_str(),
+        time.empty() ? "at an unknown time" : time.c_str(), report->signatures,
+        keys.size());
     if (report->entries == 0) {
       std::printf("  no new entries since the checkpoint trusted before\n");
     } else {

@@ -130,8 +130,11 @@ class Copier {
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
 };
 
-// The peer's latest checkpoint, checked with its key: (size, root).
+// The peer's latest checkpoint, checked with the key of a node of the
+// cluster (the node that signed it): (size, root); size 0 if it has none
+// yet.
 absl::StatusOr<Checkpoint> SignedCheckpointOf(const Peer& peer,
+                                              const ClusterConfig& config,
                                               const CatchUpOptions& options) {
   auto audit = pb::Audit::NewStub(peer.channel);
   grpc::ClientContext context;
@@ -139,17 +142,16 @@ absl::StatusOr<Checkpoint> SignedCheckpointOf(const Peer& peer,
   pb::GetCheckpointRequest request;
   pb::SignedCheckpoint response;
   grpc::Status status = audit->GetCheckpoint(&context, request, &response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return Checkpoint();
   if (!status.ok()) return FromGrpc(status, "the peer's checkpoint");
-  absl::StatusOr<std::string> text =
-      note::Open(response.note(), peer.node->key);
-  if (!text.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("node ", peer.node->name,
-                     "'s checkpoint is not signed by its key in the cluster "
-                     "configuration: ",
-                     text.status().message()));
+  for (const ClusterNode& node : config.nodes()) {
+    absl::StatusOr<std::string> text = note::Open(response.note(), node.key);
+    if (text.ok()) return ParseCheckpoint(*text);
   }
-  return ParseCheckpoint(*text);
+  return absl::DataLossError(
+      absl::StrCat("node ", peer.node->name,
+                   "'s latest checkpoint is not signed by any node of the "
+                   "cluster configuration"));
 }
 
 }  // namespace
@@ -192,7 +194,8 @@ absl::Status CatchUp(EventStore* store, const ClusterConfig& config,
         "no peer is ahead of this node to copy from", unreachable));
   }
   const Peer& peer = *best;
-  absl::StatusOr<Checkpoint> checkpoint = SignedCheckpointOf(peer, options);
+  absl::StatusOr<Checkpoint> checkpoint =
+      SignedCheckpointOf(peer, config, options);
   if (!checkpoint.ok()) return checkpoint.status();
   // Its status again, now that its checkpoint is known: the head it
   // reports covers the checkpoint.

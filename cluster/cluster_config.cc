@@ -29,13 +29,17 @@ absl::StatusOr<ClusterConfig> ClusterConfig::Parse(absl::string_view text) {
     }
     absl::StatusOr<note::Verifier> key = note::Verifier::FromKey(words[3]);
     if (!key.ok()) return bad(key.status().message());
-    if (key->name() != words[1]) {
+    if (!config.nodes_.empty() && key->name() != config.origin()) {
       return bad(absl::StrCat("the key is named ", key->name(),
-                              ", not after its node ", words[1]));
+                              "; every node's key carries the log's name, ",
+                              config.origin()));
     }
     for (const ClusterNode& node : config.nodes_) {
-      if (node.name == words[1] || node.address == words[2]) {
-        return bad(absl::StrCat(node.name == words[1] ? words[1] : words[2],
+      if (node.name == words[1] || node.address == words[2] ||
+          node.key.key_id() == key->key_id()) {
+        return bad(absl::StrCat(node.name == words[1]      ? words[1]
+                                : node.address == words[2] ? words[2]
+                                                           : "the key",
                                 " is given twice"));
       }
     }

@@ -6,8 +6,12 @@
 //   node NAME ADDRESS VERIFIER_KEY
 //
 // NAME is the node's name (--node), ADDRESS its host:port, VERIFIER_KEY
-// the verifier key (tlog/signed_note.h) of the node's signing key, whose
-// name must be NAME. Every node reads the same file.
+// the verifier key (tlog/signed_note.h) of the node's own signing key.
+// Every node's key carries the same name, the log's origin: each node signs
+// the cluster's checkpoints (and its replicated entries) with its own key,
+// and a checkpoint note carries one signature line per node, all under
+// the one origin (c2sp.org/signed-note tells keys of one name apart by
+// their key ids). Every node reads the same file.
 //
 // Thread safety: immutable once read.
 #ifndef MISSIONLOG_CLUSTER_CLUSTER_CONFIG_H_
@@ -31,12 +35,14 @@ struct ClusterNode {
 class ClusterConfig {
  public:
   // INVALID_ARGUMENT naming the line for anything malformed: an unknown
-  // word, a key that does not parse or is not named after its node, a name
-  // or address given twice, no node at all.
+  // word, a key that does not parse, keys of different names, a name, an
+  // address or a key given twice, no node at all.
   static absl::StatusOr<ClusterConfig> Parse(absl::string_view text);
   static absl::StatusOr<ClusterConfig> Read(const std::string& path);
 
   const std::vector<ClusterNode>& nodes() const { return nodes_; }
+  // The name every node's key carries: the log's origin.
+  const std::string& origin() const { return nodes_.front().key.name(); }
   // nullptr if no node is called `name`.
   const ClusterNode* Find(absl::string_view name) const;
 

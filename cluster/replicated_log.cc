@@ -122,9 +122,10 @@ absl::StatusOr<std::unique_ptr<ReplicatedLog>> ReplicatedLog::Start(
   // The configuration's key must verify what this key signs.
   absl::StatusOr<std::string> probe = key.SignMessage(kProposalContext);
   if (!probe.ok()) return probe.status();
-  if (key.name() != options.node || !me->key.Verify(kProposalContext, *probe)) {
+  if (key.name() != me->key.name() ||
+      !me->key.Verify(kProposalContext, *probe)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the signing key ", key.name(),
+        "the signing key ", key.VerifierKey(),
         " is not the key the cluster configuration lists for node ",
         options.node));
   }
@@ -189,6 +190,11 @@ ReplicaState ReplicatedLog::state() {
   absl::MutexLock lock(&mu_);
   state.stopped = stopped_;
   return state;
+}
+
+void ReplicatedLog::Refuse(const absl::Status& why) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_.ok()) stopped_ = why;
 }
 
 // --- Proposer ---------------------------------------------------------------

@@ -81,8 +81,7 @@ class ReplicatedLog : public EventLog {
   // Starts the applier (from the store's applied position) and the
   // retention loop. `store` must be opened with Options::replica; `store`
   // and `etcd` must outlive the ReplicatedLog. `key` is this node's
-  // signing key, named options.node, whose verifier key the cluster
-  // configuration lists.
+  // signing key, whose verifier key the cluster configuration lists.
   static absl::StatusOr<std::unique_ptr<ReplicatedLog>> Start(
       EventStore* store, EtcdClient* etcd, ClusterConfig config,
       note::Signer key, ReplicationOptions options);
@@ -94,6 +93,9 @@ class ReplicatedLog : public EventLog {
   void Stop();
 
   ReplicaState state();
+  // From now on refuses appends with FAILED_PRECONDITION saying `why`
+  // (this replica diverged from the others), and stops applying.
+  void Refuse(const absl::Status& why);
   // Blocks until this node has applied everything etcd held when called
   // (for tests and tools). UNAVAILABLE if etcd does not answer, the
   // applier's error if it stopped.

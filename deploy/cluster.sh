@@ -44,14 +44,16 @@ for i in 0 1 2; do
   pids+=($!)
 done
 
-# Each node's key, named after it, listed in the configuration.
+# Each node's own key, all named after the log (ORIGIN), listed in the
+# configuration.
+ORIGIN=${ORIGIN:-localhost/missionlog-cluster}
 config=$CLUSTER_DIR/cluster.conf
 if [ ! -f "$config" ]; then
   echo "# node NAME ADDRESS VERIFIER_KEY (deploy/cluster.sh)" >"$config.tmp"
   for i in 0 1 2; do
     n=${nodes[$i]}
     mkdir -p "$CLUSTER_DIR/$n"
-    "$cli" keygen --origin="$n" --out="$CLUSTER_DIR/$n/node" >/dev/null
+    "$cli" keygen --origin="$ORIGIN" --out="$CLUSTER_DIR/$n/node" >/dev/null
     echo "node $n 127.0.0.1:$((7601 + i)) $(cat "$CLUSTER_DIR/$n/node.pub")" \
       >>"$config.tmp"
   done

@@ -93,6 +93,7 @@ absl::StatusOr<uint64_t> Checkpointer::SignNow() {
 
 absl::StatusOr<uint64_t> Checkpointer::SignLocked() {
   RETURN_IF_ERROR(status_);
+  if (options_.may_sign && !options_.may_sign()) return signed_size_;
   const Head head = store_->GetHead();
   if (head.next_position == 0 || head.next_position == signed_size_) {
     return signed_size_;

@@ -36,6 +36,9 @@ struct CheckpointerOptions {
   std::function<void(const absl::Status&)> on_error;
   // Called after each checkpoint is stored, with its tree size.
   std::function<void(uint64_t)> on_signed;
+  // In a cluster, whether this node is the one that signs now (the others
+  // co-sign its checkpoints: cluster/cosigner.h). Unset: always.
+  std::function<bool()> may_sign;
 };
 
 // Thread safety: safe for concurrent use.

@@ -13,6 +13,7 @@
 #include "base/worker_pool.h"
 #include "cluster/catch_up.h"
 #include "cluster/cluster_config.h"
+#include "cluster/cosigner.h"
 #include "domain/command_handler.h"
 #include "eventstore/checkpointer.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -169,6 +170,7 @@ struct Server::Parts {
   std::unique_ptr<EventStore> store;
   std::unique_ptr<EtcdClient> etcd;
   std::unique_ptr<ReplicatedLog> replicated;
+  std::unique_ptr<Cosigner> cosigner;  // used by the checkpointer
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<domain::CommandHandler> commands;
@@ -284,7 +286,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       return Misconfigured(absl::StrCat(
           "a cluster's node needs its own signing key before it starts "
           "(missionlog keygen --origin=",
-          config.node, " --out=PREFIX; its .pub line goes into ",
+          cluster->origin(), " --out=PREFIX; its .pub line goes into ",
           config.cluster_config, ")"));
     }
   }
@@ -402,6 +404,25 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   checkpoints.interval = config.checkpoint_interval;
   checkpoints.max_events = config.checkpoint_events;
   checkpoints.on_error = config.on_checkpoint_error;
+  if (cluster.has_value()) {
+    // One node signs at a time; every node co-signs its checkpoints.
+    CosignerOptions cosigning;
+    cosigning.node = config.node;
+    cosigning.prefix = config.etcd_prefix;
+    cosigning.interval = config.checkpoint_interval;
+    Parts* raw = parts.get();
+    cosigning.on_diverged = [raw](const absl::Status& status) {
+      raw->replicated->Refuse(status);
+      raw->UpdateHealth(Parts::Health::kStoppedApplying);
+    };
+    parts->cosigner = Cosigner::Start(engine, parts->etcd.get(), *cluster,
+                                      **signer, cosigning);
+    Cosigner* cosigner = parts->cosigner.get();
+    checkpoints.may_sign = [cosigner] { return cosigner->Signing(); };
+    checkpoints.on_signed = [cosigner](uint64_t size) {
+      cosigner->Signed(size);
+    };
+  }
   parts->checkpointer =
       Checkpointer::Start(engine, **std::move(signer), checkpoints);
   return std::unique_ptr<Server>(new Server(std::move(parts)));
@@ -435,6 +456,7 @@ Server::Stopped Server::Stop() {
   // The last checkpoint covers every acknowledged append.
   stopped.last_checkpoint_signed = p.checkpointer->Stop().ok();
   p.checkpointer.reset();
+  if (p.cosigner != nullptr) p.cosigner->Stop();
   p.store.reset();  // finishes in-flight appends, closes RocksDB
   return stopped;
 }

@@ -75,7 +75,8 @@ struct ServerConfig {
   // configuration file, appends go through etcd and this node applies
   // every node's; the store must be one this node has only ever used in
   // the cluster. The signing key (signing_key or <data_dir>/log.key) must
-  // exist, be named `node`, and be the one the configuration lists.
+  // exist and be the one the configuration lists for `node` (named after
+  // the log, like every node's).
   std::string cluster_config;
   std::string node;
   EtcdOptions etcd;

@@ -189,7 +189,8 @@ std::unique_ptr<NodeSet> NodeSet::Start(const std::string& dir,
   const std::vector<int> ports = FreePorts(3);
   for (int i = 0; i < 3; ++i) {
     const std::string name(1, static_cast<char>('a' + i));
-    absl::StatusOr<note::Signer> key = note::Signer::Generate(name);
+    absl::StatusOr<note::Signer> key =
+        note::Signer::Generate("localhost/missionlog-cluster");
     if (!key.ok() ||
         !note::WriteKeyFiles(*key, absl::StrCat(dir, "/", name, ".key"),
                              absl::StrCat(dir, "/", name, ".pub"))

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/cluster_process.h"
 #include "tests/test_util.h"
+#include "tlog/signed_note.h"
 
 namespace missionlog {
 namespace {
@@ -115,6 +116,38 @@ class ClusterTest : public ::testing::Test {
     return a;
   }
 
+  // Waits until node `node`'s latest checkpoint covers `at_least` events
+  // and carries every node's valid signature; returns it.
+  std::string WaitForCosignedCheckpoint(int node, uint64_t at_least) {
+    std::vector<note::Verifier> keys;
+    for (const char* name : {"a", "b", "c"}) {
+      auto line = note::ReadKeyFile(dir_.Sub(absl::StrCat(name, ".pub")));
+      EXPECT_TRUE(line.ok());
+      auto key = note::Verifier::FromKey(*line);
+      EXPECT_TRUE(key.ok());
+      keys.push_back(*key);
+    }
+    const absl::Time give_up = absl::Now() + absl::Seconds(60);
+    for (;;) {
+      auto latest = Connect(nodes_->address(node), 1)->GetCheckpoint(0);
+      int signatures = 0;
+      if (latest.ok() && latest->tree_size() >= at_least) {
+        for (const note::Verifier& key : keys) {
+          signatures += note::Open(latest->note(), key).ok() ? 1 : 0;
+        }
+        if (signatures == 3) return latest->note();
+      }
+      if (absl::Now() > give_up) {
+        ADD_FAILURE() << "node " << node << ": no checkpoint of " << at_least
+                      << " events signed by all three nodes; latest: "
+                      << (latest.ok() ? latest->note()
+                                      : latest.status().ToString());
+        return "";
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<testing::EtcdCluster> etcd_;
   std::unique_ptr<testing::NodeSet> nodes_;
@@ -180,12 +213,33 @@ TEST_F(ClusterTest, NoAcknowledgedAppendIsLostWhenANodeOrAnEtcdMemberDies) {
     EXPECT_TRUE(stored.emplace(event.id(), event.position()).second)
         << "event " << event.id() << " stored twice";
   }
-  absl::MutexLock lock(&mu);
-  EXPECT_EQ(refused, 0);
-  for (const auto& [id, position] : acknowledged) {
-    auto found = stored.find(id);
-    ASSERT_NE(found, stored.end()) << "acknowledged event " << id << " lost";
-    EXPECT_EQ(found->second, position) << id;
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(refused, 0);
+    for (const auto& [id, position] : acknowledged) {
+      auto found = stored.find(id);
+      ASSERT_NE(found, stored.end()) << "acknowledged event " << id << " lost";
+      EXPECT_EQ(found->second, position) << id;
+    }
+  }
+
+  // Every node holds the checkpoint of the whole log signed by all three,
+  // and an auditor that requires all three signatures verifies the log
+  // from any node.
+  std::string note;
+  for (int node = 0; node < 3; ++node) {
+    std::string cosigned = WaitForCosignedCheckpoint(node, log.size());
+    if (node == 0) note = cosigned;
+  }
+  for (int node = 0; node < 3; ++node) {
+    testing::ShellRun verified = testing::RunShell(absl::StrCat(
+        MISSIONLOG_CLI_PATH, " --server=", nodes_->address(node),
+        " verify --key=", dir_.Sub("a.pub"), ",", dir_.Sub("b.pub"), ",",
+        dir_.Sub("c.pub"), " --require-cosigners=3 --state=",
+        dir_.Sub(absl::StrCat("verify-", node, ".state")), " 2>&1"));
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+    EXPECT_NE(verified.output.find("3 of 3 keys signed it"), std::string::npos)
+        << verified.output;
   }
 }
 
