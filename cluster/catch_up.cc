@@ -97,7 +97,11 @@ class Copier {
     const uint64_t first = first_position_;
     const size_t count = pending_.events.size();
     {
+      // Bounded: the store's queue holds a few thousand appends at most.
       absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](int* in_flight) { return *in_flight < kMaxInFlight; },
+          &in_flight_));
       ++in_flight_;
     }
     store_->ApplyAsync(
@@ -120,6 +124,8 @@ class Copier {
         });
     pending_ = AppendRequest();
   }
+
+  static constexpr int kMaxInFlight = 4096;
 
   EventStore* const store_;
   AppendRequest pending_;

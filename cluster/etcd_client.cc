@@ -1,9 +1,11 @@
 #include "cluster/etcd_client.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -45,11 +47,21 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(
   if (endpoints.empty()) {
     return absl::InvalidArgumentError("no etcd endpoints");
   }
+  // The channel uses one member at a time (pick_first, below), starting
+  // with a random one: a cluster's nodes spread their watches and puts
+  // over etcd's members instead of all loading the first.
+  {
+    absl::BitGen random;
+    std::rotate(
+        endpoints.begin(),
+        endpoints.begin() + absl::Uniform<size_t>(random, 0, endpoints.size()),
+        endpoints.end());
+  }
   grpc::ChannelArguments args;
   // Watch responses carry many entries; appends are large.
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
-  // Every member, tried in turn: a dead one is skipped.
+  // One member at a time; when it fails, the next.
   args.SetLoadBalancingPolicyName("pick_first");
   // Detect a dead member (or a partition) without waiting for TCP.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);

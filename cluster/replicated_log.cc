@@ -173,7 +173,7 @@ void ReplicatedLog::Stop() {
     // The put in flight answers within etcd's deadline.
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](bool* proposing) { return !*proposing; }, &proposing_));
+        +[](int* proposing) { return *proposing == 0; }, &proposing_));
     waiting.swap(waiting_);
   }
   Drain();
@@ -250,8 +250,9 @@ void ReplicatedLog::AppendAsync(AppendRequest request, AppendCallback done) {
     } else {
       queued_bytes_ += item.bytes;
       queue_.push_back(std::move(item));
-      if (proposing_) return;
-      proposing_ = true;
+      // A few puts in flight: etcd batches them into its Raft rounds.
+      if (proposing_ >= options_.max_puts_in_flight) return;
+      ++proposing_;
       batch = NextBatch();
     }
   }
@@ -280,7 +281,7 @@ std::vector<ReplicatedLog::Queued> ReplicatedLog::NextBatch() {
     queue_.erase(queue_.begin(), queue_.begin() + taken);
   }
   for (const Queued& item : batch) queued_bytes_ -= item.bytes;
-  if (batch.empty()) proposing_ = false;
+  if (batch.empty()) --proposing_;
   return batch;
 }
 

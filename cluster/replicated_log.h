@@ -53,6 +53,9 @@ struct ReplicationOptions {
   // --max-request-bytes (1.5 MiB by default). A single append larger than
   // this is refused (INVALID_ARGUMENT).
   size_t max_entry_bytes = 1400 * 1024;
+  // Puts into etcd in flight at once; the appends accepted meanwhile
+  // wait for the next.
+  int max_puts_in_flight = 1;
   // Appends submitted to the store and not yet applied, in bytes: the
   // applier waits beyond this.
   size_t max_applying_bytes = 64 << 20;
@@ -126,8 +129,8 @@ class ReplicatedLog : public EventLog {
 
   // Puts `batch` into etcd as one proposal; on its answer, the next batch.
   void Propose(std::vector<Queued> batch);
-  // Takes the appends queued since (up to max_entry_bytes), or marks the
-  // proposer idle.
+  // Takes the appends queued since (up to max_entry_bytes); if there are
+  // none, one put in flight fewer.
   std::vector<Queued> NextBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fails the callers waiting for proposal `sequence` with `status`.
   void FailWaiting(uint64_t sequence, const absl::Status& status);
@@ -159,7 +162,7 @@ class ReplicatedLog : public EventLog {
   // Proposer.
   std::vector<Queued> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  bool proposing_ ABSL_GUARDED_BY(mu_) = false;
+  int proposing_ ABSL_GUARDED_BY(mu_) = 0;  // puts in flight
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, std::shared_ptr<Waiting>> waiting_
       ABSL_GUARDED_BY(mu_);

@@ -44,6 +44,20 @@ for i in 0 1 2; do
   pids+=($!)
 done
 
+# Until every member answers (one that cannot start, e.g. on a port in
+# use, stops the script).
+for i in 0 1 2; do
+  until ETCDCTL_API=3 etcdctl --endpoints="127.0.0.1:$((7621 + i))" \
+    --dial-timeout=1s endpoint health >/dev/null 2>&1; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "etcd member e$i did not start:" >&2
+      tail -5 "$CLUSTER_DIR/etcd$i.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+done
+
 # Each node's own key, all named after the log (ORIGIN), listed in the
 # configuration.
 ORIGIN=${ORIGIN:-localhost/missionlog-cluster}

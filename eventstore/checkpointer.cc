@@ -198,7 +198,9 @@ void Checkpointer::Run() {
     if (wakeup->stop) break;
     wakeup->woken = false;
     wakeup->mu.Unlock();
-    failed = !SignNow().ok();  // the reason went to on_error
+    // Failed (the reason went to on_error), or another node signs now:
+    // look again after a whole interval.
+    failed = !SignNow().ok() || (options_.may_sign && !options_.may_sign());
     wakeup->mu.Lock();
   }
   wakeup->mu.Unlock();

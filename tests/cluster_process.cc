@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +150,8 @@ bool EtcdCluster::Spawn(int i) {
   const std::string log = absl::StrCat(dir_, "/etcd", i, ".log");
   pid_t pid = fork();
   if (pid == 0) {
+    // Dies with the test, however the test ends.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);

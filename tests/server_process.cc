@@ -1,6 +1,7 @@
 #include "tests/server_process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +56,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
   }
   pid_t pid = fork();
   if (pid == 0) {
+    // Dies with the test, however the test ends.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);

@@ -19,6 +19,7 @@
 #include "clients/client.h"
 #include "cluster/etcd_client.h"
 #include "gtest/gtest.h"
+#include "missionlog/v1/replication.grpc.pb.h"
 #include "tests/cluster_process.h"
 #include "tests/test_util.h"
 #include "tlog/signed_note.h"
@@ -340,6 +341,66 @@ TEST_F(ClusterTest, WithoutEtcdQuorumAppendsAreUnavailableAndReadsGoOn) {
   // lost with the quorum): 21 or 22 events, never fewer.
   EXPECT_GE(log.size(), 21u);
   EXPECT_LE(log.size(), 22u);
+}
+
+TEST_F(ClusterTest, AnEntryWithoutItsNodesSignatureIsAppliedNowhere) {
+  StartCluster();
+  std::unique_ptr<Client> a = Connect(nodes_->address(0), 1);
+  for (int n = 0; n < 5; ++n) {
+    ASSERT_TRUE(a->Append(OneEvent("forge/test/s", absl::StrCat(n))).ok());
+  }
+  WaitForEqualHeads(5);
+  // Someone who can write to etcd puts an append as node b, without b's
+  // key.
+  v1::ReplicatedProposal proposal;
+  proposal.set_incarnation(1);
+  proposal.set_sequence(1);
+  v1::ReplicatedAppend* append = proposal.add_appends();
+  append->set_stream("forge/test/s");
+  append->set_recorded_by("dhsc-ingest");
+  append->set_recorded_at_us(absl::ToUnixMicros(absl::Now()));
+  v1::ReplicatedEvent* event = append->add_events();
+  event->set_id(NewUuid());
+  event->set_type("test.forged.v1");
+  event->set_payload("{}");
+  v1::ReplicatedEntry entry;
+  entry.set_node("b");
+  proposal.SerializeToString(entry.mutable_proposal());
+  entry.set_signature(std::string(64, '\x01'));
+  EtcdOptions options;
+  options.endpoints = etcd_->endpoints();
+  auto etcd = EtcdClient::Connect(options);
+  ASSERT_TRUE(etcd.ok());
+  etcdserverpb::PutRequest put;
+  put.set_key("/missionlog/e/b");
+  entry.SerializeToString(put.mutable_value());
+  ASSERT_TRUE((*etcd)->Put(put).ok());
+
+  // Every node stops applying at it, says why, and takes no append.
+  for (int node = 0; node < 3; ++node) {
+    auto replication = v1::Replication::NewStub(grpc::CreateChannel(
+        nodes_->address(node), grpc::InsecureChannelCredentials()));
+    v1::ReplicaStatus status;
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    for (;;) {
+      grpc::ClientContext context;
+      ASSERT_TRUE(replication
+                      ->GetReplicaStatus(&context,
+                                         v1::GetReplicaStatusRequest(), &status)
+                      .ok());
+      if (!status.stopped().empty()) break;
+      ASSERT_LT(absl::Now(), give_up) << "node " << node << " applied it";
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_NE(status.stopped().find("signature"), std::string::npos)
+        << status.stopped();
+    EXPECT_EQ(status.head(), 5u) << "node " << node;
+    auto refused = Connect(nodes_->address(node), 1)
+                       ->Append(OneEvent("forge/test/s", "after"));
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition)
+        << refused.status();
+  }
+  EXPECT_EQ(ExpectIdenticalReplicas().size(), 5u);
 }
 
 }  // namespace
