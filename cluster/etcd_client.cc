@@ -47,6 +47,11 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(
   if (endpoints.empty()) {
     return absl::InvalidArgumentError("no etcd endpoints");
   }
+  // The name TLS checks in every member's certificate.
+  std::string server_name = options.server_name;
+  if (server_name.empty()) {
+    server_name = endpoints.front().substr(0, endpoints.front().rfind(':'));
+  }
   // The channel uses one member at a time (pick_first, below), starting
   // with a random one: a cluster's nodes spread their watches and puts
   // over etcd's members instead of all loading the first.
@@ -92,6 +97,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(
       if (!read.ok()) return read;
     }
     credentials = grpc::SslCredentials(ssl);
+    // The channel's target lists every member; TLS checks this one name.
+    args.SetSslTargetNameOverride(server_name);
   }
   // "ipv4:" takes a list of addresses; names are resolved by "dns:" one
   // at a time, so a list of names uses the first (README).

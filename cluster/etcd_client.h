@@ -29,6 +29,10 @@ struct EtcdOptions {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  // The name checked in every member's server certificate; empty: the
+  // first endpoint's host (so with several members, each member's
+  // certificate must carry a name, or an IP address, they all share).
+  std::string server_name;
   // Deadline of each unary call.
   absl::Duration timeout = absl::Seconds(5);
 };

@@ -109,6 +109,9 @@ ABSL_FLAG(std::string, etcd_ca, "", "PEM file of etcd's CA (TLS to etcd).");
 ABSL_FLAG(std::string, etcd_cert, "",
           "PEM file of this node's client certificate for etcd.");
 ABSL_FLAG(std::string, etcd_key, "", "PEM file of that certificate's key.");
+ABSL_FLAG(std::string, etcd_server_name, "",
+          "The name TLS checks in every etcd member's certificate (default: "
+          "the first endpoint's host).");
 ABSL_FLAG(std::string, etcd_prefix, "/missionlog/",
           "Prefix of every key Missionlog keeps in etcd.");
 ABSL_FLAG(int64_t, etcd_max_request_bytes, 1536 * 1024,
@@ -183,6 +186,7 @@ ServerConfig ConfigFromFlags() {
   config.etcd.ca_file = absl::GetFlag(FLAGS_etcd_ca);
   config.etcd.cert_file = absl::GetFlag(FLAGS_etcd_cert);
   config.etcd.key_file = absl::GetFlag(FLAGS_etcd_key);
+  config.etcd.server_name = absl::GetFlag(FLAGS_etcd_server_name);
   config.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
   config.etcd_max_entry_bytes = static_cast<size_t>(std::max<int64_t>(
       64 * 1024, absl::GetFlag(FLAGS_etcd_max_request_bytes) - 16 * 1024));

@@ -70,9 +70,11 @@ bool Healthy(int port) {
 }  // namespace
 
 std::unique_ptr<EtcdCluster> EtcdCluster::Start(const std::string& dir,
-                                                int members) {
+                                                int members,
+                                                const std::string& tls_dir) {
   std::unique_ptr<EtcdCluster> cluster(new EtcdCluster());
   cluster->dir_ = dir;
+  cluster->tls_dir_ = tls_dir;
   const std::vector<int> ports = FreePorts(2 * members);
   for (int i = 0; i < members; ++i) {
     cluster->client_ports_.push_back(ports[2 * i]);
@@ -86,7 +88,15 @@ std::unique_ptr<EtcdCluster> EtcdCluster::Start(const std::string& dir,
   // write is committed (a leader was elected).
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
   for (int port : cluster->client_ports_) {
-    while (!Healthy(port)) {
+    while (tls_dir.empty()
+               ? !Healthy(port)
+               : RunShell(absl::StrCat("ETCDCTL_API=3 etcdctl --endpoints=",
+                                       "127.0.0.1:", port, " --cacert=",
+                                       tls_dir, "/ca.pem --cert=", tls_dir,
+                                       "/missionlogd.pem --key=", tls_dir,
+                                       "/missionlogd.key endpoint health "
+                                       ">/dev/null 2>&1"))
+                         .exit_code != 0) {
       if (absl::Now() > give_up) {
         ADD_FAILURE() << "etcd on port " << port << " never became healthy";
         return nullptr;
@@ -96,6 +106,11 @@ std::unique_ptr<EtcdCluster> EtcdCluster::Start(const std::string& dir,
   }
   EtcdOptions options;
   options.endpoints = cluster->endpoints();
+  if (!tls_dir.empty()) {
+    options.ca_file = tls_dir + "/ca.pem";
+    options.cert_file = tls_dir + "/missionlogd.pem";
+    options.key_file = tls_dir + "/missionlogd.key";
+  }
   options.timeout = absl::Seconds(2);
   absl::StatusOr<std::unique_ptr<EtcdClient>> client =
       EtcdClient::Connect(options);
@@ -131,8 +146,8 @@ bool EtcdCluster::Spawn(int i) {
     initial.push_back(
         absl::StrCat("e", m, "=http://127.0.0.1:", peer_ports_[m]));
   }
-  const std::string client =
-      absl::StrCat("http://127.0.0.1:", client_ports_[i]);
+  const std::string client = absl::StrCat(tls_dir_.empty() ? "http" : "https",
+                                          "://127.0.0.1:", client_ports_[i]);
   const std::string peer = absl::StrCat("http://127.0.0.1:", peer_ports_[i]);
   std::vector<std::string> args = {
       "etcd",
@@ -147,6 +162,12 @@ bool EtcdCluster::Spawn(int i) {
       "--initial-cluster-token=missionlog-test",
       "--max-request-bytes=10485760",
   };
+  if (!tls_dir_.empty()) {
+    args.push_back("--cert-file=" + tls_dir_ + "/server.pem");
+    args.push_back("--key-file=" + tls_dir_ + "/server.key");
+    args.push_back("--client-cert-auth");
+    args.push_back("--trusted-ca-file=" + tls_dir_ + "/ca.pem");
+  }
   const std::string log = absl::StrCat(dir_, "/etcd", i, ".log");
   pid_t pid = fork();
   if (pid == 0) {

@@ -22,8 +22,12 @@ class EtcdCluster {
  public:
   // Starts `members` etcd members under `dir` and waits until the cluster
   // answers. nullptr (with a test failure) if it does not.
+  // With `tls_dir` (deploy/make-certs.sh's output: ca.pem, server.pem and
+  // .key), members serve clients over TLS only and require a client
+  // certificate signed by that CA.
   static std::unique_ptr<EtcdCluster> Start(const std::string& dir,
-                                            int members = 3);
+                                            int members = 3,
+                                            const std::string& tls_dir = "");
   ~EtcdCluster();
 
   // "127.0.0.1:p1,127.0.0.1:p2,..."
@@ -38,6 +42,7 @@ class EtcdCluster {
   bool Spawn(int i);
 
   std::string dir_;
+  std::string tls_dir_;
   std::vector<int> client_ports_;
   std::vector<int> peer_ports_;
   std::vector<pid_t> pids_;

@@ -48,8 +48,9 @@ std::unique_ptr<Client> Connect(const std::string& targets, int attempts) {
 
 class ClusterTest : public ::testing::Test {
  protected:
-  void StartCluster(const std::vector<std::string>& flags = {}) {
-    etcd_ = testing::EtcdCluster::Start(dir_.path());
+  void StartCluster(const std::vector<std::string>& flags = {},
+                    const std::string& tls_dir = "") {
+    etcd_ = testing::EtcdCluster::Start(dir_.path(), 3, tls_dir);
     ASSERT_NE(etcd_, nullptr);
     nodes_ = testing::NodeSet::Start(dir_.path(), etcd_->endpoints(), flags);
     ASSERT_NE(nodes_, nullptr);
@@ -401,6 +402,36 @@ TEST_F(ClusterTest, AnEntryWithoutItsNodesSignatureIsAppliedNowhere) {
         << refused.status();
   }
   EXPECT_EQ(ExpectIdenticalReplicas().size(), 5u);
+}
+
+TEST_F(ClusterTest, NodesReachEtcdOverTlsWithClientCertificatesOnly) {
+  const std::string certs = dir_.Sub("certs");
+  testing::ShellRun made =
+      testing::RunShell(absl::StrCat(SOURCE_DIR, "/deploy/make-certs.sh ",
+                                     certs, " etcd.test missionlogd 2>&1"));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  StartCluster({"--etcd_ca=" + certs + "/ca.pem",
+                "--etcd_cert=" + certs + "/missionlogd.pem",
+                "--etcd_key=" + certs + "/missionlogd.key"},
+               certs);
+  std::unique_ptr<Client> a = Connect(nodes_->targets(0), 3);
+  for (int n = 0; n < 10; ++n) {
+    ASSERT_TRUE(a->Append(OneEvent("tls/test/s", absl::StrCat(n))).ok());
+  }
+  WaitForEqualHeads(10);
+  EXPECT_EQ(ExpectIdenticalReplicas().size(), 10u);
+
+  // Without a client certificate etcd lets no one in.
+  EtcdOptions anonymous;
+  anonymous.endpoints = etcd_->endpoints();
+  anonymous.ca_file = certs + "/ca.pem";
+  anonymous.timeout = absl::Seconds(2);
+  auto etcd = EtcdClient::Connect(anonymous);
+  ASSERT_TRUE(etcd.ok());
+  etcdserverpb::PutRequest put;
+  put.set_key("/missionlog/e/x");
+  absl::Status refused = (*etcd)->Put(put).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
 }
 
 }  // namespace
