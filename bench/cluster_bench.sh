@@ -17,7 +17,7 @@ workloads=(--workloads=append_single,append_batch,read_all
 cli=$build/clients/missionlog
 
 echo "== one node"
-start_server single "$build/services/missionlogd" --listen=127.0.0.1:0 \
+start_server single "$build/services/missionlogd" --listen=127.0.0.1:0 --http_listen= \
   --data_dir="$scratch/single"
 "$build/bench/load_generator" --server="${address[single]}" "${workloads[@]}" |
   tee "$scratch/single.out"

@@ -31,7 +31,7 @@ fi
 source "$(dirname "$0")/servers.sh"
 
 start_server empty "$build/bench/empty_server" --listen=127.0.0.1:0
-start_server missionlogd "$build/services/missionlogd" --listen=127.0.0.1:0 \
+start_server missionlogd "$build/services/missionlogd" --listen=127.0.0.1:0 --http_listen= \
   --data_dir="$scratch/data"
 read_events=1000000
 

@@ -8,7 +8,7 @@ build=${BUILD_DIR:-build}
 source "$(dirname "$0")/servers.sh"
 out="$scratch/results"
 
-start_server missionlogd "$build/services/missionlogd" --listen=127.0.0.1:0 \
+start_server missionlogd "$build/services/missionlogd" --listen=127.0.0.1:0 --http_listen= \
   --data_dir="$scratch/data"
 echo "missionlogd on ${address[missionlogd]}, data in $scratch/data"
 

@@ -33,7 +33,7 @@ declare -A client
 start() {  # mode, server flags...
   local mode=$1
   shift
-  start_server "$mode" "$build/services/missionlogd" --listen=127.0.0.1:0 \
+  start_server "$mode" "$build/services/missionlogd" --listen=127.0.0.1:0 --http_listen= \
     --data_dir="$scratch/data-$mode" "$@"
 }
 start plaintext

@@ -77,6 +77,7 @@ fi
 for i in 0 1 2; do
   n=${nodes[$i]}
   "$daemon" --listen="127.0.0.1:$((7601 + i))" \
+    --http_listen="127.0.0.1:$((7681 + i))" \
     --data_dir="$CLUSTER_DIR/$n/data" \
     --signing_key="$CLUSTER_DIR/$n/node.key" \
     --cluster="$config" --node="$n" \

@@ -17,7 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$build/services/missionlogd" --listen=127.0.0.1:0 --data_dir="$data/store" \
+"$build/services/missionlogd" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --data_dir="$data/store" \
   >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do

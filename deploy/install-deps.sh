@@ -13,6 +13,8 @@ packages=(
   # A cluster's sequencer (README "Running three nodes"): the cluster
   # tests and `make cluster` run real etcd members; etcdctl for operators.
   etcd-server etcd-client
+  # missionlogd's HTTP listener (the console and its JSON API).
+  libcpp-httplib-dev
 )
 
 missing=()

@@ -96,6 +96,13 @@ ABSL_FLAG(int, shutdown_grace_seconds, 2,
           "even with no call in flight.) Appends already queued are "
           "committed regardless; a client whose call was cancelled retries "
           "with the same ids and gets the original positions.");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:7680",
+          "The console and JSON API (HTTP; HTTPS with --tls_cert): "
+          "host:port, port 0 picks one; empty: none. A non-loopback "
+          "address needs --tls_cert and --policy, like --listen.");
+ABSL_FLAG(int, http_threads, 8,
+          "Threads serving HTTP requests (live views hold one each, at most "
+          "half of them).");
 ABSL_FLAG(std::string, cluster, "",
           "Run as one node of a cluster (README \"Running three nodes\"): "
           "the cluster configuration file (`node NAME ADDRESS KEY` lines). "
@@ -180,6 +187,8 @@ ServerConfig ConfigFromFlags() {
   };
   config.shutdown_grace =
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  config.http_listen = absl::GetFlag(FLAGS_http_listen);
+  config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.cluster_config = absl::GetFlag(FLAGS_cluster);
   config.node = absl::GetFlag(FLAGS_node);
   config.etcd.endpoints = absl::GetFlag(FLAGS_etcd_endpoints);
@@ -213,6 +222,11 @@ void PrintStarted(Server& server, const ServerConfig& config) {
       server.address().c_str(), server.mode().c_str(), config.data_dir.c_str(),
       static_cast<unsigned long long>(server.store()->GetHead().next_position),
       config.store.sync ? "on" : "OFF");
+  if (!server.http_address().empty()) {
+    std::printf("missionlogd: console and JSON API on %s://%s/\n",
+                config.tls_cert.empty() ? "http" : "https",
+                server.http_address().c_str());
+  }
   std::printf("missionlogd: checkpoints signed as %s%s\n",
               server.origin().c_str(),
               server.signing() ? "" : " (SIGNING REFUSED, see above)");

@@ -24,6 +24,7 @@
 #include "services/accountability_service.h"
 #include "services/audit_service.h"
 #include "services/event_store_service.h"
+#include "services/http_gateway.h"
 #include "services/inquiry_service.h"
 #include "services/listen_address.h"
 #include "services/replication_service.h"
@@ -182,6 +183,7 @@ struct Server::Parts {
   std::unique_ptr<ProjectionsService> projections_service;
   std::unique_ptr<ReplicationService> replication_service;
   std::unique_ptr<grpc::Server> grpc;
+  std::unique_ptr<HttpGateway> http;  // calls into grpc in process
 
   // Health: NOT_SERVING while stopping, while a cluster's node copies the
   // log from a peer, and for good once it stops applying.
@@ -231,6 +233,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerConfig& config) {
   auto parts = std::make_unique<Parts>();
   parts->config = config;
+  if (!config.http_listen.empty() && !IsLoopback(config.http_listen) &&
+      (config.tls_cert.empty() || config.policy.empty())) {
+    return Misconfigured(absl::StrCat(
+        "refusing to serve HTTP on ", config.http_listen,
+        " without TLS (--tls_cert, --tls_key) and an access policy "
+        "(--policy); development mode is for loopback addresses only"));
+  }
   if (!IsLoopback(config.listen) &&
       (config.tls_cert.empty() || config.policy.empty())) {
     return Misconfigured(absl::StrCat(
@@ -270,6 +279,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   absl::StatusOr<ListenReservation> reservation =
       ListenReservation::Reserve(config.listen);
   if (!reservation.ok()) return reservation.status();
+  absl::StatusOr<ListenReservation> http_reservation =
+      config.http_listen.empty()
+          ? absl::StatusOr<ListenReservation>(ListenReservation())
+          : ListenReservation::Reserve(config.http_listen);
+  if (!http_reservation.ok()) return http_reservation.status();
   absl::StatusOr<std::optional<note::Signer>> signer = LoadSigner(config);
   if (!signer.ok()) return NoSigningKey(signer.status());
   std::optional<ClusterConfig> cluster;
@@ -391,6 +405,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   parts->address = absl::StrCat(
       config.listen.substr(0, config.listen.rfind(':')), ":", port);
+  if (!config.http_listen.empty()) {
+    HttpGatewayOptions http;
+    http.listen = config.http_listen;
+    http.tls_cert = config.tls_cert;
+    http.tls_key = config.tls_key;
+    http.threads = config.http_threads;
+    http_reservation->Release();
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    absl::StatusOr<std::unique_ptr<HttpGateway>> gateway =
+        HttpGateway::Start(http, parts->grpc->InProcessChannel(args));
+    if (!gateway.ok()) return gateway.status();
+    parts->http = *std::move(gateway);
+  }
   parts->UpdateHealth(Parts::Health::kUnchanged);  // NOT_SERVING if already so
 
   if (!signer->has_value()) {
@@ -430,6 +458,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
 const std::string& Server::address() const { return parts_->address; }
 const std::string& Server::mode() const { return parts_->mode; }
+const std::string& Server::http_address() const {
+  static const std::string kNone;
+  return parts_->http != nullptr ? parts_->http->address() : kNone;
+}
 const std::string& Server::origin() const { return parts_->origin; }
 const std::string& Server::created_key() const { return parts_->created_key; }
 bool Server::signing() const { return parts_->checkpointer->status().ok(); }
@@ -443,6 +475,7 @@ Server::Stopped Server::Stop() {
   Parts& p = *parts_;
   p.stopped = true;
   p.UpdateHealth(Parts::Health::kStopping);
+  if (p.http != nullptr) p.http->Stop();  // live tails end first
   p.event_store_service->EndSubscriptions();
   p.projections->Stop();  // queries waiting for a position give up
   p.grpc->Shutdown(absl::ToChronoTime(absl::Now() + p.config.shutdown_grace));

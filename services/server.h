@@ -71,6 +71,12 @@ struct ServerConfig {
   // Told when a checkpoint could not be signed (on the signer's thread).
   std::function<void(const absl::Status&)> on_checkpoint_error;
 
+  // The HTTP listener (JSON API and console: http_gateway.h), host:port;
+  // empty: none. The same rules as `listen`: TLS with tls_cert/tls_key,
+  // a non-loopback address only with TLS and a policy.
+  std::string http_listen;
+  int http_threads = 8;
+
   // A cluster's node (README "Running three nodes"): with a cluster
   // configuration file, appends go through etcd and this node applies
   // every node's; the store must be one this node has only ever used in
@@ -109,6 +115,8 @@ class Server {
 
   // host:port actually bound (the port chosen for port 0).
   const std::string& address() const;
+  // The HTTP listener's host:port ("" without one).
+  const std::string& http_address() const;
   // "development mode: plaintext, ..." or "TLS ...; access policy ...".
   const std::string& mode() const;
   // The checkpoints' origin.

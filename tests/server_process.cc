@@ -46,8 +46,10 @@ ShellRun RunShell(const std::string& command) {
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(
     const std::string& data_dir, const std::vector<std::string>& flags) {
+  // No HTTP listener unless the test asks for one (tests run in parallel;
+  // the default port would be shared).
   std::vector<std::string> args = {MISSIONLOGD_PATH, "--listen=127.0.0.1:0",
-                                   "--data_dir=" + data_dir};
+                                   "--http_listen=", "--data_dir=" + data_dir};
   args.insert(args.end(), flags.begin(), flags.end());
   int fds[2];
   if (pipe(fds) != 0) {

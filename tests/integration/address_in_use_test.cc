@@ -32,8 +32,8 @@ bool Exists(const std::string& path) {
 ShellRun RunServer(const std::string& flags) {
   // A server that does not exit (because it did start) fails the test, not
   // hangs it.
-  return RunShell(
-      absl::StrCat("timeout 30 ", MISSIONLOGD_PATH, " ", flags, " 2>&1"));
+  return RunShell(absl::StrCat("timeout 30 ", MISSIONLOGD_PATH,
+                               " --http_listen= ", flags, " 2>&1"));
 }
 
 class AddressInUseTest : public ::testing::Test {

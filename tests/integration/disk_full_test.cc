@@ -145,9 +145,10 @@ class DiskFullTest : public ::testing::TestWithParam<std::string> {
 
   // What a restart that fails prints, and its exit status.
   ShellRun RunServerToExit() {
-    return RunShell(absl::StrCat("timeout 60 ", MISSIONLOGD_PATH,
-                                 " --listen=127.0.0.1:0 --data_dir=",
-                                 data_dir(), " ", Flags()[0], " 2>&1"));
+    return RunShell(absl::StrCat(
+        "timeout 60 ", MISSIONLOGD_PATH,
+        " --listen=127.0.0.1:0 --http_listen= --data_dir=", data_dir(), " ",
+        Flags()[0], " 2>&1"));
   }
 
   // `writers` threads append until each gets an error, or `stop` is set

@@ -727,15 +727,16 @@ TEST_F(TrustTest, HostileBytesToTheTlsPortAreDropped) {
 
 TEST_F(TrustTest, NonLoopbackNeedsTlsAndAPolicy) {
   const std::string binary = MISSIONLOGD_PATH;
-  testing::ShellRun plain = testing::RunShell(absl::StrCat(
-      binary, " --listen=0.0.0.0:0 --data_dir=", dir_.Sub("data"), " 2>&1"));
+  testing::ShellRun plain = testing::RunShell(
+      absl::StrCat(binary, " --http_listen= --listen=0.0.0.0:0 --data_dir=",
+                   dir_.Sub("data"), " 2>&1"));
   EXPECT_EQ(plain.exit_code, 2);
   EXPECT_TRUE(
       absl::StrContains(plain.output, "refusing to listen on 0.0.0.0:0"))
       << plain.output;
   testing::ShellRun no_policy = testing::RunShell(
-      absl::StrCat(binary, " --listen=0.0.0.0:0 --data_dir=", dir_.Sub("data"),
-                   " --tls_cert=", certs_->Sub("server.pem"),
+      absl::StrCat(binary, " --http_listen= --listen=0.0.0.0:0 --data_dir=",
+                   dir_.Sub("data"), " --tls_cert=", certs_->Sub("server.pem"),
                    " --tls_key=", certs_->Sub("server.key"), " 2>&1"));
   EXPECT_EQ(no_policy.exit_code, 2) << no_policy.output;
   // A policy that does not parse stops the start with the line at fault.
