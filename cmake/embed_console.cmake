@@ -1,12 +1,14 @@
 cmake_minimum_required(VERSION 3.25)
-# Writes OUTPUT, a C++ file holding every file under each directory of
-# DIRS (relative paths, '/'-separated, first directory wins) as byte arrays
-# with a table FindConsoleAsset (services/console_assets.h) searches.
-# Run as: cmake -DOUTPUT=... -DDIRS="a;b" -P embed_console.cmake
+# Writes OUTPUT, a C++ file holding every file under the directories of
+# DIRS ('|'-separated; the first holding a path wins) as byte arrays, with
+# the table FindConsoleAsset (services/console_assets.h) searches, keyed by
+# the path relative to its directory.
+# Run as: cmake -DOUTPUT=... "-DDIRS=a|b" -P embed_console.cmake
 set(assets "")
 set(table "")
 set(seen "")
 set(index 0)
+string(REPLACE "|" ";" DIRS "${DIRS}")
 foreach(dir ${DIRS})
   file(GLOB_RECURSE files RELATIVE "${dir}" "${dir}/*")
   list(SORT files)

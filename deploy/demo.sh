@@ -31,7 +31,8 @@ export MISSIONLOG_SERVER=$address
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 show() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}" | cut -c1-200; }
 
-echo "missionlogd on $address, data in $data/store"
+console=$(sed -n 's/.*console and JSON API on \([^ ]*\).*/\1/p' "$log" | head -1)
+echo "missionlogd on $address, data in $data/store; the console on $console"
 step "Organisations: GOV.UK before and after the 7 Feb 2023 split of BEIS and DCMS" \
   "$cli" import govuk-orgs data/govuk-organisations/organisations-2023-02-01.json \
   data/govuk-organisations/organisations-2023-03-01.json

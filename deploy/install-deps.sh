@@ -13,9 +13,14 @@ packages=(
   # A cluster's sequencer (README "Running three nodes"): the cluster
   # tests and `make cluster` run real etcd members; etcdctl for operators.
   etcd-server etcd-client
-  # missionlogd's HTTP listener (the console and its JSON API).
-  libcpp-httplib-dev
+  # missionlogd's HTTP listener (the console and its JSON API), and the
+  # browser the console's tests drive headless.
+  libcpp-httplib-dev chromium
 )
+# Node and npm build the console (npm ci from console/package-lock.json);
+# a machine that has them from elsewhere (e.g. NodeSource) keeps its own.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
