@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <cstdio>
+#include <deque>
 #include <set>
 #include <utility>
 #include <vector>
@@ -153,6 +154,64 @@ pb::util::JsonPrintOptions PrintOptions() {
   options.preserve_proto_field_names = true;
   return options;
 }
+
+// httplib's ThreadPool queues accepted connections without bound; this one
+// holds at most `max_queued` and makes the accepting thread wait beyond
+// that (further connections wait in the kernel's backlog, then are
+// refused): bounded threads, bounded connections.
+class BoundedPool : public httplib::TaskQueue {
+ public:
+  BoundedPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+    for (size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Work(); });
+    }
+  }
+  ~BoundedPool() override = default;
+
+  void enqueue(std::function<void()> fn) override {
+    absl::MutexLock lock(&mu_);
+    auto room = [this] {
+      mu_.AssertReaderHeld();
+      return shutdown_ || jobs_.size() < max_queued_;
+    };
+    mu_.Await(absl::Condition(&room));
+    // After shutdown the job still runs (it owns the connection's socket).
+    jobs_.push_back(std::move(fn));
+  }
+
+  void shutdown() override {
+    {
+      absl::MutexLock lock(&mu_);
+      shutdown_ = true;
+    }
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this] {
+          mu_.AssertReaderHeld();
+          return shutdown_ || !jobs_.empty();
+        };
+        mu_.Await(absl::Condition(&ready));
+        if (jobs_.empty()) return;  // shut down, nothing left
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+
+  const size_t max_queued_;
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace
 
@@ -413,8 +472,9 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     server = std::move(tls);
   }
   const int threads = std::max(2, options.threads);
-  server->new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  const size_t max_queued = options.max_queued_connections;
+  server->new_task_queue = [threads, max_queued] {
+    return new BoundedPool(static_cast<size_t>(threads), max_queued);
   };
   // Exclusive, like every listener of missionlogd (listen_address.h).
   server->set_socket_options([](socket_t sock) {
@@ -424,7 +484,9 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   server->set_payload_max_length(options.max_request_bytes);
   server->set_read_timeout(10, 0);
   server->set_write_timeout(10, 0);
+  // An idle keep-alive connection holds a thread: let it go soon.
   server->set_keep_alive_max_count(100);
+  server->set_keep_alive_timeout(2);
   server->set_default_headers({
       {"Content-Security-Policy",
        "default-src 'self'; script-src 'self'; style-src 'self'; img-src "

@@ -52,6 +52,9 @@ struct HttpGatewayOptions {
   // Threads serving requests; connections beyond them wait in the kernel's
   // backlog. Live tails hold a thread each: at most half of them are tails.
   int threads = 8;
+  // Accepted connections waiting for a thread; beyond, the listener stops
+  // accepting until one is taken.
+  size_t max_queued_connections = 64;
   size_t max_request_bytes = 1 << 20;
   size_t max_stream_bytes = 16 << 20;
 };

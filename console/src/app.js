@@ -187,6 +187,8 @@
       h('ul', { class: 'govuk-list govuk-list--bullet' },
         h('li', {}, link('/government', {}, 'Government on a date'), ': who held which post'),
         h('li', {}, link('/mission', { stream: 'dhsc/mission/nhs' }, 'A mission'), ': owners over time, decisions, spending, concerns'),
+        h('li', {}, link('/spending', { organisation: 'hmt', fiscal_year: '2023-24' }, 'Spending'), ': by organisation, fiscal year, mission or supplier, month by month'),
+        h('li', {}, link('/concerns', { status: 'open' }, 'Concerns'), ': open, closed, overdue on a date, and who was told'),
         h('li', {}, link('/search', {}, 'Search the events'), ' by stream, type and date'),
         h('li', {}, link('/live', {}, 'Live'), ': events as they are recorded'),
         h('li', {}, link('/audit', {}, 'Audit'), ': check any event against the signed checkpoint, in this browser')),
@@ -248,10 +250,14 @@
     bars.append('rect').attr('class', 'ml-interval').attr('data-owner', (i) => ownerText(i.owner))
       .attr('x', (i) => x(start(i))).attr('width', (i) => Math.max(2, x(end(i)) - x(start(i))))
       .attr('y', (i) => y(i.role || 'OWNERSHIP_ROLE_UNSPECIFIED')).attr('height', y.bandwidth())
-      .append('title').text((i) => `${ownerText(i.owner)}: ${dateText(i.from)} to ${dateText(i.to) || 'now'}`);
+      .append('title').text((i) => `${i.label || ownerText(i.owner)}: ${dateText(i.from)} to ${dateText(i.to) || 'now'}`);
     bars.append('text').attr('class', 'ml-interval-label').attr('x', (i) => x(start(i)) + 4)
       .attr('y', (i) => y(i.role || 'OWNERSHIP_ROLE_UNSPECIFIED') + y.bandwidth() / 2 + 4)
-      .text((i) => (x(end(i)) - x(start(i)) > 120 ? ownerText(i.owner).split('/').pop() : ''));
+      .text((i) => {
+        const label = i.label || ownerText(i.owner);
+        const room = Math.floor((x(end(i)) - x(start(i)) - 8) / 6.5);
+        return room < 4 ? '' : label.length > room ? label.slice(0, room - 1) + '…' : label;
+      });
     return container;
   }
 
@@ -315,12 +321,24 @@
       api('Inquiry/MissionWashing', { mission: stream, options }),
     ]);
     const intervals = history.intervals || [];
+    // A post's name and who held it during each interval.
+    const posts = [...new Set(intervals.map((i) => i.owner && i.owner.post && i.owner.post.stream).filter(Boolean))];
+    const holders = new Map(await Promise.all(posts.map(async (post) =>
+      [post, await api('Inquiry/PostHolders', { post, options }).catch(() => ({ holdings: [] }))])));
+    for (const interval of intervals) {
+      const post = interval.owner && interval.owner.post && holders.get(interval.owner.post.stream);
+      if (!post) { interval.label = ownerText(interval.owner); continue; }
+      const from = dateText(interval.from); const to = dateText(interval.to) || '9999-12-31';
+      const names = (post.holdings || []).filter((p) => dateText(p.start) < to && (!p.end || !p.end.year || dateText(p.end) > from))
+        .map((p) => p.person_name);
+      interval.label = (post.post_name || interval.owner.post.stream) + (names.length ? ' — ' + [...new Set(names)].join(', ') : '');
+    }
     const overOpen = new Set((over.decisions || []).map((d) => d.decision && d.decision.decision));
     const rows = spending.rows || [];
     out.push(h('h2', { class: 'govuk-heading-l' }, stream), link('/subject', { stream }, 'Timeline of every event about it'));
     out.push(h('h2', { class: 'govuk-heading-m' }, 'Who owned it'), ownershipChart(intervals),
       table('Ownership, interval by interval', ['Role', 'Owner', 'From', 'To', 'How', 'Events'],
-        intervals.map((i) => row([(i.role || '').replace('OWNERSHIP_ROLE_', ''), ownerText(i.owner), dateText(i.from), dateText(i.to) || 'now', [i.via || '', i.ended_by ? ', ended: ' + i.ended_by : ''], eventLinks(i.positions)]))),
+        intervals.map((i) => row([(i.role || '').replace('OWNERSHIP_ROLE_', ''), [i.label || '', h('br', {}), link('/subject', { stream: ownerText(i.owner) }, ownerText(i.owner))], dateText(i.from), dateText(i.to) || 'now', [i.via || '', i.ended_by ? ', ended: ' + i.ended_by : ''], eventLinks(i.positions)]))),
       answeredAt(history.info));
     out.push(h('h2', { class: 'govuk-heading-m' }, 'Where its decisions were made'),
       h('p', { class: 'govuk-body' }, `${Number(locus.decisions || 0)} decisions.`),
@@ -337,12 +355,8 @@
         `Over all months: allocated ${pounds(totals.allocated)}, committed ${pounds(totals.committed)}, incurred ${pounds(totals.incurred)}.`));
     const today = new Date().toISOString().slice(0, 10);
     out.push(h('h2', { class: 'govuk-heading-m' }, 'Concerns'),
-      table('Concerns raised about it', ['Raised', 'Summary', 'Raised by', 'Status', 'Respond by', 'Events'],
-        (concerns.concerns || []).map((c) => {
-          const overdue = c.status === 'open' && c.respond_by && dateText(c.respond_by) < today;
-          return row([dateText(c.raised_on), c.summary, c.sealed ? tag('sealed', 'grey') : ownerText(c.raised_by),
-            [tag(c.status, c.status === 'open' ? 'red' : 'green'), overdue ? [' ', tag('overdue', 'orange')] : ''], dateText(c.respond_by), eventLinks(c.positions)]);
-        })));
+      table('Concerns raised about it', ['Raised', 'Summary', 'Raised by', 'Raised to', 'Status', 'Respond by', 'Events'],
+        concernRows(concerns.concerns || [], today)));
     out.push(h('h2', { class: 'govuk-heading-m' }, 'Decisions taken while a concern was open'),
       table('Decisions over open concerns', ['Decided', 'Decision', 'Open concerns', 'Events'],
         (over.decisions || []).map((d) => row([dateText(d.decision.decided_on), d.decision.title,
@@ -352,6 +366,48 @@
       table('Unbacked claims', ['By', 'Claim', 'Since', 'Events'],
         (washing.unbacked || []).map((c) => row([c.by, c.claim, dateText(c.valid_from), eventLinks(c.positions)]))));
     void overOpen;
+    return out;
+  }
+
+  function concernRows(concerns, overdueOn) {
+    return concerns.map((c) => {
+      const overdue = c.status === 'open' && c.respond_by && dateText(c.respond_by) < overdueOn;
+      return row([dateText(c.raised_on), link('/subject', { stream: c.concern }, c.summary || c.concern),
+        c.sealed ? tag('sealed', 'grey') : ownerText(c.raised_by), (c.raised_to || []).map(ownerText).join(', '),
+        [tag(c.status, c.status === 'open' ? 'red' : 'green'), overdue ? [' ', tag('overdue', 'orange')] : ''],
+        dateText(c.respond_by), eventLinks(c.positions)], overdue ? { 'data-overdue': 'true' } : {});
+    });
+  }
+
+  async function spendingPage(params) {
+    const fields = [['organisation', 'Recorded by (stream prefix)', params.get('organisation'), 'For example, hmt'],
+      ['fiscal_year', 'Fiscal year', params.get('fiscal_year'), 'For example, 2023-24'],
+      ['mission', 'Mission stream', params.get('mission'), 'Optional, for example dhsc/mission/nhs'],
+      ['supplier', 'Supplier, exactly as recorded', params.get('supplier'), 'Optional']];
+    const out = [h('h1', { class: 'govuk-heading-xl' }, 'Spending'), form('/spending', fields, 'Show spending')];
+    if (![...params.keys()].some((k) => k !== 'as_of')) return out;
+    const answer = await api('Inquiry/Spending', { organisation: params.get('organisation') || '', fiscal_year: params.get('fiscal_year') || '',
+      mission: params.get('mission') || '', supplier: params.get('supplier') || '', options: queryOptions() });
+    const rows = answer.rows || [];
+    out.push(h('h2', { class: 'govuk-heading-m' }, 'By month'), spendingChart(rows),
+      table('Spending, exact amounts', ['Month', 'Allocated', 'Committed', 'Incurred', 'Events'],
+        rows.map((r) => row([r.month || 'Total ' + r.fiscal_year, pounds(r.allocated), pounds(r.committed), pounds(r.incurred), eventLinks(r.positions)],
+          { 'data-month': r.month || '', 'data-total': r.month ? null : r.fiscal_year }))),
+      answeredAt(answer.info));
+    return out;
+  }
+
+  async function concernsPage(params) {
+    const fields = [['status', 'Status', params.get('status'), 'open, closed, or empty for all'],
+      ['overdue_on', 'Overdue on', params.get('overdue_on'), 'YYYY-MM-DD: open concerns whose response was due before then'],
+      ['about', 'About (stream)', params.get('about'), 'Optional'], ['raised_to', 'Raised or escalated to (stream)', params.get('raised_to'), 'Optional']];
+    const out = [h('h1', { class: 'govuk-heading-xl' }, 'Concerns'), form('/concerns', fields, 'Show concerns')];
+    if (![...params.keys()].some((k) => k !== 'as_of')) return out;
+    const overdueOn = params.get('overdue_on') || '';
+    const answer = await api('Inquiry/Concerns', { status: params.get('status') || '', about: params.get('about') || '',
+      raised_to: params.get('raised_to') || '', overdue_on: overdueOn ? parseDate(overdueOn) : undefined, options: queryOptions() });
+    out.push(table(`${(answer.concerns || []).length} concerns`, ['Raised', 'Summary', 'Raised by', 'Raised to', 'Status', 'Respond by', 'Events'],
+      concernRows(answer.concerns || [], overdueOn || new Date().toISOString().slice(0, 10))), answeredAt(answer.info));
     return out;
   }
 
@@ -379,10 +435,16 @@
     const out = [h('h1', { class: 'govuk-heading-xl' }, 'Timeline of a subject'),
       form('/subject', [['stream', 'Subject stream', stream, 'Any stream: a mission, a post, a person, a decision…']], 'Show')];
     if (!stream) return out;
-    const answer = await api('Inquiry/Timeline', { subject: stream, options: queryOptions() });
+    const [answer, over] = await Promise.all([
+      api('Inquiry/Timeline', { subject: stream, options: queryOptions() }),
+      api('Inquiry/DecisionsOverOpenConcerns', { subject: stream, options: queryOptions() }),
+    ]);
     out.push(table('Every event about ' + stream, ['Event', 'Stream', 'Type', 'Via'],
-      (answer.entries || []).map((e) => row([link('/event', { position: e.position }, 'event ' + e.position), e.stream, e.type, e.via]))),
-    answeredAt(answer.info));
+      (answer.entries || []).map((e) => row([link('/event', { position: e.position }, 'event ' + e.position), link('/subject', { stream: e.stream }, e.stream), e.type, e.via]))),
+    answeredAt(answer.info),
+    table('Decisions taken while a concern about it was open', ['Decided', 'Decision', 'Open concerns', 'Events'],
+      (over.decisions || []).map((d) => row([dateText(d.decision.decided_on), link('/subject', { stream: d.decision.decision }, d.decision.title),
+        (d.open_concerns || []).map((c) => c.summary).join('; '), eventLinks(d.decision.positions)], { class: 'govuk-table__row ml-highlight' }))));
     return out;
   }
 
@@ -610,7 +672,7 @@
 
   const pages = {
     '/': homePage, '/government': governmentPage, '/mission': missionPage, '/person': personPage,
-    '/subject': subjectPage, '/search': searchPage, '/live': livePage, '/event': eventPage, '/audit': auditPage,
+    '/subject': subjectPage, '/search': searchPage, '/spending': spendingPage, '/concerns': concernsPage, '/live': livePage, '/event': eventPage, '/audit': auditPage,
   };
 
   async function render() {

@@ -95,6 +95,27 @@ test('the NHS mission page: ownership timeline and spending by month', async () 
   await page.close();
 });
 
+test("the demo's other questions, by clicking", async () => {
+  const page = await context.newPage();
+  // The Treasury's payments in 2023-24: twelve months and their total.
+  await open(page, '/spending?organisation=hmt&fiscal_year=2023-24');
+  const spending = await api('Inquiry/Spending', { organisation: 'hmt', fiscal_year: '2023-24' });
+  const months = spending.rows.filter((r) => r.month);
+  assert.equal(months.length, 12);
+  assert.equal(await page.locator('#spending-chart g.ml-month').count(), 12);
+  const total = spending.rows.find((r) => !r.month);
+  assert.match(await page.locator('tr[data-total="2023-24"]').innerText(),
+    new RegExp((Number(total.incurred) / 100).toLocaleString('en-GB', { minimumFractionDigits: 2 }).replace(/[.,]/g, '\\$&')));
+  // Concerns overdue on 1 April 2025 are flagged.
+  await open(page, '/concerns?overdue_on=2025-04-01');
+  const concerns = await api('Inquiry/Concerns', { overdue_on: { year: 2025, month: 4, day: 1 } });
+  assert.equal(await page.locator('tr[data-overdue="true"]').count(), concerns.concerns.length);
+  // The NHS mission's owner is labelled with the post's name.
+  await open(page, '/mission?stream=dhsc/mission/nhs');
+  assert.match(await page.locator('#ownership-chart title').first().textContent(), /Secretary of State/);
+  await page.close();
+});
+
 test('a proof checked in the browser turns green, and red when one byte changes', async () => {
   const page = await context.newPage();
   const position = 1234;
@@ -145,6 +166,9 @@ test('every page is accessible', async () => {
     ['as-of', '/government?date=2022-10-24&post=Prime+Minister&as_of=5000'],
     ['subject-timeline', '/subject?stream=dhsc/mission/nhs'],
     ['search', '/search?stream_prefix=dhsc/'],
+    ['spending-hmt-2023-24', '/spending?organisation=hmt&fiscal_year=2023-24'],
+    ['concerns-overdue', '/concerns?overdue_on=2025-04-01'],
+    ['person', '/person?stream=ifg/person/0f897c1f-992b-4d1d-8060-18a52d0cd6ba'],
     ['event', '/event?position=20'],
     ['audit', '/audit'],
     ['live', '/live'],
