@@ -411,6 +411,75 @@
     return out;
   }
 
+  // The protobuf wire format, enough to read a domain event's fields:
+  // field number -> list of values (varints as numbers, length-delimited
+  // fields as bytes).
+  function protoFields(data) {
+    const fields = new Map();
+    let i = 0;
+    const varint = () => { let value = 0; let shift = 1; for (;;) { const b = data[i++]; value += (b & 0x7f) * shift; if (b < 0x80) return value; shift *= 128; } };
+    while (i < data.length) {
+      const key = varint(); const field = Math.floor(key / 8); const wire = key % 8;
+      let value;
+      if (wire === 0) value = varint();
+      else if (wire === 2) { const n = varint(); value = data.slice(i, i + n); i += n; } else if (wire === 5) { i += 4; continue; } else if (wire === 1) { i += 8; continue; } else break;
+      if (!fields.has(field)) fields.set(field, []);
+      fields.get(field).push(value);
+    }
+    return fields;
+  }
+  const protoString = (value) => (value ? new TextDecoder().decode(value) : '');
+  function protoDate(value) {
+    if (!value) return null;
+    const f = protoFields(value);
+    return { year: (f.get(1) || [0])[0], month: (f.get(2) || [0])[0], day: (f.get(3) || [0])[0] };
+  }
+
+  // A person's appointments, from the appointment streams in their
+  // timeline: post, start and end (AppointmentMade, AppointmentEnded).
+  async function appointmentsOf(timeline) {
+    const streams = [...new Set((timeline.entries || []).map((e) => e.stream).filter((s) => /\/appointment\//.test(s)))].slice(0, 60);
+    const held = await Promise.all(streams.map(async (appointment) => {
+      const read = await api('EventStore/Read', { stream: { stream: appointment, from_version: '0' }, limit: '50' });
+      const events = (read.responses || []).flatMap((r) => r.events || []);
+      const made = events.find((e) => e.type === 'missionlog.appointment.made.v1');
+      if (!made) return null;
+      const fields = protoFields(bytes(made.data));
+      const post = protoString(((protoFields((fields.get(2) || [])[0] || new Uint8Array())).get(1) || [])[0]);
+      let end = protoDate((fields.get(4) || [])[0]);
+      const ended = events.find((e) => e.type === 'missionlog.appointment.ended.v1');
+      if (ended) end = protoDate((protoFields(bytes(ended.data)).get(1) || [])[0]);
+      return { appointment, post, start: protoDate((fields.get(3) || [])[0]), end, positions: events.map((e) => e.position || 0) };
+    }));
+    const list = held.filter(Boolean).sort((a, b) => dateText(a.start).localeCompare(dateText(b.start)));
+    const names = new Map(await Promise.all([...new Set(list.map((a) => a.post))].map(async (post) =>
+      [post, (await api('Inquiry/PostHolders', { post }).catch(() => ({}))).post_name || post])));
+    for (const a of list) a.postName = names.get(a.post);
+    return list;
+  }
+
+  function postsChart(appointments) {
+    const container = h('div', { class: 'ml-chart', id: 'posts-chart' });
+    if (!appointments.length || !window.d3) return container;
+    const d3 = window.d3;
+    const today = new Date();
+    const start = (a) => new Date(dateText(a.start) || today);
+    const end = (a) => (a.end && a.end.year ? new Date(dateText(a.end)) : today);
+    const posts = [...new Set(appointments.map((a) => a.postName))];
+    const width = 900; const left = 300; const height = posts.length * 30 + 40;
+    const x = d3.scaleTime().domain([d3.min(appointments, start), d3.max(appointments, end)]).range([left, width - 20]);
+    const y = d3.scaleBand().domain(posts).range([10, height - 30]).padding(0.2);
+    const svg = d3.select(container).append('svg').attr('viewBox', `0 0 ${width} ${height}`).attr('role', 'img')
+      .attr('aria-label', 'Posts held over time');
+    svg.append('g').attr('transform', `translate(0,${height - 30})`).call(d3.axisBottom(x).ticks(8));
+    svg.append('g').attr('transform', `translate(${left},0)`).call(d3.axisLeft(y));
+    svg.selectAll('rect.ml-interval').data(appointments).enter().append('rect').attr('class', 'ml-interval')
+      .attr('x', (a) => x(start(a))).attr('width', (a) => Math.max(2, x(end(a)) - x(start(a))))
+      .attr('y', (a) => y(a.postName)).attr('height', y.bandwidth())
+      .append('title').text((a) => `${a.postName}: ${dateText(a.start)} to ${dateText(a.end) || 'now'}`);
+    return container;
+  }
+
   async function personPage(params) {
     const stream = params.get('stream') || '';
     const out = [h('h1', { class: 'govuk-heading-xl' }, 'A person'),
@@ -421,10 +490,12 @@
       api('Inquiry/Timeline', { subject: stream, options }),
       api('Inquiry/WhoWasTold', { person: stream, options }),
     ]);
-    const appointments = (timeline.entries || []).filter((e) => /appointment/.test(e.stream));
+    const appointments = await appointmentsOf(timeline);
     out.push(h('h2', { class: 'govuk-heading-l' }, stream),
-      table('Posts and appointments over time', ['Event', 'Stream', 'Type'],
-        appointments.map((e) => row([link('/event', { position: e.position }, 'event ' + e.position), link('/subject', { stream: e.stream }, e.stream), e.type]))),
+      h('h2', { class: 'govuk-heading-m' }, 'Posts held over time'), postsChart(appointments),
+      table('Posts held', ['Post', 'From', 'To', 'Events'],
+        appointments.map((a) => row([link('/subject', { stream: a.post }, a.postName), dateText(a.start), dateText(a.end) || 'now',
+          [eventLinks(a.positions), ' ', link('/subject', { stream: a.appointment }, 'appointment')]], { 'data-post': a.postName }))),
       table('What they were told', ['On', 'Concern', 'How', 'Status', 'Events'],
         (told.told || []).map((t) => row([dateText(t.on), t.concern ? t.concern.summary : '', t.how, t.concern ? t.concern.status : '', eventLinks(t.positions)]))));
     return out;

@@ -66,6 +66,13 @@ test('the Prime Minister on 24 and 25 October 2022', async () => {
   assert.match(await page.locator('tr[data-post="Prime Minister"]').first().innerText(), /Rishi Sunak/);
   const all = await page.locator('tr[data-post="Prime Minister"]').allInnerTexts();
   assert.ok(!all.some((text) => /Liz Truss/.test(text)), 'Liz Truss no longer holds it');
+  // His page lists the posts he held: Prime Minister from 25 October 2022
+  // to 5 July 2024 among them.
+  await page.locator('tr[data-post="Prime Minister"] a[href^="#/person"]').first().click();
+  await page.waitForSelector('#page[data-page="/person"][aria-busy="false"]');
+  assert.ok(await page.locator('#posts-chart rect.ml-interval').count() > 0);
+  assert.match(await page.locator('tr[data-post="Prime Minister"]').first().innerText(), /2022-10-25\s+2024-07-05/);
+  await open(page, '/government?date=2022-10-25&post=Prime+Minister');
   // Each row links the events behind it.
   assert.ok(await page.locator('tr[data-post="Prime Minister"] a[href^="#/subject?stream=ifg%2Fappointment"]').count() > 0);
   await page.close();
