@@ -81,7 +81,7 @@ lint: deps
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZERS ?= append_request_fuzzer domain_event_fuzzer csv_fuzzer ocds_fuzzer \
-  govuk_orgs_fuzzer checkpoint_fuzzer proof_fuzzer
+  govuk_orgs_fuzzer checkpoint_fuzzer proof_fuzzer sealed_opening_fuzzer
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMISSIONLOG_FUZZ=ON >/dev/null

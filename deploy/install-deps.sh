@@ -16,6 +16,8 @@ packages=(
   # missionlogd's HTTP listener (the console and its JSON API), and the
   # browser the console's tests drive headless.
   libcpp-httplib-dev chromium
+  # Sealed fields: salted commitments, encrypted openings, role keys.
+  libsodium-dev
 )
 # Node and npm build the console (npm ci from console/package-lock.json);
 # a machine that has them from elsewhere (e.g. NodeSource) keeps its own.

@@ -22,8 +22,18 @@ std::vector<TypeRules> ConcernRules() {
               if (m.sealed_raiser_sha256().size() != 32) {
                 c->Fail("sealed_raiser_sha256", "must be 32 bytes");
               }
+            } else if (m.raiser_case() == v1::ConcernRaised::kSealedRaiser) {
+              // The sender gives the value; the server seals it.
+              if (m.sealed_raiser().value().empty() ||
+                  m.sealed_raiser().value().size() > 4096) {
+                c->Fail("sealed_raiser.value", "must be 1 to 4096 bytes");
+              }
+              if (!m.sealed_raiser().commitment().empty()) {
+                c->Fail("sealed_raiser.commitment",
+                        "is set by the server when it seals the value");
+              }
             } else {
-              c->Fail("raised_by", "required (or sealed_raiser_sha256)");
+              c->Fail("raised_by", "required (or sealed_raiser)");
             }
             c->Owners_(m.raised_to(), "raised_to", true);
             c->Known(v1::Severity_IsValid(m.severity()), m.severity(),

@@ -59,7 +59,8 @@ class ConcernsProjection : public FamilyProjection {
     c.set_about(m.about().stream());
     c.set_summary(m.summary());
     if (m.has_raised_by()) *c.mutable_raised_by() = m.raised_by();
-    c.set_sealed(m.raiser_case() == v1::ConcernRaised::kSealedRaiserSha256);
+    c.set_sealed(m.raiser_case() == v1::ConcernRaised::kSealedRaiserSha256 ||
+                 m.raiser_case() == v1::ConcernRaised::kSealedRaiser);
     *c.mutable_raised_to() = m.raised_to();
     c.set_severity(m.severity());
     *c.mutable_raised_on() = m.raised_on();

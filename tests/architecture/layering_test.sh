@@ -16,12 +16,13 @@ cd "${1:-$(dirname "$0")/../..}"
 declare -A allowed=(
   [base]="base"
   [tlog]="base tlog"
+  [sealing]="base sealing"
   [eventstore]="base tlog eventstore"
   [domain]="base tlog eventstore domain"
   [projections]="base tlog eventstore domain projections"
   [cluster]="base tlog eventstore cluster"
-  [services]="base tlog eventstore domain projections cluster services"
-  [clients]="base tlog domain clients"
+  [services]="base tlog sealing eventstore domain projections cluster services"
+  [clients]="base tlog sealing domain clients"
 )
 # The engine's contract: what code outside eventstore/ may include.
 contract="event_store.h event_log.h tree_reader.h checkpoint_store.h
