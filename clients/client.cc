@@ -140,7 +140,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
       audit_(v1::Audit::NewStub(channel_)),
       generic_(std::make_unique<grpc::GenericStub>(channel_)),
       inquiry_(v1::Inquiry::NewStub(channel_)),
-      projections_(v1::Projections::NewStub(channel_)) {}
+      projections_(v1::Projections::NewStub(channel_)),
+      sealing_(v1::Sealing::NewStub(channel_)) {}
 
 void Client::Prepare(grpc::ClientContext* context) const {
   if (!options_.token.empty()) {
@@ -364,6 +365,18 @@ absl::StatusOr<v1::ProjectionStatusResponse> Client::ProjectionStatus() {
         return projections_->Status(context, v1::ProjectionStatusRequest(),
                                     out);
       });
+}
+
+absl::StatusOr<v1::UnsealResponse> Client::Unseal(
+    const v1::UnsealRequest& request) {
+  // Not retried: each call is recorded as its own unsealing.
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::UnsealResponse response;
+  absl::Status status =
+      FromGrpcStatus(sealing_->Unseal(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
 }
 
 absl::StatusOr<v1::RebuildResponse> Client::RebuildProjection(

@@ -20,6 +20,7 @@
 #include "missionlog/v1/audit.grpc.pb.h"
 #include "missionlog/v1/commands.pb.h"
 #include "missionlog/v1/inquiry.grpc.pb.h"
+#include "missionlog/v1/sealing.grpc.pb.h"
 #include "missionlog/v1/store.grpc.pb.h"
 
 namespace missionlog {
@@ -147,6 +148,9 @@ class Client {
   absl::StatusOr<v1::TimelineResponse> Timeline(
       const v1::TimelineRequest& request);
   absl::StatusOr<v1::ProjectionStatusResponse> ProjectionStatus();
+  // Sealing.Unseal: the server records the unsealing, then returns the
+  // event and its sealed data (opened with the role's key: sealing.h).
+  absl::StatusOr<v1::UnsealResponse> Unseal(const v1::UnsealRequest& request);
   absl::StatusOr<v1::RebuildResponse> RebuildProjection(
       const std::string& name);
 
@@ -174,6 +178,7 @@ class Client {
   std::unique_ptr<grpc::GenericStub> generic_;
   std::unique_ptr<v1::Inquiry::Stub> inquiry_;
   std::unique_ptr<v1::Projections::Stub> projections_;
+  std::unique_ptr<v1::Sealing::Stub> sealing_;
 };
 
 // The gRPC status as an absl::Status; the status details (a

@@ -47,6 +47,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -67,6 +68,7 @@
 #include "clients/client.h"
 #include "clients/proofs.h"
 #include "domain/name_uuid.h"
+#include "sealing/sealing.h"
 #include "tlog/checkpoint.h"
 #include "tlog/signed_note.h"
 
@@ -94,7 +96,10 @@ const char kUsage[] =
     "  checkpoint [--size=N] [--key=FILE]\n"
     "  verify --key=FILE[,FILE...] [--require-cosigners=N] [--state=FILE] "
     "[--full]\n"
-    "  keygen --origin=NAME --out=PREFIX\n"
+    "  keygen --origin=NAME --out=PREFIX | keygen --role=UNSEALER "
+    "--out=PREFIX\n"
+    "  unseal POSITION --reason=TEXT --key=ROLE_SECRET_KEY_FILE "
+    "[--field=PATH]\n"
     "  token PRINCIPAL [--tokens-file=FILE]\n"
     "  command ACTION --stream=STREAM --command-id=ID [EVENT_JSON|@FILE|-] "
     "[--expected-version=...]\n"
@@ -381,7 +386,118 @@ int CheckpointCommand(Client* client, const Args& args, bool json) {
   return 0;
 }
 
+// A role's key pair (README "Sealed fields"): PREFIX.key (secret, 0600;
+// it stays with the role's holder) and PREFIX.pub (for --unsealer_keys).
+int RoleKeygen(const Args& args) {
+  const std::string role = args.Get("role", "");
+  const std::string out = args.Get("out", "");
+  if (role != "UNSEALER" || out.empty() || args.positional.size() != 1) {
+    return UsageError("keygen --role=UNSEALER --out=PREFIX");
+  }
+  absl::Status started = sealing::Init();
+  if (!started.ok()) return CallError("keygen", started);
+  const sealing::RoleKeys keys = sealing::NewRoleKeys(role);
+  const std::string secret_path = out + ".key";
+  const std::string public_path = out + ".pub";
+  int fd = open(secret_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    return CallError("keygen", absl::FailedPreconditionError(absl::StrCat(
+                                   secret_path, ": exists or cannot be made")));
+  }
+  const std::string secret = keys.SecretText() + "\n";
+  const bool wrote = write(fd, secret.data(), secret.size()) ==
+                         static_cast<ssize_t>(secret.size()) &&
+                     fsync(fd) == 0;
+  close(fd);
+  std::FILE* pub = std::fopen(public_path.c_str(), "wx");
+  if (!wrote || pub == nullptr) {
+    return CallError("keygen", absl::FailedPreconditionError(absl::StrCat(
+                                   public_path, ": exists or cannot be made")));
+  }
+  std::fprintf(pub, "%s\n", keys.PublicText().c_str());
+  std::fclose(pub);
+  std::printf(
+      "wrote %s (secret: keep it with the %s, never on the server) and %s "
+      "(public: list it in the server's --unsealer_keys file)\n",
+      secret_path.c_str(), role.c_str(), public_path.c_str());
+  return 0;
+}
+
+// Unseals an event's sealed fields: the server records the unsealing
+// first; the data key is unwrapped and each opening decrypted and checked
+// here, with the role's secret key, which never leaves this machine.
+int Unseal(Client* client, const Args& args, bool json) {
+  uint64_t position = 0;
+  const std::string reason = args.Get("reason", "");
+  if (args.positional.size() != 2 ||
+      !absl::SimpleAtoi(args.positional[1], &position) || reason.empty() ||
+      !args.Has("key")) {
+    return UsageError(
+        "unseal takes POSITION --reason=TEXT --key=ROLE_SECRET_KEY_FILE "
+        "[--field=PATH]");
+  }
+  std::ifstream in(args.Get("key", ""));
+  std::string key_text;
+  std::getline(in, key_text);
+  absl::StatusOr<sealing::RoleKeys> role =
+      sealing::ParseSecretRoleKey(key_text);
+  if (!role.ok()) return CallError("reading --key", role.status());
+  absl::Status started = sealing::Init();
+  if (!started.ok()) return CallError("unseal", started);
+  v1::UnsealRequest request;
+  request.set_position(position);
+  request.set_reason(reason);
+  if (args.Has("field")) request.add_paths(args.Get("field", ""));
+  absl::StatusOr<v1::UnsealResponse> response = client->Unseal(request);
+  if (!response.ok()) return CallError("unseal", response.status());
+  std::optional<std::string> data_key;
+  for (const v1::SealedData::WrappedKey& wrapped : response->keys()) {
+    if (wrapped.role_public_key() != role->public_key) continue;
+    absl::StatusOr<std::string> key =
+        sealing::UnwrapDataKey(wrapped.wrapped(), *role);
+    if (!key.ok()) return CallError("unseal", key.status());
+    data_key = *key;
+  }
+  if (!data_key.has_value()) {
+    return CallError("unseal",
+                     absl::PermissionDeniedError(
+                         "the event's data key is not wrapped for this key"));
+  }
+  const v1::RecordedEvent& event = response->event();
+  for (const v1::SealedData::Field& field : response->fields()) {
+    absl::StatusOr<sealing::Opening> opening =
+        sealing::DecryptOpening(*data_key, event.id(), field.path(),
+                                field.commitment(), field.encrypted_opening());
+    // The commitment must be the one the logged payload holds.
+    if (opening.ok() &&
+        event.data().find(field.commitment()) == std::string::npos) {
+      opening = absl::DataLossError(
+          "the commitment is not the one in the event's payload");
+    }
+    if (!opening.ok())
+      return CallError("unseal " + field.path(), opening.status());
+    if (json) {
+      std::printf(
+          "{\"position\":%llu,\"unsealed_position\":%llu,"
+          "\"path\":%s,\"value\":%s}\n",
+          static_cast<unsigned long long>(position),
+          static_cast<unsigned long long>(response->unsealed_position()),
+          JsonString(field.path()).c_str(), JsonString(opening->value).c_str());
+    } else {
+      std::printf("%s = %s\n", field.path().c_str(), opening->value.c_str());
+    }
+  }
+  if (!json) {
+    std::printf(
+        "(opened against the event's commitments; the unsealing is on the "
+        "record at position %llu)\n",
+        static_cast<unsigned long long>(response->unsealed_position()));
+  }
+  return 0;
+}
+
 int Keygen(const Args& args) {
+  if (args.Has("role")) return RoleKeygen(args);
   const std::string origin = args.Get("origin", "");
   const std::string out = args.Get("out", "");
   if (origin.empty() || out.empty() || args.positional.size() != 1) {
@@ -602,6 +718,7 @@ int Main(int argc, char** argv) {
   }
   if (command == "verify") return Verify(client.get(), args, json);
   if (command == "keygen") return Keygen(args);
+  if (command == "unseal") return Unseal(client.get(), args, json);
   if (command == "command") return CommandCommand(client.get(), args, json);
   if (command == "import") return ImportCommand(client.get(), args, json);
   if (command == "query") return QueryCommand(client.get(), args, json);

@@ -66,6 +66,7 @@ pb::ReplicatedAppend ToWire(AppendRequest request, int64_t recorded_at_us) {
     event->set_causation_id(std::move(data.causation_id));
     event->set_content_type(std::move(data.content_type));
     event->set_payload(std::move(data.payload));
+    event->set_sealed(std::move(data.sealed));
   }
   return append;
 }
@@ -87,6 +88,7 @@ AppendRequest FromWire(pb::ReplicatedAppend* append) {
     data.causation_id = std::move(*event.mutable_causation_id());
     data.content_type = std::move(*event.mutable_content_type());
     data.payload = std::move(*event.mutable_payload());
+    data.sealed = std::move(*event.mutable_sealed());
     request.events.push_back(std::move(data));
   }
   return request;

@@ -52,6 +52,38 @@ void CommandHandler::Append(AppendRequest append,
   }
 }
 
+absl::StatusOr<AppendResult> CommandHandler::SealedRetry(
+    const AppendRequest& append) {
+  AppendResult result;
+  result.deduplicated = true;
+  for (size_t i = 0; i < append.events.size(); ++i) {
+    const std::string& id = append.events[i].id;
+    absl::StatusOr<std::optional<uint64_t>> found =
+        id.empty() ? absl::StatusOr<std::optional<uint64_t>>(std::nullopt)
+                   : log_->FindEvent(id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) {
+      return absl::AlreadyExistsError(
+          "a retry of an append with sealed fields must repeat every event "
+          "id of the original");
+    }
+    ReadAllRequest read;
+    read.from_position = **found;
+    read.limit = 1;
+    absl::StatusOr<ReadAllResult> stored = log_->ReadAll(read);
+    if (!stored.ok()) return stored.status();
+    if (stored->events.empty() || stored->events[0].stream() != append.stream ||
+        stored->events[0].type() != append.events[i].type) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "event id ", id, " was appended before with different content"));
+    }
+    if (i == 0) result.first_position = **found;
+    result.last_position = **found;
+    result.stream_version = stored->events[0].stream_version();
+  }
+  return result;
+}
+
 void CommandHandler::Attempt(std::shared_ptr<Call> call) {
   ++call->attempts;
   call->pinned = false;
@@ -90,6 +122,25 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
       call->done(valid);
       return;
     }
+    // Sealed values never reach the log in clear.
+    if (Sealer::HasValuesToSeal(append)) {
+      absl::Status sealed =
+          sealer_ != nullptr
+              ? sealer_->Seal(&append)
+              : absl::FailedPreconditionError(
+                    "this server has no unsealing key (--unsealer_keys), so "
+                    "it cannot accept sealed fields");
+      if (!sealed.ok()) {
+        call->done(sealed);
+        return;
+      }
+    }
+  } else if (Sealer::HasValuesToSeal(append)) {
+    // A retry of a sealed append: its stored payload holds commitments
+    // made with a salt no one has, so it cannot be compared with this
+    // one; the ids and the stream say it is the same append.
+    call->done(SealedRetry(append));
+    return;
   }
   // Already there: the engine answers with the original positions, or
   // ALREADY_EXISTS if the id was used for something else.

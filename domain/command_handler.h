@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "base/worker_pool.h"
+#include "domain/sealer.h"
 #include "eventstore/event_log.h"
 
 namespace missionlog {
@@ -40,9 +41,12 @@ class CommandHandler {
   // Checks a concurrent change forces before giving up with ABORTED.
   static constexpr int kMaxAttempts = 5;
 
-  // `log` and `workers` must outlive the handler and its sequences.
-  CommandHandler(EventLog* log, WorkerPool* workers)
-      : log_(log), workers_(workers) {}
+  // `log`, `workers` and `sealer` must outlive the handler and its
+  // sequences. Without a sealer, an event with a value in a sealed field
+  // is refused (FAILED_PRECONDITION): it is never stored in clear.
+  CommandHandler(EventLog* log, WorkerPool* workers,
+                 const Sealer* sealer = nullptr)
+      : log_(log), workers_(workers), sealer_(sealer) {}
   CommandHandler(const CommandHandler&) = delete;
   CommandHandler& operator=(const CommandHandler&) = delete;
 
@@ -94,11 +98,14 @@ class CommandHandler {
   void Attempt(std::shared_ptr<Call> call);
   // Completes an attempt, on the engine's completion thread.
   void Done(std::shared_ptr<Call> call, absl::StatusOr<AppendResult> result);
+  // The original positions of a retried append with sealed fields.
+  absl::StatusOr<AppendResult> SealedRetry(const AppendRequest& append);
   // Checks every domain event of `append` against the store.
   absl::Status Validate(const AppendRequest& append);
 
   EventLog* const log_;
   WorkerPool* const workers_;
+  const Sealer* const sealer_;
 };
 
 }  // namespace domain

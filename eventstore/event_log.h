@@ -83,6 +83,10 @@ struct EventData {
   std::string causation_id;
   std::string content_type;
   std::string payload;
+  // Sealed fields' encrypted openings (a SealedData, sealing.proto), kept
+  // beside the event and never in the log or its hash (sealed_store.h).
+  // Empty for most events.
+  std::string sealed;
 };
 
 struct AppendRequest {

@@ -10,6 +10,7 @@
 //   checkpoint_store.h  signed checkpoints, kept forever
 //   projection_store.h  projections' state and positions
 //   replica_store.h     applying a cluster's replicated appends
+//   sealed_store.h      sealed fields' encrypted openings
 // with options.h (how it is opened), recorded_event.h (an event as stored),
 // clock.h and checkpointer.h (the signer). Everything else under
 // eventstore/ is internal.
@@ -27,6 +28,7 @@
 #include "eventstore/options.h"
 #include "eventstore/projection_store.h"
 #include "eventstore/replica_store.h"
+#include "eventstore/sealed_store.h"
 #include "eventstore/tree_reader.h"
 
 namespace missionlog {
@@ -35,7 +37,8 @@ class EventStore : public EventLog,
                    public TreeReader,
                    public CheckpointStore,
                    public ProjectionStore,
-                   public ReplicaStore {
+                   public ReplicaStore,
+                   public SealedStore {
  public:
   // Opens (or creates) the store in directory `path`. Stream heads, the next
   // position and the id index are recovered from disk. RESOURCE_EXHAUSTED

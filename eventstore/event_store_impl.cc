@@ -238,6 +238,22 @@ absl::Status EventStoreImpl::StoreCheckpoint(uint64_t tree_size,
                      : FromRocksDb(status, "writing a checkpoint");
 }
 
+absl::StatusOr<std::string> EventStoreImpl::GetSealed(uint64_t position) {
+  return WithStorage([&]() -> absl::StatusOr<std::string> {
+    std::string value;
+    rocksdb::ReadOptions read_options;
+    read_options.verify_checksums = true;
+    rocksdb::Status status = storage_->db()->Get(
+        read_options, storage_->sealed(), LogKey(position), &value);
+    if (status.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("the event at position ",
+                                              position, " has no sealed data"));
+    }
+    if (!status.ok()) return FromRocksDb(status, "reading sealed data");
+    return value;
+  });
+}
+
 absl::StatusOr<EventStore::StoredCheckpoint> EventStoreImpl::GetCheckpoint(
     uint64_t tree_size) {
   return WithStorage([&] { return LoadCheckpoint(tree_size); });

@@ -40,6 +40,14 @@
 //     value := signed note (checkpoint.h, signed_note.h), verbatim
 //   Written with a synced write of its own, never in an event's batch.
 //
+//   column family "sealed"  -- sealed fields' encrypted openings
+//     key   := position: fixed64
+//     value := the event's SealedData (proto/missionlog/v1/sealing.proto):
+//              its data key wrapped for each unsealing role, and each
+//              sealed field's path, commitment and encrypted opening
+//   Written in the event's own WriteBatch; never in the log, never hashed.
+//   Removed for good by erasure (README "Sealed fields").
+//
 //   column family "default"  -- the store's own facts
 //     key   := "applied"
 //     value := revision: fixed64 || index: fixed32
@@ -72,6 +80,7 @@ inline constexpr char kStreamsColumnFamily[] = "streams";
 inline constexpr char kIdsColumnFamily[] = "ids";
 inline constexpr char kTreeColumnFamily[] = "tree";
 inline constexpr char kCheckpointsColumnFamily[] = "checkpoints";
+inline constexpr char kSealedColumnFamily[] = "sealed";
 
 // Stored levels are the multiples of this.
 inline constexpr int kTreeTileHeight = 4;

@@ -62,7 +62,7 @@ absl::Status CheckEvent(const Options& options, size_t index,
 size_t EventBytes(const EventData& event) {
   return event.id.size() + event.type.size() + event.source.size() +
          event.correlation_id.size() + event.causation_id.size() +
-         event.content_type.size() + event.payload.size();
+         event.content_type.size() + event.payload.size() + event.sealed.size();
 }
 
 }  // namespace

@@ -272,6 +272,7 @@ absl::Status Storage::OpenDb() {
       {kIdsColumnFamily, IdsFamilyOptions(cache_)},
       {kTreeColumnFamily, TreeFamilyOptions(cache_)},
       {kCheckpointsColumnFamily, rocksdb::ColumnFamilyOptions()},
+      {kSealedColumnFamily, rocksdb::ColumnFamilyOptions()},
   };
   // Projections' families, as many as the store has.
   std::vector<std::string> existing;
@@ -297,8 +298,9 @@ absl::Status Storage::OpenDb() {
   ids_ = handles[3];
   tree_ = handles[4];
   checkpoints_ = handles[5];
+  sealed_ = handles[6];
   std::map<std::string, rocksdb::ColumnFamilyHandle*> projections;
-  for (size_t i = 6; i < handles.size(); ++i) {
+  for (size_t i = 7; i < handles.size(); ++i) {
     projections[families[i].name.substr(strlen(kProjectionFamilyPrefix))] =
         handles[i];
   }
@@ -318,7 +320,7 @@ void Storage::CloseDb() {
   }
   projections_.reset();
   for (rocksdb::ColumnFamilyHandle* handle :
-       {log_, streams_, ids_, tree_, checkpoints_, default_}) {
+       {log_, streams_, ids_, tree_, checkpoints_, sealed_, default_}) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
   db_->Close().PermitUncheckedError();

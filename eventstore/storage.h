@@ -61,6 +61,7 @@ class Storage {
   rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
   rocksdb::ColumnFamilyHandle* tree() const { return tree_; }
   rocksdb::ColumnFamilyHandle* checkpoints() const { return checkpoints_; }
+  rocksdb::ColumnFamilyHandle* sealed() const { return sealed_; }
   // The default family: the store's own facts (keys.h).
   rocksdb::ColumnFamilyHandle* meta() const { return default_; }
   ProjectionFamilies* projections() const { return projections_.get(); }
@@ -128,6 +129,7 @@ class Storage {
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;      // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;     // owned, freed in ~Storage
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;  // owned, as above
+  rocksdb::ColumnFamilyHandle* sealed_ = nullptr;       // owned, as above
   rocksdb::ColumnFamilyHandle* default_ = nullptr;  // owned, freed in ~Storage
 };
 

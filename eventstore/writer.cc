@@ -523,6 +523,11 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
         ->Put(storage_->ids(), rocksdb::Slice(id.data(), id.size()),
               position_slice)
         .PermitUncheckedError();
+    // Sealed fields' openings: beside the event, never in the log.
+    if (!data.sealed.empty()) {
+      batch->Put(storage_->sealed(), position_slice, data.sealed)
+          .PermitUncheckedError();
+    }
     group_ids_.emplace(event.id, position);
     ++version;
   }

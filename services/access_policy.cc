@@ -88,6 +88,8 @@ const char* PermissionName(Permission permission) {
       return "projections.status";
     case Permission::kProjectionsRebuild:
       return "projections.rebuild";
+    case Permission::kUnseal:
+      return "unseal";
   }
   return "?";
 }
@@ -108,7 +110,7 @@ absl::Status AccessPolicy::Compile(const v1::AccessPolicy& policy,
     bool writer = false;
     for (int role : grant.roles()) {
       if (role == v1::WRITER) writer = true;
-      if (role <= v1::ROLE_UNSPECIFIED || role > v1::ADMIN) {
+      if (role <= v1::ROLE_UNSPECIFIED || role > v1::UNSEALER) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": role ", role, " is not a role"));
       }
@@ -150,6 +152,9 @@ absl::Status AccessPolicy::Compile(const v1::AccessPolicy& policy,
             break;
           case v1::ADMIN:
             roles.admin = true;
+            break;
+          case v1::UNSEALER:
+            roles.unsealer = true;
             break;
         }
       }
@@ -278,6 +283,9 @@ absl::Status AccessPolicy::Check(const std::string& principal,
       case Permission::kProjectionsRebuild:
         allowed = roles->admin;
         break;
+      case Permission::kUnseal:
+        allowed = roles->unsealer;
+        break;
     }
   }
   if (allowed) return absl::OkStatus();
@@ -293,6 +301,7 @@ absl::Status AccessPolicy::Check(const std::string& principal,
     if (roles->auditor) held.push_back("AUDITOR");
     if (roles->inquiry) held.push_back("INQUIRY");
     if (roles->admin) held.push_back("ADMIN");
+    if (roles->unsealer) held.push_back("UNSEALER");
     granted = absl::StrCat("its roles: ", absl::StrJoin(held, "; "));
   }
   return absl::PermissionDeniedError(

@@ -28,6 +28,7 @@ enum class Permission {
   kQuery,               // INQUIRY
   kProjectionsStatus,   // ADMIN
   kProjectionsRebuild,  // ADMIN
+  kUnseal,              // UNSEALER
 };
 
 // "append", "read", "audit", "query", "projections.status", ...
@@ -64,6 +65,7 @@ class AccessPolicy {
     bool auditor = false;
     bool inquiry = false;
     bool admin = false;
+    bool unsealer = false;
   };
 
   AccessPolicy() = default;

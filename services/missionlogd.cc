@@ -103,6 +103,9 @@ ABSL_FLAG(std::string, http_listen, "127.0.0.1:7680",
 ABSL_FLAG(int, http_threads, 8,
           "Threads serving HTTP requests (live views hold one each, at most "
           "half of them).");
+ABSL_FLAG(std::string, unsealer_keys, "",
+          "File of public role keys (missionlog keygen --role=UNSEALER) that "
+          "may unseal sealed fields; without it, sealed fields are refused.");
 ABSL_FLAG(std::string, cluster, "",
           "Run as one node of a cluster (README \"Running three nodes\"): "
           "the cluster configuration file (`node NAME ADDRESS KEY` lines). "
@@ -187,6 +190,7 @@ ServerConfig ConfigFromFlags() {
   };
   config.shutdown_grace =
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  config.unsealer_keys = absl::GetFlag(FLAGS_unsealer_keys);
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   config.http_threads = absl::GetFlag(FLAGS_http_threads);
   config.cluster_config = absl::GetFlag(FLAGS_cluster);

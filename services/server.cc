@@ -28,6 +28,7 @@
 #include "services/inquiry_service.h"
 #include "services/listen_address.h"
 #include "services/replication_service.h"
+#include "services/sealing_service.h"
 #include "tlog/signed_note.h"
 
 namespace missionlog {
@@ -174,6 +175,7 @@ struct Server::Parts {
   std::unique_ptr<Cosigner> cosigner;  // used by the checkpointer
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<domain::Sealer> sealer;
   std::unique_ptr<domain::CommandHandler> commands;
   std::unique_ptr<ProjectionSet> projections;
   std::unique_ptr<EventStoreService> event_store_service;
@@ -182,6 +184,7 @@ struct Server::Parts {
   std::unique_ptr<InquiryService> inquiry_service;
   std::unique_ptr<ProjectionsService> projections_service;
   std::unique_ptr<ReplicationService> replication_service;
+  std::unique_ptr<SealingService> sealing_service;
   std::unique_ptr<grpc::Server> grpc;
   std::unique_ptr<HttpGateway> http;  // calls into grpc in process
 
@@ -251,6 +254,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ListenerCredentials(config, &transport);
   if (!credentials.ok()) return credentials.status();
+  std::unique_ptr<domain::Sealer> sealer;
+  if (!config.unsealer_keys.empty()) {
+    absl::StatusOr<domain::Sealer> loaded =
+        domain::Sealer::FromFile(config.unsealer_keys);
+    if (!loaded.ok()) return Misconfigured(loaded.status().message());
+    sealer = std::make_unique<domain::Sealer>(*std::move(loaded));
+  }
   if (config.policy.empty() && !config.tokens.empty()) {
     return Misconfigured("--tokens needs --policy");
   }
@@ -357,8 +367,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   parts->workers =
       std::make_unique<WorkerPool>(config.workers, /*max_queued=*/100000);
   // The one path domain events take, typed commands and raw appends alike.
-  parts->commands =
-      std::make_unique<domain::CommandHandler>(log, parts->workers.get());
+  parts->sealer = std::move(sealer);
+  parts->commands = std::make_unique<domain::CommandHandler>(
+      log, parts->workers.get(), parts->sealer.get());
   // Projections catch up from their stored positions, then follow the bus.
   parts->projections = std::make_unique<ProjectionSet>(engine, engine);
   AccessControl* access = parts->access.get();
@@ -389,6 +400,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(parts->accountability_service.get());
   builder.RegisterService(parts->inquiry_service.get());
   builder.RegisterService(parts->projections_service.get());
+  parts->sealing_service = std::make_unique<SealingService>(
+      log, engine, parts->workers.get(), access);
+  builder.RegisterService(parts->sealing_service.get());
   if (parts->replicated != nullptr) {
     parts->replication_service = std::make_unique<ReplicationService>(
         config.node, parts->replicated.get(), access);

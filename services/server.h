@@ -62,6 +62,11 @@ struct ServerConfig {
   std::string policy;
   std::string tokens;
 
+  // Public keys of the roles that may unseal sealed fields (lines of
+  // `missionlog keygen --role=UNSEALER` .pub files); empty: sealed fields
+  // are refused (README "Sealed fields").
+  std::string unsealer_keys;
+
   // The log's name (origin line); empty: the signing key's name.
   std::string origin;
   // The signer key file; empty: <data_dir>/log.key, made on first start.

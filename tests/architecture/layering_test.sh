@@ -18,15 +18,15 @@ declare -A allowed=(
   [tlog]="base tlog"
   [sealing]="base sealing"
   [eventstore]="base tlog eventstore"
-  [domain]="base tlog eventstore domain"
-  [projections]="base tlog eventstore domain projections"
+  [domain]="base tlog sealing eventstore domain"
+  [projections]="base tlog sealing eventstore domain projections"
   [cluster]="base tlog eventstore cluster"
   [services]="base tlog sealing eventstore domain projections cluster services"
   [clients]="base tlog sealing domain clients"
 )
 # The engine's contract: what code outside eventstore/ may include.
 contract="event_store.h event_log.h tree_reader.h checkpoint_store.h
-  projection_store.h replica_store.h options.h recorded_event.h clock.h
+  projection_store.h replica_store.h sealed_store.h options.h recorded_event.h clock.h
   checkpointer.h"
 
 failures=0

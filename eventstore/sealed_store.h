@@ -1,0 +1,28 @@
+// Sealed fields' encrypted openings, kept beside the log (README "Sealed
+// fields"): written with their event (EventData::sealed), read back for
+// an unsealing, and destroyed by an erasure. Never part of the log, its
+// records or its tree.
+//
+// Thread safety: safe for concurrent use.
+#ifndef MISSIONLOG_EVENTSTORE_SEALED_STORE_H_
+#define MISSIONLOG_EVENTSTORE_SEALED_STORE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace missionlog {
+
+class SealedStore {
+ public:
+  virtual ~SealedStore() = default;
+
+  // The event at `position`'s sealed data, as appended. NOT_FOUND if the
+  // event has none (no sealed field, or erased).
+  virtual absl::StatusOr<std::string> GetSealed(uint64_t position) = 0;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_EVENTSTORE_SEALED_STORE_H_

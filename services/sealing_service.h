@@ -1,0 +1,37 @@
+// missionlog.v1.Sealing (proto/missionlog/v1/sealing.proto): unsealing a
+// sealed field, always on the record (README "Sealed fields").
+//
+// Thread safety: safe for concurrent use (gRPC calls it from many threads).
+#ifndef MISSIONLOG_SERVICES_SEALING_SERVICE_H_
+#define MISSIONLOG_SERVICES_SEALING_SERVICE_H_
+
+#include "base/worker_pool.h"
+#include "eventstore/event_log.h"
+#include "eventstore/sealed_store.h"
+#include "missionlog/v1/sealing.grpc.pb.h"
+#include "services/access_control.h"
+
+namespace missionlog {
+
+class SealingService final : public v1::Sealing::CallbackService {
+ public:
+  // `log` takes the Unsealed events (a cluster's replicated log too);
+  // everything must outlive the service.
+  SealingService(EventLog* log, SealedStore* sealed, WorkerPool* workers,
+                 AccessControl* access)
+      : log_(log), sealed_(sealed), workers_(workers), access_(access) {}
+
+  grpc::ServerUnaryReactor* Unseal(grpc::CallbackServerContext* context,
+                                   const v1::UnsealRequest* request,
+                                   v1::UnsealResponse* response) override;
+
+ private:
+  EventLog* const log_;
+  SealedStore* const sealed_;
+  WorkerPool* const workers_;
+  AccessControl* const access_;
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_SERVICES_SEALING_SERVICE_H_

@@ -1,0 +1,211 @@
+// Sealed fields as their users meet them, with the real missionlogd and
+// CLI: a concern raised with a sealed raiser is stored with a commitment
+// only (no file of the data directory holds the name); an UNSEALER gets
+// the name back, and the unsealing is in the log first; INQUIRY and
+// AUDITOR principals are refused and nothing is appended; a server without
+// an unsealing key refuses sealed values instead of storing them.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "clients/bearer_token.h"
+#include "gtest/gtest.h"
+#include "tests/server_process.h"
+#include "tests/test_util.h"
+
+namespace missionlog {
+namespace {
+
+constexpr char kRaiser[] = "Jane Doe, ward 7 nurse";
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+// Whether any file under `dir` holds `needle`.
+bool AnyFileHolds(const std::string& dir, const std::string& needle) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return false;
+  bool found = false;
+  while (dirent* entry = readdir(d)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = dir + "/" + name;
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0) continue;
+    if (S_ISDIR(info.st_mode)) {
+      found = found || AnyFileHolds(path, needle);
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      found = found || bytes.str().find(needle) != std::string::npos;
+    }
+  }
+  closedir(d);
+  return found;
+}
+
+class UnsealTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* principal : {"dhsc-ingest", "inquiry", "unsealer"}) {
+      absl::StatusOr<BearerToken> token = MakeBearerToken(principal);
+      ASSERT_TRUE(token.ok());
+      tokens_[principal] = token->token;
+      token_lines_ += token->tokens_file_line + "\n";
+    }
+    ASSERT_TRUE(WriteFile(dir_.Sub("policy.textproto"), R"(
+grants { principals: "dhsc-ingest" roles: WRITER stream_prefixes: "dhsc/" }
+grants { principals: "inquiry" roles: [INQUIRY, AUDITOR] }
+grants { principals: "unsealer" roles: UNSEALER }
+)"));
+    ASSERT_TRUE(WriteFile(dir_.Sub("tokens"), token_lines_));
+    testing::ShellRun made =
+        Cli("", "keygen --role=UNSEALER --out=" + dir_.Sub("unsealer"));
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+
+  void Start(bool with_unsealer_key) {
+    std::vector<std::string> flags = {
+        "--policy=" + dir_.Sub("policy.textproto"),
+        "--tokens=" + dir_.Sub("tokens")};
+    if (with_unsealer_key) {
+      flags.push_back("--unsealer_keys=" + dir_.Sub("unsealer.pub"));
+    }
+    server_ = testing::ServerProcess::Start(dir_.Sub("data"), flags);
+    ASSERT_NE(server_, nullptr);
+  }
+
+  testing::ShellRun Cli(const std::string& principal, const std::string& args) {
+    std::string command = MISSIONLOG_CLI_PATH;
+    if (server_ != nullptr)
+      absl::StrAppend(&command, " --server=", server_->address());
+    if (!principal.empty()) {
+      absl::StrAppend(&command, " --token=", tokens_[principal]);
+    }
+    return testing::RunShell(absl::StrCat(command, " ", args, " 2>&1"));
+  }
+
+  uint64_t Head() {
+    testing::ShellRun head = Cli("inquiry", "head");
+    return std::stoull(head.output.substr(0, head.output.find(' ')));
+  }
+
+  // The organisation, then a concern raised by kRaiser, sealed.
+  testing::ShellRun RaiseSealedConcern() {
+    testing::ShellRun org =
+        Cli("dhsc-ingest",
+            "command RegisterOrganisation --stream=dhsc/organisation/dhsc "
+            "--command-id=o1 '{\"organisation\":\"dhsc\",\"name\":\"Department "
+            "of Health and Social Care\",\"kind\":"
+            "\"ORGANISATION_KIND_MINISTERIAL_DEPARTMENT\"}'");
+    EXPECT_EQ(org.exit_code, 0) << org.output;
+    return Cli(
+        "dhsc-ingest",
+        absl::StrCat("command RaiseConcern --stream=dhsc/concern/c1 "
+                     "--command-id=c1 '{\"about\":{\"stream\":\"dhsc/"
+                     "organisation/dhsc\"},\"summary\":\"Rota gaps\","
+                     "\"sealed_raiser\":{\"value\":\"",
+                     absl::Base64Escape(kRaiser),
+                     "\"},\"raised_to\":[{\"organisation\":{\"stream\":\"dhsc/"
+                     "organisation/dhsc\"}}],\"severity\":\"SEVERITY_HIGH\","
+                     "\"raised_on\":{\"year\":2025,\"month\":1,\"day\":2}}'"));
+  }
+
+  testing::TempDir dir_;
+  std::map<std::string, std::string> tokens_;
+  std::string token_lines_;
+  std::unique_ptr<testing::ServerProcess> server_;
+};
+
+TEST_F(UnsealTest, OnlyAnUnsealerOpensItAndTheUnsealingIsOnTheRecordFirst) {
+  Start(/*with_unsealer_key=*/true);
+  testing::ShellRun raised = RaiseSealedConcern();
+  ASSERT_EQ(raised.exit_code, 0) << raised.output;
+  ASSERT_EQ(Head(), 2u);
+
+  // The log holds a commitment, not the name.
+  testing::ShellRun read = Cli("inquiry", "read dhsc/concern/c1 --json");
+  EXPECT_EQ(read.exit_code, 0) << read.output;
+  EXPECT_FALSE(absl::StrContains(read.output, "Jane Doe")) << read.output;
+  EXPECT_TRUE(absl::StrContains(read.output, "commitment")) << read.output;
+  // The concern views say it is sealed.
+  testing::ShellRun concerns =
+      Cli("inquiry", "query concerns --min-position=2 --json");
+  EXPECT_TRUE(absl::StrContains(concerns.output, "\"sealed\":true"))
+      << concerns.output;
+
+  // Not for INQUIRY or AUDITOR, and nothing is appended.
+  testing::ShellRun refused = Cli(
+      "inquiry", "unseal 1 --reason=curious --key=" + dir_.Sub("unsealer.key"));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(refused.output, "PERMISSION_DENIED"))
+      << refused.output;
+  // A reason is required; nothing is appended.
+  testing::ShellRun no_reason =
+      Cli("unsealer", "unseal 1 --reason= --key=" + dir_.Sub("unsealer.key"));
+  EXPECT_NE(no_reason.exit_code, 0);
+  EXPECT_EQ(Head(), 2u);
+
+  // The UNSEALER gets the name back, checked against the commitment.
+  testing::ShellRun unsealed =
+      Cli("unsealer", "unseal 1 --reason='Inquiry request 42' --json --key=" +
+                          dir_.Sub("unsealer.key"));
+  ASSERT_EQ(unsealed.exit_code, 0) << unsealed.output;
+  EXPECT_TRUE(absl::StrContains(unsealed.output, kRaiser)) << unsealed.output;
+  EXPECT_TRUE(absl::StrContains(unsealed.output, "\"unsealed_position\":2"))
+      << unsealed.output;
+  // The Unsealed event: who, which event and field, why.
+  testing::ShellRun record = Cli("inquiry", "read --all --from=2 --json");
+  EXPECT_TRUE(
+      absl::StrContains(record.output, "missionlog.sealing.unsealed.v1"))
+      << record.output;
+  EXPECT_TRUE(absl::StrContains(record.output, "\"recorded_by\":\"unsealer\""))
+      << record.output;
+  const std::string marker = "\"data_base64\":\"";
+  const size_t start = record.output.find(marker);
+  ASSERT_NE(start, std::string::npos) << record.output;
+  std::string payload;
+  ASSERT_TRUE(absl::Base64Unescape(
+      record.output.substr(start + marker.size(),
+                           record.output.find('"', start + marker.size()) -
+                               start - marker.size()),
+      &payload));
+  EXPECT_TRUE(absl::StrContains(payload, "Inquiry request 42"));
+  EXPECT_TRUE(
+      absl::StrContains(payload, "missionlog.v1.ConcernRaised.sealed_raiser"));
+  EXPECT_TRUE(absl::StrContains(payload, "unsealer"));
+
+  // No file of the store holds the name in clear.
+  server_->Stop(SIGTERM);
+  server_.reset();
+  EXPECT_FALSE(AnyFileHolds(dir_.Sub("data"), "Jane Doe"));
+}
+
+TEST_F(UnsealTest, WithoutAnUnsealingKeyASealedValueIsRefusedNotStored) {
+  Start(/*with_unsealer_key=*/false);
+  testing::ShellRun raised = RaiseSealedConcern();
+  EXPECT_NE(raised.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(raised.output, "FAILED_PRECONDITION"))
+      << raised.output;
+  EXPECT_TRUE(absl::StrContains(raised.output, "--unsealer_keys"))
+      << raised.output;
+  EXPECT_EQ(Head(), 1u);  // the organisation only
+  server_->Stop(SIGTERM);
+  server_.reset();
+  EXPECT_FALSE(AnyFileHolds(dir_.Sub("data"), "Jane Doe"));
+}
+
+}  // namespace
+}  // namespace missionlog
