@@ -379,6 +379,17 @@ absl::StatusOr<v1::UnsealResponse> Client::Unseal(
   return response;
 }
 
+absl::StatusOr<v1::EraseResponse> Client::Erase(
+    const v1::EraseRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::EraseResponse response;
+  absl::Status status =
+      FromGrpcStatus(sealing_->Erase(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
 absl::StatusOr<v1::RebuildResponse> Client::RebuildProjection(
     const std::string& name) {
   v1::RebuildRequest request;

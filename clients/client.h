@@ -151,6 +151,8 @@ class Client {
   // Sealing.Unseal: the server records the unsealing, then returns the
   // event and its sealed data (opened with the role's key: sealing.h).
   absl::StatusOr<v1::UnsealResponse> Unseal(const v1::UnsealRequest& request);
+  // Sealing.Erase (role ADMIN): recorded, then the values destroyed.
+  absl::StatusOr<v1::EraseResponse> Erase(const v1::EraseRequest& request);
   absl::StatusOr<v1::RebuildResponse> RebuildProjection(
       const std::string& name);
 

@@ -100,6 +100,7 @@ const char kUsage[] =
     "--out=PREFIX\n"
     "  unseal POSITION --reason=TEXT --key=ROLE_SECRET_KEY_FILE "
     "[--field=PATH]\n"
+    "  erase POSITION --legal-basis=TEXT [--field=PATH]\n"
     "  token PRINCIPAL [--tokens-file=FILE]\n"
     "  command ACTION --stream=STREAM --command-id=ID [EVENT_JSON|@FILE|-] "
     "[--expected-version=...]\n"
@@ -496,6 +497,35 @@ int Unseal(Client* client, const Args& args, bool json) {
   return 0;
 }
 
+// Lawful erasure of sealed values (role ADMIN): on the record, then gone.
+int Erase(Client* client, const Args& args, bool json) {
+  uint64_t position = 0;
+  const std::string basis = args.Get("legal-basis", "");
+  if (args.positional.size() != 2 ||
+      !absl::SimpleAtoi(args.positional[1], &position) || basis.empty()) {
+    return UsageError("erase takes POSITION --legal-basis=TEXT [--field=PATH]");
+  }
+  v1::EraseRequest request;
+  request.set_position(position);
+  request.set_legal_basis(basis);
+  if (args.Has("field")) request.add_paths(args.Get("field", ""));
+  absl::StatusOr<v1::EraseResponse> response = client->Erase(request);
+  if (!response.ok()) return CallError("erase", response.status());
+  for (const std::string& path : response->paths()) {
+    if (json) {
+      std::printf("{\"position\":%llu,\"erased_position\":%llu,\"path\":%s}\n",
+                  static_cast<unsigned long long>(position),
+                  static_cast<unsigned long long>(response->erased_position()),
+                  JsonString(path).c_str());
+    } else {
+      std::printf("erased %s of event %llu (recorded at position %llu)\n",
+                  path.c_str(), static_cast<unsigned long long>(position),
+                  static_cast<unsigned long long>(response->erased_position()));
+    }
+  }
+  return 0;
+}
+
 int Keygen(const Args& args) {
   if (args.Has("role")) return RoleKeygen(args);
   const std::string origin = args.Get("origin", "");
@@ -631,6 +661,22 @@ int Verify(Client* client, const Args& args, bool json) {
   }
   absl::Status saved = SaveTrustedState(state_path, **state);
   if (!saved.ok()) return CallError("saving --state", saved);
+  // Erasures the verified log records (their values are gone; the log, its
+  // hashes and proofs are as they were).
+  uint64_t erasures = 0;
+  {
+    v1::ReadRequest read;
+    read.mutable_all()->mutable_filter()->set_type_prefix(
+        "missionlog.sealing.erased.v1");
+    absl::StatusOr<Client::ReadEnd> end =
+        client->Read(read, [&](const v1::ReadResponse& batch) {
+          for (const v1::RecordedEvent& event : batch.events()) {
+            if (event.position() < report->tree_size) ++erasures;
+          }
+          return true;
+        });
+    if (!end.ok()) return CallError("counting erasures", end.status());
+  }
   const double seconds = absl::ToDoubleSeconds(report->elapsed);
   const double rate = seconds > 0 ? report->entries / seconds : 0;
   const std::string root =
@@ -646,7 +692,7 @@ int Verify(Client* client, const Args& args, bool json) {
         "\"%s\",\"checkpoint_time\":%s,\"previously_trusted\":%llu,"
         "\"from\":%llu,\"entries\":%llu,\"tree_nodes\":%llu,"
         "\"server_head\":%llu,\"seconds\":%.3f,\"entries_per_s\":%.0f,"
-        "\"signatures\":%d}\n",
+        "\"signatures\":%d,\"erasures\":%llu}\n",
         JsonString(report->origin).c_str(),
         static_cast<unsigned long long>(report->tree_size), root.c_str(),
         JsonString(time).c_str(),
@@ -655,7 +701,7 @@ int Verify(Client* client, const Args& args, bool json) {
         static_cast<unsigned long long>(report->entries),
         static_cast<unsigned long long>(report->tree_nodes),
         static_cast<unsigned long long>(report->server_head), seconds, rate,
-        report->signatures);
+        report->signatures, static_cast<unsigned long long>(erasures));
   } else {
     std::printf(
         "verified %s: checkpoint of %llu events (root %s, signed %s; %d of "
@@ -685,6 +731,12 @@ int Verify(Client* client, const Args& args, bool json) {
       std::printf("  %llu newer events are not yet covered by a checkpoint\n",
                   static_cast<unsigned long long>(report->server_head -
                                                   report->tree_size));
+    }
+    if (erasures > 0) {
+      std::printf(
+          "  %llu erasures recorded: those sealed values are destroyed; "
+          "every entry and proof still verifies\n",
+          static_cast<unsigned long long>(erasures));
     }
     std::printf("  now trusted: %s\n", state_path.c_str());
   }
@@ -719,6 +771,7 @@ int Main(int argc, char** argv) {
   if (command == "verify") return Verify(client.get(), args, json);
   if (command == "keygen") return Keygen(args);
   if (command == "unseal") return Unseal(client.get(), args, json);
+  if (command == "erase") return Erase(client.get(), args, json);
   if (command == "command") return CommandCommand(client.get(), args, json);
   if (command == "import") return ImportCommand(client.get(), args, json);
   if (command == "query") return QueryCommand(client.get(), args, json);

@@ -254,6 +254,44 @@ absl::StatusOr<std::string> EventStoreImpl::GetSealed(uint64_t position) {
   });
 }
 
+absl::Status EventStoreImpl::ReplaceSealed(uint64_t position,
+                                           const std::string& remaining) {
+  return WithStorage([&]() -> absl::Status {
+    const std::string key = LogKey(position);
+    std::string current;
+    rocksdb::Status found = storage_->db()->Get(
+        rocksdb::ReadOptions(), storage_->sealed(), key, &current);
+    if (found.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("the event at position ",
+                                              position, " has no sealed data"));
+    }
+    if (!found.ok()) return FromRocksDb(found, "reading sealed data");
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    rocksdb::Status written =
+        remaining.empty()
+            ? storage_->db()->Delete(write_options, storage_->sealed(), key)
+            : storage_->db()->Put(write_options, storage_->sealed(), key,
+                                  remaining);
+    if (!written.ok()) return FromRocksDb(written, "erasing sealed data");
+    // Out of the memtable and every table file that held it: flush, then
+    // compact the key's range to the bottom (tombstone and old value
+    // dropped together).
+    rocksdb::FlushOptions flush;
+    rocksdb::Status flushed = storage_->db()->Flush(flush, storage_->sealed());
+    if (!flushed.ok()) return FromRocksDb(flushed, "flushing sealed data");
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction =
+        rocksdb::BottommostLevelCompaction::kForce;
+    rocksdb::Slice slice(key);
+    rocksdb::Status compacted = storage_->db()->CompactRange(
+        compact, storage_->sealed(), &slice, &slice);
+    if (!compacted.ok())
+      return FromRocksDb(compacted, "compacting sealed data");
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<EventStore::StoredCheckpoint> EventStoreImpl::GetCheckpoint(
     uint64_t tree_size) {
   return WithStorage([&] { return LoadCheckpoint(tree_size); });

@@ -21,6 +21,13 @@ class SealedStore {
   // The event at `position`'s sealed data, as appended. NOT_FOUND if the
   // event has none (no sealed field, or erased).
   virtual absl::StatusOr<std::string> GetSealed(uint64_t position) = 0;
+
+  // Replaces the event's sealed data by `remaining` (empty: removes it),
+  // with a synced write, then compacts the family's files over that key
+  // so that the old bytes leave the disk (RocksDB keeps no history once
+  // compacted). NOT_FOUND if the event has none.
+  virtual absl::Status ReplaceSealed(uint64_t position,
+                                     const std::string& remaining) = 0;
 };
 
 }  // namespace missionlog

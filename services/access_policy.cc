@@ -90,6 +90,8 @@ const char* PermissionName(Permission permission) {
       return "projections.rebuild";
     case Permission::kUnseal:
       return "unseal";
+    case Permission::kErase:
+      return "erase";
   }
   return "?";
 }
@@ -281,6 +283,7 @@ absl::Status AccessPolicy::Check(const std::string& principal,
         break;
       case Permission::kProjectionsStatus:
       case Permission::kProjectionsRebuild:
+      case Permission::kErase:
         allowed = roles->admin;
         break;
       case Permission::kUnseal:

@@ -29,6 +29,7 @@ enum class Permission {
   kProjectionsStatus,   // ADMIN
   kProjectionsRebuild,  // ADMIN
   kUnseal,              // UNSEALER
+  kErase,               // ADMIN
 };
 
 // "append", "read", "audit", "query", "projections.status", ...

@@ -24,6 +24,9 @@ class SealingService final : public v1::Sealing::CallbackService {
   grpc::ServerUnaryReactor* Unseal(grpc::CallbackServerContext* context,
                                    const v1::UnsealRequest* request,
                                    v1::UnsealResponse* response) override;
+  grpc::ServerUnaryReactor* Erase(grpc::CallbackServerContext* context,
+                                  const v1::EraseRequest* request,
+                                  v1::EraseResponse* response) override;
 
  private:
   EventLog* const log_;

@@ -16,7 +16,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "clients/bearer_token.h"
+#include "clients/client.h"
 #include "gtest/gtest.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
@@ -59,7 +61,8 @@ bool AnyFileHolds(const std::string& dir, const std::string& needle) {
 class UnsealTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* principal : {"dhsc-ingest", "inquiry", "unsealer"}) {
+    for (const char* principal :
+         {"dhsc-ingest", "inquiry", "unsealer", "ops"}) {
       absl::StatusOr<BearerToken> token = MakeBearerToken(principal);
       ASSERT_TRUE(token.ok());
       tokens_[principal] = token->token;
@@ -69,6 +72,7 @@ class UnsealTest : public ::testing::Test {
 grants { principals: "dhsc-ingest" roles: WRITER stream_prefixes: "dhsc/" }
 grants { principals: "inquiry" roles: [INQUIRY, AUDITOR] }
 grants { principals: "unsealer" roles: UNSEALER }
+grants { principals: "ops" roles: ADMIN }
 )"));
     ASSERT_TRUE(WriteFile(dir_.Sub("tokens"), token_lines_));
     testing::ShellRun made =
@@ -205,6 +209,86 @@ TEST_F(UnsealTest, WithoutAnUnsealingKeyASealedValueIsRefusedNotStored) {
   server_->Stop(SIGTERM);
   server_.reset();
   EXPECT_FALSE(AnyFileHolds(dir_.Sub("data"), "Jane Doe"));
+}
+
+// Whether any RocksDB table file under `dir` holds `needle`.
+bool AnyTableHolds(const std::string& dir, const std::string& needle) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return false;
+  bool found = false;
+  while (dirent* entry = readdir(d)) {
+    const std::string name = entry->d_name;
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".sst") continue;
+    std::ifstream in(dir + "/" + name, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    found = found || bytes.str().find(needle) != std::string::npos;
+  }
+  closedir(d);
+  return found;
+}
+
+TEST_F(UnsealTest, ErasureDestroysTheValuesAndKeepsEveryProof) {
+  Start(/*with_unsealer_key=*/true);
+  ASSERT_EQ(RaiseSealedConcern().exit_code, 0);
+  ClientOptions options;
+  options.token = tokens_["unsealer"];
+  std::unique_ptr<Client> unsealer =
+      Client::Connect(server_->address(), options);
+  v1::UnsealRequest unseal;
+  unseal.set_position(1);
+  unseal.set_reason("before the erasure");
+  absl::StatusOr<v1::UnsealResponse> before = unsealer->Unseal(unseal);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->fields_size(), 1);
+  const std::string ciphertext = before->fields(0).encrypted_opening();
+
+  // Not for the UNSEALER; a legal basis is required.
+  testing::ShellRun denied =
+      Cli("unsealer", "erase 1 --legal-basis='GDPR Art. 17'");
+  EXPECT_TRUE(absl::StrContains(denied.output, "PERMISSION_DENIED"))
+      << denied.output;
+  EXPECT_NE(Cli("ops", "erase 1").exit_code, 0);
+  const uint64_t head = Head();
+  testing::ShellRun erased =
+      Cli("ops", "erase 1 --legal-basis='Court order 2025/123'");
+  ASSERT_EQ(erased.exit_code, 0) << erased.output;
+  EXPECT_TRUE(absl::StrContains(
+      erased.output, "erased missionlog.v1.ConcernRaised.sealed_raiser"))
+      << erased.output;
+  EXPECT_EQ(Head(), head + 1);  // the Erased event
+
+  // No role can unseal it again, and its bytes have left the table files.
+  absl::StatusOr<v1::UnsealResponse> after = unsealer->Unseal(unseal);
+  EXPECT_EQ(after.status().code(), absl::StatusCode::kNotFound)
+      << after.status();
+  EXPECT_FALSE(AnyTableHolds(dir_.Sub("data"), ciphertext));
+
+  // The log is as it was: the proof of the event and a verification from
+  // scratch pass, and verify reports the erasure; the views still answer.
+  // (Once the signer has covered the Erased event.)
+  const std::string covered = absl::StrCat("\"tree_size\":", head + 1, ",");
+  for (int tries = 0; tries < 300; ++tries) {
+    if (absl::StrContains(Cli("inquiry", "checkpoint --json").output,
+                          covered)) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  testing::ShellRun proved =
+      Cli("inquiry", "prove 1 --key=" + dir_.Sub("data") + "/log.pub");
+  EXPECT_EQ(proved.exit_code, 0) << proved.output;
+  testing::ShellRun verified =
+      Cli("inquiry", "verify --key=" + dir_.Sub("data") +
+                         "/log.pub --state=" + dir_.Sub("verify.state"));
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_TRUE(absl::StrContains(verified.output, "1 erasures recorded"))
+      << verified.output;
+  testing::ShellRun concerns =
+      Cli("inquiry",
+          "query concerns --json --min-position=" + std::to_string(head));
+  EXPECT_TRUE(absl::StrContains(concerns.output, "\"sealed\":true"))
+      << concerns.output;
 }
 
 }  // namespace
