@@ -1,6 +1,7 @@
 #include "cluster/catch_up.h"
 
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -50,8 +51,8 @@ class Copier {
  public:
   Copier(EventStore* store) : store_(store) {}
 
-  absl::Status Copy(const pb::RecordedEvent& event, bool last_event,
-                    ReplicaPosition last) {
+  absl::Status Copy(const pb::RecordedEvent& event, std::string sealed,
+                    bool last_event, ReplicaPosition last) {
     const int64_t recorded_at = Micros(event.recorded_time());
     if (!pending_.events.empty() &&
         (pending_.stream != event.subject() ||
@@ -78,6 +79,7 @@ class Copier {
     data.causation_id = event.causation_id();
     data.content_type = event.datacontenttype();
     data.payload = event.data();
+    data.sealed = std::move(sealed);
     pending_.events.push_back(std::move(data));
     if (last_event) Flush(last);
     absl::MutexLock lock(&mu_);
@@ -267,11 +269,32 @@ absl::Status CatchUp(EventStore* store, const ClusterConfig& config,
   auto events = pb::EventStore::NewStub(peer.channel);
   uint64_t next = head.next_position;
   while (next < target) {
+    const uint64_t count =
+        std::min<uint64_t>(options.batch_events, target - next);
+    // The batch's sealed data first (kept beside the events, in their
+    // writes; authenticated by its own encryption, not by the tree).
+    std::map<uint64_t, std::string> sealed;
+    {
+      auto replication = pb::Replication::NewStub(peer.channel);
+      grpc::ClientContext sealed_context;
+      Prepare(&sealed_context, options, absl::Minutes(1));
+      pb::GetSealedRequest sealed_request;
+      sealed_request.set_from(next);
+      sealed_request.set_count(count);
+      pb::GetSealedResponse sealed_response;
+      grpc::Status status = replication->GetSealed(
+          &sealed_context, sealed_request, &sealed_response);
+      if (!status.ok()) return FromGrpc(status, "the peer's sealed data");
+      for (pb::GetSealedResponse::Item& item :
+           *sealed_response.mutable_items()) {
+        sealed[item.position()] = std::move(*item.mutable_sealed());
+      }
+    }
     grpc::ClientContext context;
     Prepare(&context, options, absl::Minutes(5));
     pb::ReadRequest request;
     request.mutable_all()->set_from_position(next);
-    request.set_limit(std::min<uint64_t>(options.batch_events, target - next));
+    request.set_limit(count);
     auto reader = events->Read(&context, request);
     pb::ReadResponse response;
     while (reader->Read(&response)) {
@@ -282,7 +305,11 @@ absl::Status CatchUp(EventStore* store, const ClusterConfig& config,
               "the peer sent position ", event.position(), " for ", next));
         }
         ++next;
-        absl::Status copied = copier.Copy(event, next == target, applied);
+        auto found = sealed.find(event.position());
+        absl::Status copied = copier.Copy(
+            event,
+            found == sealed.end() ? std::string() : std::move(found->second),
+            next == target, applied);
         if (!copied.ok()) {
           context.TryCancel();
           reader->Finish().IgnoreError();

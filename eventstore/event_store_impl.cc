@@ -254,6 +254,29 @@ absl::StatusOr<std::string> EventStoreImpl::GetSealed(uint64_t position) {
   });
 }
 
+absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>>
+EventStoreImpl::ScanSealed(uint64_t from, uint64_t to) {
+  return WithStorage(
+      [&]() -> absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> {
+        std::vector<std::pair<uint64_t, std::string>> out;
+        const std::string end = LogKey(to);
+        rocksdb::Slice upper(end);
+        rocksdb::ReadOptions read_options;
+        read_options.verify_checksums = true;
+        read_options.iterate_upper_bound = &upper;
+        std::unique_ptr<rocksdb::Iterator> it(
+            storage_->db()->NewIterator(read_options, storage_->sealed()));
+        for (it->Seek(LogKey(from)); it->Valid(); it->Next()) {
+          out.emplace_back(DecodeFixed64(it->key().data()),
+                           it->value().ToString());
+        }
+        if (!it->status().ok()) {
+          return FromRocksDb(it->status(), "reading sealed data");
+        }
+        return out;
+      });
+}
+
 absl::Status EventStoreImpl::ReplaceSealed(uint64_t position,
                                            const std::string& remaining) {
   return WithStorage([&]() -> absl::Status {

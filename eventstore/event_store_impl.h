@@ -50,6 +50,8 @@ class EventStoreImpl : public EventStore {
                              absl::string_view signed_note) override;
   absl::StatusOr<StoredCheckpoint> GetCheckpoint(uint64_t tree_size) override;
   absl::StatusOr<std::string> GetSealed(uint64_t position) override;
+  absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ScanSealed(
+      uint64_t from, uint64_t to) override;
   absl::Status ReplaceSealed(uint64_t position,
                              const std::string& remaining) override;
   Stats GetStats() override;

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -21,6 +23,10 @@ class SealedStore {
   // The event at `position`'s sealed data, as appended. NOT_FOUND if the
   // event has none (no sealed field, or erased).
   virtual absl::StatusOr<std::string> GetSealed(uint64_t position) = 0;
+
+  // Every event in [from, to) that has sealed data: (position, data).
+  virtual absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>>
+  ScanSealed(uint64_t from, uint64_t to) = 0;
 
   // Replaces the event's sealed data by `remaining` (empty: removes it),
   // with a synced write, then compacts the family's files over that key

@@ -8,7 +8,9 @@
 
 #include <string>
 
+#include "base/worker_pool.h"
 #include "cluster/replicated_log.h"
+#include "eventstore/sealed_store.h"
 #include "missionlog/v1/replication.grpc.pb.h"
 #include "services/access_control.h"
 
@@ -17,18 +19,27 @@ namespace missionlog {
 class ReplicationService final : public v1::Replication::CallbackService {
  public:
   // `log` and `access` must outlive the service.
-  ReplicationService(std::string node, ReplicatedLog* log,
-                     AccessControl* access)
-      : node_(std::move(node)), log_(log), access_(access) {}
+  ReplicationService(std::string node, ReplicatedLog* log, SealedStore* sealed,
+                     WorkerPool* workers, AccessControl* access)
+      : node_(std::move(node)),
+        log_(log),
+        sealed_(sealed),
+        workers_(workers),
+        access_(access) {}
 
   grpc::ServerUnaryReactor* GetReplicaStatus(
       grpc::CallbackServerContext* context,
       const v1::GetReplicaStatusRequest* request,
       v1::ReplicaStatus* response) override;
+  grpc::ServerUnaryReactor* GetSealed(grpc::CallbackServerContext* context,
+                                      const v1::GetSealedRequest* request,
+                                      v1::GetSealedResponse* response) override;
 
  private:
   const std::string node_;
   ReplicatedLog* const log_;
+  SealedStore* const sealed_;
+  WorkerPool* const workers_;
   AccessControl* const access_;
 };
 

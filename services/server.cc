@@ -405,7 +405,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(parts->sealing_service.get());
   if (parts->replicated != nullptr) {
     parts->replication_service = std::make_unique<ReplicationService>(
-        config.node, parts->replicated.get(), access);
+        config.node, parts->replicated.get(), engine, parts->workers.get(),
+        access);
     builder.RegisterService(parts->replication_service.get());
   }
   reservation->Release();

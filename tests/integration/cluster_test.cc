@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -275,10 +276,35 @@ TEST_F(ClusterTest, TwoNodesRacingOnAStreamVersionHaveOneWinner) {
 }
 
 TEST_F(ClusterTest, AWipedNodeCopiesTheLogFromAPeerAndServesTheSameRoot) {
-  // Quick retention, so that etcd soon no longer holds the start.
-  StartCluster({"--etcd_retention_interval_ms=100"});
+  // Quick retention, so that etcd soon no longer holds the start. The
+  // nodes seal for one unsealing key: the copy must carry sealed data.
+  const std::string cli = MISSIONLOG_CLI_PATH;
+  ASSERT_EQ(testing::RunShell(cli + " keygen --role=UNSEALER --out=" +
+                              dir_.Sub("unsealer") + " 2>&1")
+                .exit_code,
+            0);
+  StartCluster({"--etcd_retention_interval_ms=100",
+                "--unsealer_keys=" + dir_.Sub("unsealer.pub")});
+  const std::string on_a = cli + " --server=" + nodes_->address(0) + " ";
+  ASSERT_EQ(
+      testing::RunShell(
+          on_a + "command RegisterOrganisation --stream=dhsc/organisation/dhsc "
+                 "--command-id=o1 '{\"organisation\":\"dhsc\",\"name\":"
+                 "\"DHSC\",\"kind\":"
+                 "\"ORGANISATION_KIND_MINISTERIAL_DEPARTMENT\"}' 2>&1")
+          .exit_code,
+      0);
+  testing::ShellRun raised = testing::RunShell(
+      on_a +
+      "command RaiseConcern --stream=dhsc/concern/c1 --command-id=c1 "
+      "'{\"about\":{\"stream\":\"dhsc/organisation/dhsc\"},\"summary\":"
+      "\"Rota gaps\",\"sealed_raiser\":{\"value\":\"SmFuZSBEb2U=\"},"
+      "\"raised_to\":[{\"organisation\":{\"stream\":\"dhsc/"
+      "organisation/dhsc\"}}],\"severity\":\"SEVERITY_HIGH\","
+      "\"raised_on\":{\"year\":2025,\"month\":1,\"day\":2}}' 2>&1");
+  ASSERT_EQ(raised.exit_code, 0) << raised.output;
   std::unique_ptr<Client> a = Connect(nodes_->address(0), 3);
-  for (int n = 0; n < 300; ++n) {
+  for (int n = 2; n < 300; ++n) {  // 300 events with the two above
     ASSERT_TRUE(
         a->Append(OneEvent(absl::StrCat("copy/test/", n % 7), absl::StrCat(n)))
             .ok());
@@ -308,6 +334,14 @@ TEST_F(ClusterTest, AWipedNodeCopiesTheLogFromAPeerAndServesTheSameRoot) {
   ASSERT_TRUE(c->Append(OneEvent("copy/test/after", "after")).ok());
   WaitForEqualHeads(301);
   EXPECT_EQ(ExpectIdenticalReplicas().size(), 301u);
+  // The copied concern's sealed raiser unseals on the wiped node: its
+  // sealed data came with the copy.
+  testing::ShellRun unsealed = testing::RunShell(
+      cli + " --server=" + nodes_->address(2) +
+      " unseal 1 --reason=test --key=" + dir_.Sub("unsealer.key") + " 2>&1");
+  EXPECT_EQ(unsealed.exit_code, 0) << unsealed.output;
+  EXPECT_TRUE(absl::StrContains(unsealed.output, "Jane Doe"))
+      << unsealed.output;
 }
 
 TEST_F(ClusterTest, WithoutEtcdQuorumAppendsAreUnavailableAndReadsGoOn) {
