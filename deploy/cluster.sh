@@ -100,12 +100,15 @@ cat <<INFO
 Three etcd members and three missionlogd nodes are running (logs and data
 in $CLUSTER_DIR):
   node a  127.0.0.1:7601    node b  127.0.0.1:7602    node c  127.0.0.1:7603
+  consoles  http://127.0.0.1:7681/  http://127.0.0.1:7682/  http://127.0.0.1:7683/
 
 Try, in another terminal:
   export MISSIONLOG_SERVER=127.0.0.1:7601,127.0.0.1:7602,127.0.0.1:7603
   $cli append dept/notes/1 NoteRecorded '{"text":"hello"}'
   $cli --server=127.0.0.1:7603 read dept/notes/1
   $cli --server=127.0.0.1:7602 head
+  $cli --server=127.0.0.1:7602 verify --require-cosigners=3 \\
+    --key=$CLUSTER_DIR/a/node.pub,$CLUSTER_DIR/b/node.pub,$CLUSTER_DIR/c/node.pub
 
 Ctrl-C stops them all (the data stays; rm -rf $CLUSTER_DIR to start anew).
 INFO
