@@ -501,6 +501,14 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
       [h](const httplib::Request& request, httplib::Response& response) {
         h->Call(request, response);
       });
+  if (options.metrics) {
+    std::function<std::string()> metrics = options.metrics;
+    server->Get("/metrics", [metrics](const httplib::Request&,
+                                      httplib::Response& response) {
+      response.set_header("Cache-Control", "no-store");
+      response.set_content(metrics(), "text/plain; version=0.0.4");
+    });
+  }
   server->Get("/api/v1/live",
               [h](const httplib::Request& request,
                   httplib::Response& response) { h->Live(request, response); });

@@ -30,6 +30,7 @@
 #ifndef MISSIONLOG_SERVICES_HTTP_GATEWAY_H_
 #define MISSIONLOG_SERVICES_HTTP_GATEWAY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -56,6 +57,9 @@ struct HttpGatewayOptions {
   // accepting until one is taken.
   size_t max_queued_connections = 64;
   size_t max_request_bytes = 1 << 20;
+  // GET /metrics: the Prometheus text exposition (version 0.0.4) this
+  // returns; unset: no such page.
+  std::function<std::string()> metrics;
   size_t max_stream_bytes = 16 << 20;
 };
 

@@ -194,6 +194,9 @@ struct Server::Parts {
   bool stopping ABSL_GUARDED_BY(health_mu) = false;
   bool catching_up ABSL_GUARDED_BY(health_mu) = false;
   bool stopped_applying ABSL_GUARDED_BY(health_mu) = false;
+  // The Prometheus text exposition of what the server counts.
+  std::string Metrics();
+
   enum class Health {
     kUnchanged,
     kStopping,
@@ -225,6 +228,67 @@ struct Server::Parts {
     }
   }
 };
+
+std::string Server::Parts::Metrics() {
+  std::string out;
+  auto metric = [&out](absl::string_view name, absl::string_view type,
+                       absl::string_view help) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
+                    type, "\n");
+  };
+  const Stats stats = store->GetStats();
+  const Head head = store->GetHead();
+  metric("missionlog_appends_total", "counter",
+         "Appends acknowledged (durable).");
+  absl::StrAppend(&out, "missionlog_appends_total ", stats.appends_acknowledged,
+                  "\n");
+  metric("missionlog_events_written_total", "counter",
+         "Events written (new ones; retries that deduplicate write none).");
+  absl::StrAppend(&out, "missionlog_events_written_total ",
+                  stats.events_written, "\n");
+  metric("missionlog_commit_groups_total", "counter",
+         "WriteBatches committed (group commit).");
+  absl::StrAppend(&out, "missionlog_commit_groups_total ", stats.commit_groups,
+                  "\n");
+  metric("missionlog_wal_syncs_total", "counter", "WAL syncs.");
+  absl::StrAppend(&out, "missionlog_wal_syncs_total ", stats.wal_syncs, "\n");
+  metric("missionlog_log_events", "gauge", "Events in the log.");
+  absl::StrAppend(&out, "missionlog_log_events ", head.next_position, "\n");
+  metric("missionlog_disk_free_bytes", "gauge",
+         "Free space on the store's disk at the last reading.");
+  absl::StrAppend(&out, "missionlog_disk_free_bytes ", stats.disk_free_bytes,
+                  "\n");
+  metric("missionlog_disk_reserve_bytes", "gauge",
+         "Free space kept in reserve (appends stop below it).");
+  absl::StrAppend(&out, "missionlog_disk_reserve_bytes ",
+                  stats.disk_reserve_bytes, "\n");
+  if (projections != nullptr) {
+    const std::vector<RunnerStatus> runners = projections->Status();
+    metric("missionlog_projection_position", "gauge",
+           "Events a projection has applied.");
+    for (const RunnerStatus& runner : runners) {
+      absl::StrAppend(&out, "missionlog_projection_position{projection=\"",
+                      runner.name, "\"} ", runner.position, "\n");
+    }
+    metric("missionlog_projection_lag_events", "gauge",
+           "Events committed that a projection has not yet applied.");
+    for (const RunnerStatus& runner : runners) {
+      absl::StrAppend(&out, "missionlog_projection_lag_events{projection=\"",
+                      runner.name, "\"} ",
+                      head.next_position > runner.position
+                          ? head.next_position - runner.position
+                          : 0,
+                      "\n");
+    }
+  }
+  absl::StatusOr<CheckpointStore::StoredCheckpoint> latest =
+      store->GetCheckpoint(0);
+  metric("missionlog_checkpoint_tree_size", "gauge",
+         "Events covered by the latest signed checkpoint.");
+  absl::StrAppend(&out, "missionlog_checkpoint_tree_size ",
+                  latest.ok() ? latest->tree_size : 0, "\n");
+  return out;
+}
 
 Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
@@ -426,6 +490,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     http.tls_cert = config.tls_cert;
     http.tls_key = config.tls_key;
     http.threads = config.http_threads;
+    http.metrics = [raw = parts.get()] { return raw->Metrics(); };
     http_reservation->Release();
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);

@@ -329,5 +329,42 @@ TEST_F(HttpTest, HttpsWithTheGrpcListenersCertificate) {
   EXPECT_TRUE(!plain || plain->status != 200);
 }
 
+// The value of metric line `name` (exact, with its labels) in `text`.
+double MetricValue(const std::string& text, const std::string& name) {
+  const size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST_F(HttpTest, MetricsMoveByExactlyWhatWasDone) {
+  Start();
+  auto before = Http()->Get("/metrics");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200);
+  EXPECT_TRUE(absl::StartsWith(before->get_header_value("Content-Type"),
+                               "text/plain; version=0.0.4"));
+  EXPECT_TRUE(absl::StrContains(before->body,
+                                "# TYPE missionlog_appends_total counter"));
+  for (int i = 0; i < 3; ++i) {
+    v1::AppendRequest request = Note("dept/notes/1", absl::StrCat("n", i));
+    *request.add_events() = request.events(0);
+    request.mutable_events(1)->clear_id();
+    ASSERT_TRUE(grpc_->Append(request).ok());
+  }
+  auto after = Http()->Get("/metrics");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(MetricValue(after->body, "missionlog_appends_total") -
+                MetricValue(before->body, "missionlog_appends_total"),
+            3);
+  EXPECT_EQ(MetricValue(after->body, "missionlog_events_written_total") -
+                MetricValue(before->body, "missionlog_events_written_total"),
+            6);
+  EXPECT_EQ(MetricValue(after->body, "missionlog_log_events"), 6);
+  EXPECT_GE(
+      MetricValue(after->body,
+                  "missionlog_projection_lag_events{projection=\"timeline\"}"),
+      0);
+}
+
 }  // namespace
 }  // namespace missionlog
