@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "base/json_string.h"
 #include "missionlog/v1/store.pb.h"
 
 namespace missionlog {
@@ -43,8 +44,6 @@ std::string HeadJson(const v1::GetHeadResponse& head);
 
 // RFC 3339 UTC with microseconds.
 std::string FormatMicros(int64_t micros);
-// A JSON string literal (with quotes) for `text`.
-std::string JsonString(absl::string_view text);
 
 }  // namespace missionlog
 

@@ -4,8 +4,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -17,23 +15,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "base/pem_file.h"
 #include "missionlog/v1/commands.grpc.pb.h"
 
 namespace missionlog {
 
 namespace {
-
-absl::Status ReadPemFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  if (out->find("-----BEGIN ") == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not PEM"));
-  }
-  return absl::OkStatus();
-}
 
 // "a,b,c" (host:port each) as one gRPC target over all of them, tried in
 // order (pick_first): when the node in use becomes unreachable, the
@@ -85,14 +72,17 @@ absl::Status LoadTlsFiles(const std::string& root_certs_file,
         "a client certificate needs its key, and a key its certificate");
   }
   if (!root_certs_file.empty()) {
-    absl::Status read = ReadPemFile(root_certs_file, &options->tls_root_certs);
-    if (!read.ok()) return read;
+    absl::StatusOr<std::string> read = ReadPemFile(root_certs_file);
+    if (!read.ok()) return read.status();
+    options->tls_root_certs = *std::move(read);
   }
   if (!cert_chain_file.empty()) {
-    absl::Status read = ReadPemFile(cert_chain_file, &options->tls_cert_chain);
-    if (!read.ok()) return read;
-    read = ReadPemFile(private_key_file, &options->tls_private_key);
-    if (!read.ok()) return read;
+    absl::StatusOr<std::string> chain = ReadPemFile(cert_chain_file);
+    if (!chain.ok()) return chain.status();
+    absl::StatusOr<std::string> key = ReadPemFile(private_key_file);
+    if (!key.ok()) return key.status();
+    options->tls_cert_chain = *std::move(chain);
+    options->tls_private_key = *std::move(key);
   }
   return absl::OkStatus();
 }
@@ -367,27 +357,21 @@ absl::StatusOr<v1::ProjectionStatusResponse> Client::ProjectionStatus() {
       });
 }
 
+// Not retried: each call is recorded (an unsealing, an erasure).
 absl::StatusOr<v1::UnsealResponse> Client::Unseal(
     const v1::UnsealRequest& request) {
-  // Not retried: each call is recorded as its own unsealing.
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::UnsealResponse response;
-  absl::Status status =
-      FromGrpcStatus(sealing_->Unseal(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Unary<v1::UnsealResponse>(
+      [&](grpc::ClientContext* context, v1::UnsealResponse* out) {
+        return sealing_->Unseal(context, request, out);
+      });
 }
 
 absl::StatusOr<v1::EraseResponse> Client::Erase(
     const v1::EraseRequest& request) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::EraseResponse response;
-  absl::Status status =
-      FromGrpcStatus(sealing_->Erase(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Unary<v1::EraseResponse>(
+      [&](grpc::ClientContext* context, v1::EraseResponse* out) {
+        return sealing_->Erase(context, request, out);
+      });
 }
 
 absl::StatusOr<v1::RebuildResponse> Client::RebuildProjection(

@@ -1,8 +1,6 @@
 #include "cluster/etcd_client.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -11,24 +9,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/pem_file.h"
 
 namespace missionlog {
-
-namespace {
-
-absl::Status ReadPem(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  if (out->find("-----BEGIN ") == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not PEM"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::Status EtcdError(const grpc::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
@@ -88,13 +71,17 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(
     }
     grpc::SslCredentialsOptions ssl;
     if (!options.ca_file.empty()) {
-      absl::Status read = ReadPem(options.ca_file, &ssl.pem_root_certs);
-      if (!read.ok()) return read;
+      absl::StatusOr<std::string> ca = ReadPemFile(options.ca_file);
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *std::move(ca);
     }
     if (!options.cert_file.empty()) {
-      absl::Status read = ReadPem(options.cert_file, &ssl.pem_cert_chain);
-      if (read.ok()) read = ReadPem(options.key_file, &ssl.pem_private_key);
-      if (!read.ok()) return read;
+      absl::StatusOr<std::string> chain = ReadPemFile(options.cert_file);
+      if (!chain.ok()) return chain.status();
+      absl::StatusOr<std::string> key = ReadPemFile(options.key_file);
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *std::move(chain);
+      ssl.pem_private_key = *std::move(key);
     }
     credentials = grpc::SslCredentials(ssl);
     // The channel's target lists every member; TLS checks this one name.
@@ -189,28 +176,6 @@ void EtcdClient::PutAsync(
   kv_->async()->Put(&call->context, &request, &call->response,
                     [call](grpc::Status status) {
                       absl::Status result = EtcdError(status, "put");
-                      if (result.ok()) {
-                        call->done(std::move(call->response));
-                      } else {
-                        call->done(result);
-                      }
-                    });
-}
-
-void EtcdClient::TxnAsync(
-    const etcdserverpb::TxnRequest& request,
-    std::function<void(absl::StatusOr<etcdserverpb::TxnResponse>)> done) {
-  struct Call {
-    grpc::ClientContext context;
-    etcdserverpb::TxnResponse response;
-    std::function<void(absl::StatusOr<etcdserverpb::TxnResponse>)> done;
-  };
-  auto call = std::make_shared<Call>();
-  call->done = std::move(done);
-  SetDeadline(&call->context);
-  kv_->async()->Txn(&call->context, &request, &call->response,
-                    [call](grpc::Status status) {
-                      absl::Status result = EtcdError(status, "transaction");
                       if (result.ok()) {
                         call->done(std::move(call->response));
                       } else {

@@ -70,12 +70,6 @@ class EtcdClient {
       const etcdserverpb::PutRequest& request,
       std::function<void(absl::StatusOr<etcdserverpb::PutResponse>)> done);
 
-  // Txn without waiting: `done` runs once, on a gRPC thread; it must not
-  // block.
-  void TxnAsync(
-      const etcdserverpb::TxnRequest& request,
-      std::function<void(absl::StatusOr<etcdserverpb::TxnResponse>)> done);
-
   // For a watch: the Watch service's stub (the caller runs the stream on a
   // thread of its own).
   etcdserverpb::Watch::Stub* watch_stub() { return watch_.get(); }

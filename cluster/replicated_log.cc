@@ -150,7 +150,6 @@ ReplicatedLog::ReplicatedLog(EventStore* store, EtcdClient* etcd,
       entry_key_(absl::StrCat(options_.prefix, "e/", options_.node)) {
   absl::MutexLock lock(&mu_);
   submitted_ = store_->GetHead().applied;
-  applied_seen_ = submitted_;
 }
 
 ReplicatedLog::~ReplicatedLog() { Stop(); }
@@ -398,7 +397,6 @@ void ReplicatedLog::ApplyLoop() {
       caught_up = true;
       absl::MutexLock lock(&mu_);
       submitted_ = store_->GetHead().applied;
-      applied_seen_ = std::max(applied_seen_, submitted_);
     }
     absl::Status followed = Follow();
     if (absl::IsOutOfRange(followed) && options_.catch_up != nullptr) {
@@ -458,10 +456,6 @@ absl::Status ReplicatedLog::Follow() {
         result = ApplyEntry(event.kv().mod_revision(), event.kv().value());
         if (!result.ok()) break;
       }
-      {
-        absl::MutexLock lock(&mu_);
-        etcd_revision_ = std::max(etcd_revision_, response.header().revision());
-      }
       if (store_->ApplyingFenced()) break;
     }
   }
@@ -484,7 +478,7 @@ absl::Status ReplicatedLog::ApplyEntry(int64_t revision,
                      entry.node().empty() ? "?" : entry.node(), ") ", why,
                      "; this node applies nothing after it"));
   };
-  if (!entry.ParseFromString(std::string(value))) {
+  if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return refuse("does not parse");
   }
   const ClusterNode* node = config_.Find(entry.node());
@@ -525,7 +519,6 @@ absl::Status ReplicatedLog::ApplyEntry(int64_t revision,
                            absl::MutexLock lock(&mu_);
                            applying_bytes_ -= bytes;
                            --applying_;
-                           applied_seen_ = std::max(applied_seen_, position);
                          }
                          if (mine)
                            Answer(sequence, position.index, std::move(result));
@@ -549,40 +542,6 @@ void ReplicatedLog::StopApplying(const absl::Status& status) {
     stopped_ = status;
   }
   if (options_.on_stopped) options_.on_stopped(status);
-}
-
-absl::Status ReplicatedLog::WaitApplied(absl::Duration timeout) {
-  const std::string prefix = absl::StrCat(options_.prefix, "e/");
-  etcdserverpb::RangeRequest range;
-  range.set_key(prefix);
-  range.set_range_end(EtcdClient::PrefixEnd(prefix));
-  absl::StatusOr<etcdserverpb::RangeResponse> entries = etcd_->Range(range);
-  if (!entries.ok()) return entries.status();
-  ReplicaPosition target;
-  for (const etcdserverpb::KeyValue& kv : entries->kvs()) {
-    pb::ReplicatedEntry entry;
-    pb::ReplicatedProposal proposal;
-    if (!entry.ParseFromString(kv.value()) ||
-        !proposal.ParseFromString(entry.proposal()) ||
-        proposal.appends_size() == 0) {
-      continue;
-    }
-    target = std::max(
-        target,
-        ReplicaPosition{kv.mod_revision(),
-                        static_cast<uint32_t>(proposal.appends_size() - 1)});
-  }
-  absl::MutexLock lock(&mu_);
-  auto reached = [&] {
-    mu_.AssertReaderHeld();
-    return !stopped_.ok() || stopping_ || !(applied_seen_ < target);
-  };
-  if (!mu_.AwaitWithTimeout(absl::Condition(&reached), timeout)) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("not applied up to etcd revision ", target.revision,
-                     " within ", absl::FormatDuration(timeout)));
-  }
-  return stopped_;
 }
 
 // --- Retention --------------------------------------------------------------

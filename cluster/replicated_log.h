@@ -99,10 +99,6 @@ class ReplicatedLog : public EventLog {
   // From now on refuses appends with FAILED_PRECONDITION saying `why`
   // (this replica diverged from the others), and stops applying.
   void Refuse(const absl::Status& why);
-  // Blocks until this node has applied everything etcd held when called
-  // (for tests and tools). UNAVAILABLE if etcd does not answer, the
-  // applier's error if it stopped.
-  absl::Status WaitApplied(absl::Duration timeout);
 
   absl::StatusOr<AppendResult> Append(AppendRequest request) override;
   void AppendAsync(AppendRequest request, AppendCallback done) override;
@@ -171,10 +167,6 @@ class ReplicatedLog : public EventLog {
   size_t applying_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int applying_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ClientContext* watch_ ABSL_GUARDED_BY(mu_) = nullptr;
-  // The revision last seen in etcd's answers.
-  int64_t etcd_revision_ ABSL_GUARDED_BY(mu_) = 0;
-  // The last position whose apply has finished (for WaitApplied).
-  ReplicaPosition applied_seen_ ABSL_GUARDED_BY(mu_);
 
   std::thread applier_;
   std::thread retention_;

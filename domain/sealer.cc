@@ -1,5 +1,6 @@
 #include "domain/sealer.h"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <utility>
@@ -63,10 +64,46 @@ void ForEachSealed(pb::Message* message, const std::string& prefix,
   }
 }
 
+// Whether messages of `descriptor` can hold a sealed field (at any depth).
+bool MayHoldSealed(const pb::Descriptor* descriptor,
+                   std::vector<const pb::Descriptor*>* seen) {
+  if (std::find(seen->begin(), seen->end(), descriptor) != seen->end()) {
+    return false;
+  }
+  seen->push_back(descriptor);
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const pb::FieldDescriptor* field = descriptor->field(i);
+    if (IsSealed(field)) return true;
+    if (field->type() == pb::FieldDescriptor::TYPE_MESSAGE &&
+        MayHoldSealed(field->message_type(), seen)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The domain's types whose messages can hold a sealed field, found once
+// from the descriptors: only their payloads are parsed to look.
+bool TypeMaySeal(EventType type) {
+  static const std::vector<EventType>* const sealing = [] {
+    auto* types = new std::vector<EventType>;
+    for (EventType each : AllEventTypes()) {
+      std::vector<const pb::Descriptor*> seen;
+      if (MayHoldSealed(Prototype(each)->GetDescriptor(), &seen)) {
+        types->push_back(each);
+      }
+    }
+    return types;
+  }();
+  return std::find(sealing->begin(), sealing->end(), type) != sealing->end();
+}
+
 std::unique_ptr<pb::Message> Parse(const std::string& type,
                                    const std::string& payload) {
   const EventType event_type = TypeOf(type);
-  if (event_type == EventType::kUnknown) return nullptr;
+  if (event_type == EventType::kUnknown || !TypeMaySeal(event_type)) {
+    return nullptr;
+  }
   std::unique_ptr<pb::Message> message(Prototype(event_type)->New());
   if (!message->ParseFromString(payload)) return nullptr;
   return message;
@@ -161,18 +198,6 @@ absl::Status Sealer::Seal(AppendRequest* append) const {
     sealed.SerializeToString(&event.sealed);
   }
   return absl::OkStatus();
-}
-
-std::vector<std::pair<std::string, std::string>> Sealer::Commitments(
-    const std::string& type, const std::string& payload) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<pb::Message> message = Parse(type, payload);
-  if (message == nullptr) return out;
-  ForEachSealed(message.get(), "",
-                [&](const std::string& path, v1::SealedValue* value) {
-                  out.emplace_back(path, value->commitment());
-                });
-  return out;
 }
 
 }  // namespace domain

@@ -39,10 +39,6 @@ class Sealer {
   // any unsealing key.
   absl::Status Seal(AppendRequest* append) const;
 
-  // The commitment fields a payload holds: (path, commitment) pairs.
-  static std::vector<std::pair<std::string, std::string>> Commitments(
-      const std::string& type, const std::string& payload);
-
  private:
   std::vector<sealing::RoleKeys> unsealers_;
 };

@@ -14,8 +14,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "base/json_string.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "httplib.h"
@@ -92,38 +93,12 @@ const char* CodeName(grpc::StatusCode code) {
   return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
 }
 
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 void SendError(httplib::Response& response, grpc::StatusCode code,
                absl::string_view message) {
   response.status = HttpStatus(code);
   response.set_content(
       absl::StrCat("{\"code\":\"", CodeName(code),
-                   "\",\"message\":", JsonQuote(message), "}\n"),
+                   "\",\"message\":", JsonString(message), "}\n"),
       "application/json");
 }
 
@@ -218,11 +193,9 @@ class BoundedPool : public httplib::TaskQueue {
 // The routes, with what they share.
 struct HttpGateway::Handlers {
   HttpGatewayOptions options;
-  std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> generic;
   std::unique_ptr<v1::EventStore::Stub> events;
   std::unique_ptr<v1::Audit::Stub> audit;
-  pb::DynamicMessageFactory factory;
 
   absl::Mutex mu;
   std::set<grpc::ClientContext*> tails ABSL_GUARDED_BY(mu);
@@ -255,8 +228,9 @@ void HttpGateway::Handlers::Call(const httplib::Request& request,
               absl::StrCat("no such API call: ", service, "/", method_name));
     return;
   }
-  std::unique_ptr<pb::Message> input(
-      factory.GetPrototype(method->input_type())->New());
+  std::unique_ptr<pb::Message> input(pb::MessageFactory::generated_factory()
+                                         ->GetPrototype(method->input_type())
+                                         ->New());
   const std::string body = request.body.empty() ? "{}" : request.body;
   pb::util::JsonParseOptions parse;
   parse.ignore_unknown_fields = false;
@@ -294,8 +268,9 @@ void HttpGateway::Handlers::Call(const httplib::Request& request,
     SendError(response, call_status.error_code(), call_status.error_message());
     return;
   }
-  std::unique_ptr<pb::Message> output(
-      factory.GetPrototype(method->output_type())->New());
+  std::unique_ptr<pb::Message> output(pb::MessageFactory::generated_factory()
+                                          ->GetPrototype(method->output_type())
+                                          ->New());
   std::string json;
   if (!output->ParseFromString(ToBytes(response_bytes)) ||
       !pb::util::MessageToJsonString(*output, &json, PrintOptions()).ok()) {
@@ -453,7 +428,6 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   std::unique_ptr<HttpGateway> gateway(new HttpGateway());
   auto handlers = std::make_unique<Handlers>();
   handlers->options = options;
-  handlers->channel = channel;
   handlers->generic = std::make_unique<grpc::GenericStub>(channel);
   handlers->events = v1::EventStore::NewStub(channel);
   handlers->audit = v1::Audit::NewStub(channel);

@@ -4,8 +4,10 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/message.h"
 #include "services/conversions.h"
 
 namespace missionlog {
@@ -13,240 +15,224 @@ namespace {
 
 constexpr char kUnsealedType[] = "missionlog.sealing.unsealed.v1";
 constexpr char kErasedType[] = "missionlog.sealing.erased.v1";
-constexpr size_t kMaxReasonBytes = 1000;
+constexpr size_t kMaxStatedBytes = 1000;
+
+// An event and its sealed data, with the fields asked for.
+struct SealedEvent {
+  ReadAllResult read;  // holds the event
+  v1::SealedData data;
+  std::vector<std::string> chosen;  // paths asked for (all when none were)
+  const RecordedEvent& event() const { return read.events[0]; }
+  bool Chosen(const v1::SealedData::Field& field) const {
+    return std::find(chosen.begin(), chosen.end(), field.path()) !=
+           chosen.end();
+  }
+};
+
+// The event at `position`, its sealed data and the fields `paths` names.
+// NOT_FOUND for no such event, no sealed data (none, or erased) or a path
+// it does not have.
+absl::StatusOr<SealedEvent> LoadSealed(
+    EventLog* log, SealedStore* store, uint64_t position,
+    const google::protobuf::RepeatedPtrField<std::string>& paths) {
+  SealedEvent out;
+  ReadAllRequest read;
+  read.from_position = position;
+  read.limit = 1;
+  absl::StatusOr<ReadAllResult> found = log->ReadAll(read);
+  if (!found.ok()) return found.status();
+  if (found->events.empty() || found->events[0].position() != position) {
+    return absl::NotFoundError(absl::StrCat("no event at position ", position));
+  }
+  out.read = *std::move(found);
+  absl::StatusOr<std::string> stored = store->GetSealed(position);
+  if (!stored.ok()) return stored.status();
+  if (!out.data.ParseFromString(*stored)) {
+    return absl::DataLossError("the stored sealed data does not parse");
+  }
+  for (const v1::SealedData::Field& field : out.data.fields()) {
+    if (paths.empty() ||
+        std::find(paths.begin(), paths.end(), field.path()) != paths.end()) {
+      out.chosen.push_back(field.path());
+    }
+  }
+  if (out.chosen.empty() ||
+      out.chosen.size() < static_cast<size_t>(paths.size())) {
+    return absl::NotFoundError(absl::StrCat("the event at position ", position,
+                                            " has no such sealed field"));
+  }
+  return out;
+}
+
+// A reason or a legal basis: required, and bounded (it goes on the record).
+absl::Status CheckStated(const std::string& text, absl::string_view field) {
+  if (text.empty() || text.size() > kMaxStatedBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": required, 1 to 1,000 bytes (it goes on the record)"));
+  }
+  return absl::OkStatus();
+}
+
+// The server's own record of an unsealing or an erasure, on stream
+// "missionlog/<kind>/<event id>". Appended to the log directly: the
+// domain's prefix is reserved, so no client can append one.
+AppendRequest ServerRecord(absl::string_view kind, const char* type,
+                           const RecordedEvent& about,
+                           const google::protobuf::Message& record,
+                           const std::string& principal) {
+  AppendRequest append;
+  append.stream = absl::StrCat("missionlog/", kind, "/", about.id());
+  append.recorded_by = principal;
+  EventData data;
+  data.type = type;
+  data.source = "urn:missionlog:server";
+  data.content_type = absl::StrCat("application/protobuf; proto=",
+                                   record.GetDescriptor()->full_name());
+  record.SerializeToString(&data.payload);
+  append.events.push_back(std::move(data));
+  return append;
+}
+
+// `what` failed to be recorded, so it was not done.
+absl::Status NotRecorded(const absl::Status& status, absl::string_view what) {
+  return absl::Status(status.code(),
+                      absl::StrCat(what,
+                                   " could not be recorded, so nothing "
+                                   "was done: ",
+                                   status.message()));
+}
 
 }  // namespace
 
-grpc::ServerUnaryReactor* SealingService::Unseal(
-    grpc::CallbackServerContext* context, const v1::UnsealRequest* request,
-    v1::UnsealResponse* response) {
+// Authorizes, checks the stated reason, then runs `work` on a worker.
+grpc::ServerUnaryReactor* SealingService::Begin(
+    grpc::CallbackServerContext* context, Permission permission,
+    const std::string& stated, absl::string_view stated_field,
+    std::function<void(grpc::ServerUnaryReactor*, std::string)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kUnseal);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+  absl::StatusOr<Caller> caller = access_->Authorize(*context, permission);
+  absl::Status ready =
+      caller.ok() ? CheckStated(stated, stated_field) : caller.status();
+  if (!ready.ok()) {
+    reactor->Finish(ToGrpcStatus(ready));
     return reactor;
   }
-  if (request->reason().empty() || request->reason().size() > kMaxReasonBytes) {
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        "reason: required, 1 to 1,000 bytes (it goes on the record)"));
-    return reactor;
-  }
-  const std::string principal = caller->principal;
-  bool scheduled = workers_->Schedule([this, reactor, request, response,
-                                       principal] {
-    // The event and its sealed data, before anything is appended.
-    ReadAllRequest read;
-    read.from_position = request->position();
-    read.limit = 1;
-    absl::StatusOr<ReadAllResult> found = log_->ReadAll(read);
-    if (!found.ok()) {
-      reactor->Finish(ToGrpcStatus(found.status()));
-      return;
-    }
-    if (found->events.empty() ||
-        found->events[0].position() != request->position()) {
-      reactor->Finish(grpc::Status(
-          grpc::StatusCode::NOT_FOUND,
-          absl::StrCat("no event at position ", request->position())));
-      return;
-    }
-    const RecordedEvent& event = found->events[0];
-    absl::StatusOr<std::string> stored = sealed_->GetSealed(event.position());
-    if (!stored.ok()) {
-      reactor->Finish(ToGrpcStatus(stored.status()));
-      return;
-    }
-    v1::SealedData sealed;
-    if (!sealed.ParseFromString(*stored)) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
-                                   "the stored sealed data does not parse"));
-      return;
-    }
-    std::vector<std::string> paths;
-    for (const v1::SealedData::Field& field : sealed.fields()) {
-      if (request->paths().empty() ||
-          std::find(request->paths().begin(), request->paths().end(),
-                    field.path()) != request->paths().end()) {
-        *response->add_fields() = field;
-        paths.push_back(field.path());
-      }
-    }
-    if (paths.size() <
-        static_cast<size_t>(std::max(1, request->paths_size()))) {
-      reactor->Finish(
-          grpc::Status(grpc::StatusCode::NOT_FOUND,
-                       absl::StrCat("the event at position ", event.position(),
-                                    " has no such sealed field")));
-      return;
-    }
-    *response->mutable_keys() = sealed.keys();
-    ToProto(event, response->mutable_event());
-    // On the record first.
-    v1::Unsealed unsealed;
-    unsealed.set_position(event.position());
-    unsealed.set_event_id(std::string(event.id()));
-    for (const std::string& path : paths) unsealed.add_paths(path);
-    unsealed.set_reason(request->reason());
-    unsealed.set_unsealed_by(principal);
-    AppendRequest append;
-    append.stream = absl::StrCat("missionlog/unsealing/", event.id());
-    append.recorded_by = principal;
-    EventData data;
-    data.type = kUnsealedType;
-    data.source = "urn:missionlog:server";
-    data.content_type = "application/protobuf; proto=missionlog.v1.Unsealed";
-    unsealed.SerializeToString(&data.payload);
-    append.events.push_back(std::move(data));
-    log_->AppendAsync(std::move(append), [reactor, response](
-                                             absl::StatusOr<AppendResult> r) {
-      if (!r.ok()) {
-        reactor->Finish(ToGrpcStatus(absl::Status(
-            r.status().code(),
-            absl::StrCat("the unsealing could not be recorded, so nothing is "
-                         "unsealed: ",
-                         r.status().message()))));
-        return;
-      }
-      response->set_unsealed_position(r->first_position);
-      reactor->Finish(grpc::Status::OK);
-    });
-  });
-  if (!scheduled) {
+  if (!workers_->Schedule(
+          [reactor, principal = caller->principal, work = std::move(work)] {
+            work(reactor, principal);
+          })) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "the server's queue is full"));
   }
   return reactor;
 }
 
+grpc::ServerUnaryReactor* SealingService::Unseal(
+    grpc::CallbackServerContext* context, const v1::UnsealRequest* request,
+    v1::UnsealResponse* response) {
+  return Begin(
+      context, Permission::kUnseal, request->reason(), "reason",
+      [this, request, response](grpc::ServerUnaryReactor* reactor,
+                                std::string principal) {
+        absl::StatusOr<SealedEvent> sealed =
+            LoadSealed(log_, sealed_, request->position(), request->paths());
+        if (!sealed.ok()) {
+          reactor->Finish(ToGrpcStatus(sealed.status()));
+          return;
+        }
+        for (const v1::SealedData::Field& field : sealed->data.fields()) {
+          if (sealed->Chosen(field)) *response->add_fields() = field;
+        }
+        *response->mutable_keys() = sealed->data.keys();
+        ToProto(sealed->event(), response->mutable_event());
+        // On the record first.
+        v1::Unsealed record;
+        record.set_position(request->position());
+        record.set_event_id(sealed->event().id());
+        for (const std::string& path : sealed->chosen) record.add_paths(path);
+        record.set_reason(request->reason());
+        record.set_unsealed_by(principal);
+        log_->AppendAsync(
+            ServerRecord("unsealing", kUnsealedType, sealed->event(), record,
+                         principal),
+            [reactor, response](absl::StatusOr<AppendResult> appended) {
+              if (!appended.ok()) {
+                reactor->Finish(ToGrpcStatus(
+                    NotRecorded(appended.status(), "the unsealing")));
+                return;
+              }
+              response->set_unsealed_position(appended->first_position);
+              reactor->Finish(grpc::Status::OK);
+            });
+      });
+}
+
 grpc::ServerUnaryReactor* SealingService::Erase(
     grpc::CallbackServerContext* context, const v1::EraseRequest* request,
     v1::EraseResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kErase);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  if (request->legal_basis().empty() ||
-      request->legal_basis().size() > kMaxReasonBytes) {
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        "legal_basis: required, 1 to 1,000 bytes (it goes on the record)"));
-    return reactor;
-  }
-  const std::string principal = caller->principal;
-  bool scheduled = workers_->Schedule([this, reactor, request, response,
-                                       principal] {
-    ReadAllRequest read;
-    read.from_position = request->position();
-    read.limit = 1;
-    absl::StatusOr<ReadAllResult> found = log_->ReadAll(read);
-    if (!found.ok()) {
-      reactor->Finish(ToGrpcStatus(found.status()));
-      return;
-    }
-    if (found->events.empty() ||
-        found->events[0].position() != request->position()) {
-      reactor->Finish(grpc::Status(
-          grpc::StatusCode::NOT_FOUND,
-          absl::StrCat("no event at position ", request->position())));
-      return;
-    }
-    const uint64_t position = request->position();
-    const std::string event_id = found->events[0].id();
-    absl::StatusOr<std::string> stored = sealed_->GetSealed(position);
-    if (!stored.ok()) {
-      reactor->Finish(ToGrpcStatus(stored.status()));
-      return;
-    }
-    v1::SealedData sealed;
-    if (!sealed.ParseFromString(*stored)) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
-                                   "the stored sealed data does not parse"));
-      return;
-    }
-    v1::SealedData remaining = sealed;
-    remaining.clear_fields();
-    std::vector<std::string> erased;
-    for (const v1::SealedData::Field& field : sealed.fields()) {
-      if (request->paths().empty() ||
-          std::find(request->paths().begin(), request->paths().end(),
-                    field.path()) != request->paths().end()) {
-        erased.push_back(field.path());
-      } else {
-        *remaining.add_fields() = field;
-      }
-    }
-    if (erased.empty() ||
-        erased.size() < static_cast<size_t>(request->paths_size())) {
-      reactor->Finish(
-          grpc::Status(grpc::StatusCode::NOT_FOUND,
-                       absl::StrCat("the event at position ", position,
-                                    " has no such sealed field")));
-      return;
-    }
-    // No opening left: the wrapped data key goes too.
-    std::string rest;
-    if (remaining.fields_size() > 0) remaining.SerializeToString(&rest);
-    // On the record first, then destroyed.
-    v1::Erased record;
-    record.set_position(position);
-    record.set_event_id(event_id);
-    for (const std::string& path : erased) {
-      record.add_paths(path);
-      response->add_paths(path);
-    }
-    record.set_legal_basis(request->legal_basis());
-    record.set_erased_by(principal);
-    AppendRequest append;
-    append.stream = absl::StrCat("missionlog/erasure/", event_id);
-    append.recorded_by = principal;
-    EventData data;
-    data.type = kErasedType;
-    data.source = "urn:missionlog:server";
-    data.content_type = "application/protobuf; proto=missionlog.v1.Erased";
-    record.SerializeToString(&data.payload);
-    append.events.push_back(std::move(data));
-    log_->AppendAsync(std::move(append), [this, reactor, response, position,
-                                          rest = std::move(rest)](
-                                             absl::StatusOr<AppendResult> r) {
-      if (!r.ok()) {
-        reactor->Finish(ToGrpcStatus(absl::Status(
-            r.status().code(),
-            absl::StrCat("the erasure could not be recorded, so nothing is "
-                         "erased: ",
-                         r.status().message()))));
-        return;
-      }
-      response->set_erased_position(r->first_position);
-      // Not on the engine's completion thread: the compaction takes time.
-      const bool again = workers_->Schedule([this, reactor, position, rest] {
-        absl::Status destroyed = sealed_->ReplaceSealed(position, rest);
-        reactor->Finish(ToGrpcStatus(
-            destroyed.ok()
-                ? destroyed
-                : absl::Status(destroyed.code(),
-                               absl::StrCat("the erasure is recorded but the "
-                                            "values are not yet destroyed "
-                                            "(erase again): ",
-                                            destroyed.message()))));
+  return Begin(
+      context, Permission::kErase, request->legal_basis(), "legal_basis",
+      [this, request, response](grpc::ServerUnaryReactor* reactor,
+                                std::string principal) {
+        absl::StatusOr<SealedEvent> sealed =
+            LoadSealed(log_, sealed_, request->position(), request->paths());
+        if (!sealed.ok()) {
+          reactor->Finish(ToGrpcStatus(sealed.status()));
+          return;
+        }
+        // What stays: the other fields; nothing (the wrapped data key
+        // too) when every field goes.
+        v1::SealedData remaining = sealed->data;
+        remaining.clear_fields();
+        for (const v1::SealedData::Field& field : sealed->data.fields()) {
+          if (!sealed->Chosen(field)) *remaining.add_fields() = field;
+        }
+        std::string rest;
+        if (remaining.fields_size() > 0) remaining.SerializeToString(&rest);
+        // On the record first, then destroyed.
+        v1::Erased record;
+        record.set_position(request->position());
+        record.set_event_id(sealed->event().id());
+        for (const std::string& path : sealed->chosen) {
+          record.add_paths(path);
+          response->add_paths(path);
+        }
+        record.set_legal_basis(request->legal_basis());
+        record.set_erased_by(principal);
+        const uint64_t position = request->position();
+        log_->AppendAsync(
+            ServerRecord("erasure", kErasedType, sealed->event(), record,
+                         principal),
+            [this, reactor, response, position,
+             rest = std::move(rest)](absl::StatusOr<AppendResult> appended) {
+              if (!appended.ok()) {
+                reactor->Finish(ToGrpcStatus(
+                    NotRecorded(appended.status(), "the erasure")));
+                return;
+              }
+              response->set_erased_position(appended->first_position);
+              // Not on the engine's completion thread: the compaction
+              // takes time.
+              if (!workers_->Schedule([this, reactor, position, rest] {
+                    absl::Status destroyed =
+                        sealed_->ReplaceSealed(position, rest);
+                    reactor->Finish(ToGrpcStatus(
+                        destroyed.ok()
+                            ? destroyed
+                            : absl::Status(
+                                  destroyed.code(),
+                                  absl::StrCat("the erasure is recorded but "
+                                               "the values are not yet "
+                                               "destroyed (erase again): ",
+                                               destroyed.message()))));
+                  })) {
+                reactor->Finish(grpc::Status(
+                    grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    "the erasure is recorded but the server's queue is full; "
+                    "erase again to destroy the values"));
+              }
+            });
       });
-      if (!again) {
-        reactor->Finish(grpc::Status(
-            grpc::StatusCode::RESOURCE_EXHAUSTED,
-            "the erasure is recorded but the server's queue is full; erase "
-            "again to destroy the values"));
-      }
-    });
-  });
-  if (!scheduled) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "the server's queue is full"));
-  }
-  return reactor;
 }
 
 }  // namespace missionlog

@@ -5,6 +5,10 @@
 #ifndef MISSIONLOG_SERVICES_SEALING_SERVICE_H_
 #define MISSIONLOG_SERVICES_SEALING_SERVICE_H_
 
+#include <functional>
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "base/worker_pool.h"
 #include "eventstore/event_log.h"
 #include "eventstore/sealed_store.h"
@@ -29,6 +33,13 @@ class SealingService final : public v1::Sealing::CallbackService {
                                   v1::EraseResponse* response) override;
 
  private:
+  // Authorizes `permission`, checks the stated reason (`stated_field`),
+  // then runs `work(reactor, principal)` on a worker.
+  grpc::ServerUnaryReactor* Begin(
+      grpc::CallbackServerContext* context, Permission permission,
+      const std::string& stated, absl::string_view stated_field,
+      std::function<void(grpc::ServerUnaryReactor*, std::string)> work);
+
   EventLog* const log_;
   SealedStore* const sealed_;
   WorkerPool* const workers_;

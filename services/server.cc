@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/pem_file.h"
 #include "base/worker_pool.h"
 #include "cluster/catch_up.h"
 #include "cluster/cluster_config.h"
@@ -48,21 +49,11 @@ bool IsLoopback(const std::string& address) {
          absl::StartsWith(address, "unix:");
 }
 
+// A PEM file of the listener's TLS configuration; a file that cannot be
+// read is a configuration that cannot work.
 absl::StatusOr<std::string> ReadPem(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr)
-    return Misconfigured(absl::StrCat(path, ": cannot open"));
-  std::string text;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) {
-    text.append(chunk, n);
-    if (text.size() > (1 << 20)) break;
-  }
-  std::fclose(file);
-  if (!absl::StrContains(text, "-----BEGIN ")) {
-    return Misconfigured(absl::StrCat(path, ": not PEM"));
-  }
+  absl::StatusOr<std::string> text = ReadPemFile(path);
+  if (!text.ok()) return Misconfigured(text.status().message());
   return text;
 }
 

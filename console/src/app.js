@@ -333,7 +333,6 @@
         .map((p) => p.person_name);
       interval.label = (post.post_name || interval.owner.post.stream) + (names.length ? ' — ' + [...new Set(names)].join(', ') : '');
     }
-    const overOpen = new Set((over.decisions || []).map((d) => d.decision && d.decision.decision));
     const rows = spending.rows || [];
     out.push(h('h2', { class: 'govuk-heading-l' }, stream), link('/subject', { stream }, 'Timeline of every event about it'));
     out.push(h('h2', { class: 'govuk-heading-m' }, 'Who owned it'), ownershipChart(intervals),
@@ -365,7 +364,6 @@
       h('p', { class: 'govuk-body' }, `${(washing.unbacked || []).length} of ${washing.claims || 0} standing claims have no evidence, decision or spending behind them.`),
       table('Unbacked claims', ['By', 'Claim', 'Since', 'Events'],
         (washing.unbacked || []).map((c) => row([c.by, c.claim, dateText(c.valid_from), eventLinks(c.positions)]))));
-    void overOpen;
     return out;
   }
 
