@@ -57,6 +57,9 @@ ABSL_FLAG(int, read_limit, 1000, "Events per read call.");
 ABSL_FLAG(bool, verify_reads, true, "Check leaf hashes and digests on read.");
 ABSL_FLAG(bool, merkle_tree, true,
           "Maintain the Merkle tree (false measures what it costs).");
+ABSL_FLAG(int, record_format, 2,
+          "header format of new records: 2 (salted payload digest) or 1, to "
+          "measure what the salt costs");
 ABSL_FLAG(int, group_commit_delay_us, 200,
           "Options::max_group_commit_delay, in microseconds.");
 
@@ -349,6 +352,7 @@ int Main() {
   options.sync = absl::GetFlag(FLAGS_sync);
   options.verify_reads = absl::GetFlag(FLAGS_verify_reads);
   options.benchmark_without_tree = !absl::GetFlag(FLAGS_merkle_tree);
+  options.record_format = absl::GetFlag(FLAGS_record_format);
   options.max_group_commit_delay =
       absl::Microseconds(absl::GetFlag(FLAGS_group_commit_delay_us));
   absl::StatusOr<std::unique_ptr<EventStore>> store =

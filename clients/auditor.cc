@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -58,7 +59,13 @@ struct Walk {
   // level's first one.
   std::vector<std::vector<Digest>> nodes = std::vector<std::vector<Digest>>(64);
   std::vector<uint64_t> first_node = std::vector<uint64_t>(64, 0);
+  // Entries whose payload is erased, and the positions the Erased events
+  // (whole_payload) among the entries account for.
+  std::vector<uint64_t> erased;
+  absl::flat_hash_set<uint64_t> covered;
 };
+
+constexpr char kErasedType[] = "missionlog.sealing.erased.v1";
 
 // Batches handed from the receiving thread to the checking thread, at most
 // kDepth at a time; checked messages go back to be parsed into again.
@@ -149,11 +156,26 @@ absl::Status CheckEntry(const v1::LogEntry& entry, uint64_t expected,
         absl::StrCat("position ", expected,
                      ": the leaf hash does not match the record header"));
   }
-  if (entry.data().size() != fields.payload_size ||
-      DigestView(Sha256(entry.data())) != fields.payload_sha256) {
+  if (entry.data_erased()) {
+    // Accepted at the end only if an Erased event covers it.
+    if (!entry.data().empty() || !entry.data_salt().empty()) {
+      return absl::DataLossError(absl::StrCat(
+          "position ", expected, ": an erased entry that still has data"));
+    }
+    walk->erased.push_back(expected);
+  } else if (!PayloadMatches(fields, entry.data_salt(), entry.data())) {
     return absl::DataLossError(
         absl::StrCat("position ", expected,
                      ": the payload does not match the digest in its header"));
+  } else if (fields.type == kErasedType) {
+    v1::Erased erased;
+    if (!erased.ParseFromString(entry.data())) {
+      return absl::DataLossError(absl::StrCat(
+          "position ", expected, ": an Erased event that does not parse"));
+    }
+    if (erased.whole_payload() && erased.position() < expected) {
+      walk->covered.insert(erased.position());
+    }
   }
   walk->leaves.push_back(leaf);
   walk->range.Append(leaf,
@@ -450,6 +472,15 @@ absl::StatusOr<VerifyReport> VerifyLog(Client* client,
                      size));
   }
   report.entries = next - report.from;
+  for (uint64_t position : walk.erased) {
+    if (!walk.covered.contains(position)) {
+      return absl::DataLossError(absl::StrCat(
+          "position ", position,
+          ": the payload is missing and no Erased event in the verified log "
+          "accounts for it"));
+    }
+  }
+  report.erased_payloads = walk.erased.size();
 
   // 4 and 5. The root, and the server's stored nodes. When the root
   // differs, the lowest stored node that disagrees with the entries under

@@ -12,8 +12,11 @@
 //      at least as large and a consistency proof from the trusted size to
 //      the new one verifies (a truncated and rewritten log fails here);
 //   3. every entry up to the checkpoint's size: its position, its leaf
-//      hash recomputed from the header, its payload's size and SHA-256
-//      against the header;
+//      hash recomputed from the header, its payload's size and digest
+//      against the header (SHA-256 for a format-v1 header, the salted
+//      digest with the entry's salt for v2); an entry whose payload was
+//      erased passes only if an Erased event (whole_payload) later among
+//      the verified entries names it;
 //   4. every stored tree node completed by the verified leaves equals the
 //      one recomputed locally (the lowest that differs names the range);
 //   5. the root over those leaves (continuing from the trusted tree's
@@ -83,7 +86,10 @@ struct VerifyReport {
   uint64_t from = 0;                // first position verified
   uint64_t entries = 0;             // entries verified
   uint64_t tree_nodes = 0;          // stored nodes compared
-  uint64_t server_head = 0;         // events the server has (>= tree_size)
+  // Verified entries whose payload was erased, each covered by an Erased
+  // event (whole_payload) later in the verified log.
+  uint64_t erased_payloads = 0;
+  uint64_t server_head = 0;  // events the server has (>= tree_size)
   absl::Duration elapsed;
 };
 

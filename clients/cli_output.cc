@@ -69,14 +69,17 @@ std::string EventJson(const v1::RecordedEvent& event) {
   }
   absl::StrAppend(
       &json, ",\"datacontenttype\":", JsonString(event.datacontenttype()),
-      // Binary payloads as base64.
-      !IsBinaryContentType(event.datacontenttype())
+      // An erased payload says so; binary payloads as base64.
+      event.data_erased() ? std::string(",\"data_erased\":true")
+      : !IsBinaryContentType(event.datacontenttype())
           ? absl::StrCat(",\"data\":", JsonString(event.data()))
           : absl::StrCat(",\"data_base64\":\"",
                          absl::Base64Escape(event.data()), "\""),
       ",\"data_sha256\":\"", absl::BytesToHexString(event.data_sha256()),
       "\",\"leaf_hash\":\"", absl::BytesToHexString(event.leaf_hash()), "\"");
-  if (std::optional<std::string> decoded = DomainEventJson(event)) {
+  std::optional<std::string> decoded;
+  if (!event.data_erased()) decoded = DomainEventJson(event);
+  if (decoded) {
     absl::StrAppend(&json, ",\"event\":", *decoded);
   }
   absl::StrAppend(&json, "}");
@@ -116,7 +119,9 @@ void EventPrinter::Print(const v1::RecordedEvent& event) {
         static_cast<unsigned long long>(event.stream_version()),
         Cell(event.type(), 34).c_str(),
         FormatMicros(Micros(event.recorded_time())).c_str(),
-        Cell(DomainEventJson(event).value_or(event.data()), 60).c_str());
+        event.data_erased()
+            ? "(erased)"
+            : Cell(DomainEventJson(event).value_or(event.data()), 60).c_str());
   }
   if (streaming_) std::fflush(stdout);
 }

@@ -100,7 +100,7 @@ const char kUsage[] =
     "--out=PREFIX\n"
     "  unseal POSITION --reason=TEXT --key=ROLE_SECRET_KEY_FILE "
     "[--field=PATH]\n"
-    "  erase POSITION --legal-basis=TEXT [--field=PATH]\n"
+    "  erase POSITION --legal-basis=TEXT [--field=PATH | --whole-payload]\n"
     "  token PRINCIPAL [--tokens-file=FILE]\n"
     "  command ACTION --stream=STREAM --command-id=ID [EVENT_JSON|@FILE|-] "
     "[--expected-version=...]\n"
@@ -501,16 +501,37 @@ int Unseal(Client* client, const Args& args, bool json) {
 int Erase(Client* client, const Args& args, bool json) {
   uint64_t position = 0;
   const std::string basis = args.Get("legal-basis", "");
+  const bool whole = args.Has("whole-payload");
   if (args.positional.size() != 2 ||
-      !absl::SimpleAtoi(args.positional[1], &position) || basis.empty()) {
-    return UsageError("erase takes POSITION --legal-basis=TEXT [--field=PATH]");
+      !absl::SimpleAtoi(args.positional[1], &position) || basis.empty() ||
+      (whole && args.Has("field"))) {
+    return UsageError(
+        "erase takes POSITION --legal-basis=TEXT [--field=PATH | "
+        "--whole-payload]");
   }
   v1::EraseRequest request;
   request.set_position(position);
   request.set_legal_basis(basis);
+  request.set_whole_payload(whole);
   if (args.Has("field")) request.add_paths(args.Get("field", ""));
   absl::StatusOr<v1::EraseResponse> response = client->Erase(request);
   if (!response.ok()) return CallError("erase", response.status());
+  if (whole) {
+    if (json) {
+      std::printf(
+          "{\"position\":%llu,\"erased_position\":%llu,\"whole_payload\":"
+          "true}\n",
+          static_cast<unsigned long long>(position),
+          static_cast<unsigned long long>(response->erased_position()));
+    } else {
+      std::printf(
+          "erased the whole payload of event %llu (recorded at position "
+          "%llu); its header, leaf and every proof are unchanged\n",
+          static_cast<unsigned long long>(position),
+          static_cast<unsigned long long>(response->erased_position()));
+    }
+    return 0;
+  }
   for (const std::string& path : response->paths()) {
     if (json) {
       std::printf("{\"position\":%llu,\"erased_position\":%llu,\"path\":%s}\n",
@@ -692,7 +713,7 @@ int Verify(Client* client, const Args& args, bool json) {
         "\"%s\",\"checkpoint_time\":%s,\"previously_trusted\":%llu,"
         "\"from\":%llu,\"entries\":%llu,\"tree_nodes\":%llu,"
         "\"server_head\":%llu,\"seconds\":%.3f,\"entries_per_s\":%.0f,"
-        "\"signatures\":%d,\"erasures\":%llu}\n",
+        "\"signatures\":%d,\"erasures\":%llu,\"erased_payloads\":%llu}\n",
         JsonString(report->origin).c_str(),
         static_cast<unsigned long long>(report->tree_size), root.c_str(),
         JsonString(time).c_str(),
@@ -701,7 +722,8 @@ int Verify(Client* client, const Args& args, bool json) {
         static_cast<unsigned long long>(report->entries),
         static_cast<unsigned long long>(report->tree_nodes),
         static_cast<unsigned long long>(report->server_head), seconds, rate,
-        report->signatures, static_cast<unsigned long long>(erasures));
+        report->signatures, static_cast<unsigned long long>(erasures),
+        static_cast<unsigned long long>(report->erased_payloads));
   } else {
     std::printf(
         "verified %s: checkpoint of %llu events (root %s, signed %s; %d of "
@@ -734,9 +756,15 @@ int Verify(Client* client, const Args& args, bool json) {
     }
     if (erasures > 0) {
       std::printf(
-          "  %llu erasures recorded: those sealed values are destroyed; "
-          "every entry and proof still verifies\n",
+          "  %llu erasures recorded: those values are destroyed; every "
+          "entry and proof still verifies\n",
           static_cast<unsigned long long>(erasures));
+    }
+    if (report->erased_payloads > 0) {
+      std::printf(
+          "  %llu of the entries checked have an erased payload, each "
+          "accounted for by an Erased event\n",
+          static_cast<unsigned long long>(report->erased_payloads));
     }
     std::printf("  now trusted: %s\n", state_path.c_str());
   }

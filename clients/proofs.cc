@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tlog/leaf.h"
 #include "tlog/merkle.h"
 #include "tlog/sha256.h"
 
@@ -17,7 +18,16 @@ absl::Status VerifyEventInclusion(const v1::RecordedEvent& event,
     return absl::DataLossError(absl::StrCat(
         "event ", event.position(), ": leaf hash does not match its header"));
   }
-  if (DigestView(Sha256(event.data())) != event.data_sha256()) {
+  // The payload against the digest in the header itself, not the copy
+  // beside it. An erased payload leaves the header to prove.
+  LeafFields fields;
+  if (!ParseLeafFields(event.header(), &fields) ||
+      fields.position != event.position()) {
+    return absl::DataLossError(absl::StrCat(
+        "event ", event.position(), ": malformed header, or another position"));
+  }
+  if (!event.data_erased() &&
+      !PayloadMatches(fields, event.data_salt(), event.data())) {
     return absl::DataLossError(absl::StrCat(
         "event ", event.position(), ": payload does not match its digest"));
   }

@@ -10,8 +10,9 @@
 namespace missionlog {
 
 // Recomputes `event`'s leaf hash from its header bytes and its payload
-// digest from its data, then checks `proof` leads from that leaf to
-// `head`'s root. DATA_LOSS if a recomputed hash differs from the stored
+// digest from its data (and salt, for a v2 header) against the digest in
+// the header (not for an erased payload), then checks `proof` leads from that
+// leaf to `head`'s root. DATA_LOSS if a recomputed hash differs from the stored
 // one; FAILED_PRECONDITION or INVALID_ARGUMENT if the proof fails.
 absl::Status VerifyEventInclusion(const v1::RecordedEvent& event,
                                   const v1::InclusionProof& proof,

@@ -78,7 +78,14 @@ class Copier {
     data.correlation_id = event.correlation_id();
     data.causation_id = event.causation_id();
     data.content_type = event.datacontenttype();
+    if (event.data_erased()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the peer's event at position ", event.position(),
+          " has an erased payload, which cannot be copied event by event: "
+          "restore this node from a backup of the peer instead"));
+    }
     data.payload = event.data();
+    data.payload_salt = event.data_salt();
     data.sealed = std::move(sealed);
     pending_.events.push_back(std::move(data));
     if (last_event) Flush(last);

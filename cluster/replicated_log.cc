@@ -67,6 +67,7 @@ pb::ReplicatedAppend ToWire(AppendRequest request, int64_t recorded_at_us) {
     event->set_content_type(std::move(data.content_type));
     event->set_payload(std::move(data.payload));
     event->set_sealed(std::move(data.sealed));
+    event->set_payload_salt(data.payload_salt.value_or(""));
   }
   return append;
 }
@@ -89,6 +90,7 @@ AppendRequest FromWire(pb::ReplicatedAppend* append) {
     data.content_type = std::move(*event.mutable_content_type());
     data.payload = std::move(*event.mutable_payload());
     data.sealed = std::move(*event.mutable_sealed());
+    data.payload_salt = std::move(*event.mutable_payload_salt());
     request.events.push_back(std::move(data));
   }
   return request;

@@ -195,7 +195,10 @@ absl::Status CommandHandler::Validate(const AppendRequest& append) {
       absl::StatusOr<ReadStreamResult> result = log_->ReadStream(read);
       if (!result.ok()) return result.status();
       for (const RecordedEvent& event : result->events) {
-        state.Apply(event.type(), event.payload());
+        // An erased payload is folded as nothing (README "Sealed fields").
+        if (!event.payload_erased()) {
+          state.Apply(event.type(), event.payload());
+        }
       }
       folded += result->events.size();
       if (result->end_of_stream || result->events.empty()) break;

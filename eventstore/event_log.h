@@ -87,6 +87,11 @@ struct EventData {
   // beside the event and never in the log or its hash (sealed_store.h).
   // Empty for most events.
   std::string sealed;
+  // For an event already recorded elsewhere (a replica applying another
+  // node's append, a copy from a peer): its payload salt, 16 bytes for a
+  // v2 record or empty for v1. Unset: the store draws one (or none, as
+  // Options::record_format says).
+  std::optional<std::string> payload_salt;
 };
 
 struct AppendRequest {

@@ -7,6 +7,7 @@
 #include "base/status_macros.h"
 #include "eventstore/keys.h"
 #include "eventstore/prepared_append.h"
+#include "eventstore/record.h"
 #include "eventstore/status_util.h"
 
 namespace missionlog {
@@ -139,12 +140,18 @@ absl::StatusOr<int64_t> EventStoreImpl::PrepareReplicated(
   for (PreparedEvent& event : prepared.events) {
     request->events.push_back(std::move(event.data));
     request->events.back().id = event.id.ToString();
+    request->events.back().payload_salt = std::string(event.salt_view());
   }
   return clock_->NowMicros();
 }
 
 void EventStoreImpl::ApplyAsync(ReplicaPosition position, AppendRequest request,
                                 int64_t recorded_at_us, AppendCallback done) {
+  // Every replica writes the same record: a salt the accepting node did
+  // not fix means none (a format-v1 record), never one drawn here.
+  for (EventData& event : request.events) {
+    if (!event.payload_salt.has_value()) event.payload_salt.emplace();
+  }
   absl::StatusOr<PreparedAppend> prepared =
       PrepareAppend(apply_options_, clock_, std::move(request));
   if (!prepared.ok()) {
@@ -297,21 +304,68 @@ absl::Status EventStoreImpl::ReplaceSealed(uint64_t position,
             : storage_->db()->Put(write_options, storage_->sealed(), key,
                                   remaining);
     if (!written.ok()) return FromRocksDb(written, "erasing sealed data");
-    // Out of the memtable and every table file that held it: flush, then
-    // compact the key's range to the bottom (tombstone and old value
-    // dropped together).
-    rocksdb::FlushOptions flush;
-    rocksdb::Status flushed = storage_->db()->Flush(flush, storage_->sealed());
-    if (!flushed.ok()) return FromRocksDb(flushed, "flushing sealed data");
-    rocksdb::CompactRangeOptions compact;
-    compact.bottommost_level_compaction =
-        rocksdb::BottommostLevelCompaction::kForce;
-    rocksdb::Slice slice(key);
-    rocksdb::Status compacted = storage_->db()->CompactRange(
-        compact, storage_->sealed(), &slice, &slice);
-    if (!compacted.ok())
-      return FromRocksDb(compacted, "compacting sealed data");
-    return absl::OkStatus();
+    return PurgeOldValues(key, {storage_->sealed()});
+  });
+}
+
+absl::Status EventStoreImpl::PurgeOldValues(
+    const std::string& key,
+    std::initializer_list<rocksdb::ColumnFamilyHandle*> families) {
+  rocksdb::DB* db = storage_->db();
+  // Every family flushed: no live WAL file holds the old value any more
+  // (RocksDB deletes a WAL file once every family has flushed past it, and
+  // recycles none: Options::recycle_log_file_num is 0).
+  std::vector<rocksdb::ColumnFamilyHandle*> all = {
+      storage_->log(),  storage_->streams(),     storage_->ids(),
+      storage_->tree(), storage_->checkpoints(), storage_->sealed(),
+      storage_->meta()};
+  rocksdb::Status flushed = db->Flush(rocksdb::FlushOptions(), all);
+  if (!flushed.ok()) return FromRocksDb(flushed, "flushing");
+  // Then out of every table file that held it: the key's range compacted
+  // to the bottom, where the old value and its replacement meet and the
+  // old one is dropped.
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Slice slice(key);
+  for (rocksdb::ColumnFamilyHandle* family : families) {
+    rocksdb::Status compacted =
+        db->CompactRange(compact, family, &slice, &slice);
+    if (!compacted.ok()) return FromRocksDb(compacted, "compacting");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EventStoreImpl::ErasePayload(uint64_t position) {
+  return WithStorage([&]() -> absl::Status {
+    rocksdb::DB* db = storage_->db();
+    const std::string key = LogKey(position);
+    std::string value;
+    rocksdb::Status found =
+        db->Get(rocksdb::ReadOptions(), storage_->log(), key, &value);
+    if (found.IsNotFound() || position >= head_.Get().next_position) {
+      return absl::NotFoundError(
+          absl::StrCat("no committed event at position ", position));
+    }
+    if (!found.ok()) return FromRocksDb(found, "reading the event");
+    RecordParts parts;
+    RETURN_IF_ERROR(SplitRecordValue(position, value, &parts));
+    if (parts.erased) {
+      return absl::NotFoundError(
+          absl::StrCat("the payload of the event at position ", position,
+                       " is already erased"));
+    }
+    std::string erased;
+    EncodeErasedRecordValue(parts.header, parts.leaf_hash, &erased);
+    rocksdb::WriteBatch batch;
+    batch.Put(storage_->log(), key, erased).PermitUncheckedError();
+    batch.Delete(storage_->sealed(), key).PermitUncheckedError();
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    rocksdb::Status written = db->Write(write_options, &batch);
+    if (!written.ok()) return FromRocksDb(written, "erasing the payload");
+    recent_.ForgetThrough(position);
+    return PurgeOldValues(key, {storage_->log(), storage_->sealed()});
   });
 }
 

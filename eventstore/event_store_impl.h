@@ -3,6 +3,7 @@
 #ifndef MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
 #define MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
@@ -52,6 +53,7 @@ class EventStoreImpl : public EventStore {
   absl::StatusOr<std::string> GetSealed(uint64_t position) override;
   absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ScanSealed(
       uint64_t from, uint64_t to) override;
+  absl::Status ErasePayload(uint64_t position) override;
   absl::Status ReplaceSealed(uint64_t position,
                              const std::string& remaining) override;
   Stats GetStats() override;
@@ -81,6 +83,12 @@ class EventStoreImpl : public EventStore {
   // reopening or closed.
   template <typename Call>
   auto WithStorage(const Call& call) -> decltype(call());
+  // After an erasure's write: flushes every family, then compacts `key`'s
+  // range of `families` to the bottom, so that the old value leaves the
+  // WAL and the table files.
+  absl::Status PurgeOldValues(
+      const std::string& key,
+      std::initializer_list<rocksdb::ColumnFamilyHandle*> families);
   // Once a reading found room: reopens the storage if a write ran out of
   // space or RocksDB stopped on an error.
   void RecoverIfStopped();

@@ -22,6 +22,10 @@ struct Options {
   // only: without it an acknowledged append can be lost on power failure.
   bool sync = true;
   bool create_if_missing = true;
+  // The header format of new records (tlog/leaf.h): 2, whose payload
+  // digest is salted, or 1, the original unsalted one (kept for tests of
+  // stores that hold both). Records of either format stay readable.
+  int record_format = 2;
 
   // Limits. A request beyond any of them is INVALID_ARGUMENT.
   size_t max_payload_bytes = 1 << 20;

@@ -1,5 +1,8 @@
 #include "eventstore/prepared_append.h"
 
+#include <openssl/rand.h>
+
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -101,6 +104,7 @@ absl::StatusOr<PreparedAppend> PrepareAppend(const Options& options,
   prepared.events.resize(request.events.size());
   absl::flat_hash_set<absl::string_view> seen_ids;
   int64_t now_millis = -1;
+  std::string salts;
   for (size_t i = 0; i < request.events.size(); ++i) {
     EventData& source = request.events[i];
     PreparedEvent& event = prepared.events[i];
@@ -116,7 +120,31 @@ absl::StatusOr<PreparedAppend> PrepareAppend(const Options& options,
       }
       event.id = *id;
     }
-    event.payload_sha256 = Sha256(source.payload);
+    if (source.payload_salt.has_value()) {
+      const std::string& salt = *source.payload_salt;
+      if (!salt.empty() && salt.size() != kPayloadSaltSize) {
+        return Invalid(absl::StrCat("events[", i, "].payload_salt"),
+                       "must be empty or 16 bytes");
+      }
+      event.salted = !salt.empty();
+      std::copy(salt.begin(), salt.end(), event.salt.begin());
+    } else if (options.record_format != 1) {
+      if (salts.empty()) {
+        // One draw for the whole append from OpenSSL's DRBG (user space:
+        // no system call per event, nor one call per event).
+        salts.resize(request.events.size() * kPayloadSaltSize);
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(&salts[0]),
+                       static_cast<int>(salts.size())) != 1) {
+          return absl::InternalError("no random bytes for payload salts");
+        }
+      }
+      std::copy_n(salts.data() + i * kPayloadSaltSize, kPayloadSaltSize,
+                  event.salt.begin());
+      event.salted = true;
+    }
+    event.payload_sha256 =
+        event.salted ? SaltedPayloadDigest(event.salt_view(), source.payload)
+                     : Sha256(source.payload);
     event.data = std::move(source);
   }
   for (size_t i = 0; i < prepared.events.size(); ++i) {

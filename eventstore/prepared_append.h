@@ -8,6 +8,7 @@
 #ifndef MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_
 #define MISSIONLOG_EVENTSTORE_PREPARED_APPEND_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "base/uuid.h"
 #include "eventstore/clock.h"
 #include "eventstore/event_store.h"
+#include "tlog/leaf.h"
 #include "tlog/sha256.h"
 
 namespace missionlog {
@@ -26,7 +28,14 @@ namespace missionlog {
 struct PreparedEvent {
   Uuid id;
   bool id_generated = false;  // the store made the id; it cannot repeat
+  // The digest the header commits to (tlog/leaf.h): salted when `salted`.
   Digest payload_sha256{};
+  bool salted = false;
+  std::array<char, kPayloadSaltSize> salt{};
+  absl::string_view salt_view() const {
+    return salted ? absl::string_view(salt.data(), salt.size())
+                  : absl::string_view();
+  }
   EventData data;  // moved from the request; data.id is unused
 };
 

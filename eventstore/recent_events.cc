@@ -38,4 +38,13 @@ bool RecentEvents::Read(uint64_t from, uint64_t end, size_t max_events,
   return true;
 }
 
+void RecentEvents::ForgetThrough(uint64_t position) {
+  absl::MutexLock lock(&mu_);
+  while (!records_.empty() && first_position_ <= position) {
+    bytes_ -= records_.front().size;
+    records_.pop_front();
+    ++first_position_;
+  }
+}
+
 }  // namespace missionlog

@@ -48,6 +48,10 @@ class RecentEvents {
   bool Read(uint64_t from, uint64_t end, size_t max_events,
             std::vector<SharedRecord>* records) const;
 
+  // Drops every record up to and including `position` (its stored form
+  // changed: an erasure), so that readers of them read storage.
+  void ForgetThrough(uint64_t position);
+
  private:
   const size_t max_events_;
   const size_t max_bytes_;

@@ -4,9 +4,17 @@
 //   value  := header_length: varint32
 //             header: byte[header_length]   -- the Merkle leaf, verbatim
 //             leaf_hash: byte[32]           -- SHA-256(0x00 || header)
+//             body
+//           | 0x00                          -- the payload was erased
+//             header_length: varint32
+//             header: byte[header_length]
+//             leaf_hash: byte[32]
+//
+//   body   := payload: byte[rest]           -- format v1
+//           | salt: byte[16]                -- format v2
 //             payload: byte[rest]
 //
-//   header := format: byte                  -- kHeaderFormatV1 = 0x01
+//   header := format: byte                  -- 0x01 (v1) or 0x02 (v2)
 //             position: fixed64             -- global position = leaf index
 //             stream_version: fixed64
 //             recorded_at_us: fixed64       -- int64, µs since epoch, UTC
@@ -14,7 +22,10 @@
 //             occurred_at_us: fixed64       -- int64; 0 when absent
 //             event_id: byte[16]            -- UUID, raw
 //             payload_size: fixed32
-//             payload_sha256: byte[32]
+//             payload_digest: byte[32]      -- v1: SHA-256(payload)
+//                                           -- v2: SHA-256("missionlog/
+//                                           --   payload/v2" 0x00 || salt
+//                                           --   || payload)
 //             stream: string
 //             type: string
 //             source: string
@@ -29,7 +40,14 @@
 // The header is written once and then only ever read back as bytes: its leaf
 // hash is recomputed from exactly these bytes, never from a re-encoding.
 // Because the header commits to the payload's digest rather than the payload,
-// a payload can later be sealed without breaking any proof.
+// a payload can later be erased without breaking any proof: its value is
+// rewritten in the erased form, header and leaf hash unchanged, and an
+// Erased event in the log says so. A v2 header's digest is salted, so once
+// the salt is erased with the payload nothing confirms a guess of it.
+// Records of both formats live side by side; new ones are v2
+// (Options::record_format).
+// No header_length is 0 (a header has at least kLeafFixedSize bytes), so
+// the erased form's leading 0x00 is unambiguous.
 #include "eventstore/record.h"
 
 #include <cstring>
@@ -42,7 +60,7 @@
 namespace missionlog {
 namespace {
 
-constexpr char kHeaderFormatV1 = 0x01;
+constexpr char kErasedMarker = 0x00;
 constexpr uint8_t kFlagOccurredAt = 0x01;
 constexpr size_t kDigestSize = 32;
 
@@ -54,14 +72,18 @@ absl::Status Corrupt(uint64_t position, absl::string_view what) {
 // The header's fixed-size prefix, up to and including payload_sha256.
 constexpr size_t kFixedHeaderSize = 1 + 8 + 8 + 8 + 1 + 8 + 16 + 4 + 32;
 constexpr size_t kStreamOffset = kFixedHeaderSize;
-static_assert(kFixedHeaderSize == kLeafFixedSize &&
-                  kHeaderFormatV1 == kLeafFormatV1,
+static_assert(kFixedHeaderSize == kLeafFixedSize,
               "leaf.h must describe this grammar");
+
+bool KnownFormat(absl::string_view header) {
+  return !header.empty() &&
+         (header[0] == kLeafFormatV1 || header[0] == kLeafFormatV2);
+}
 
 }  // namespace
 
 void EncodeRecordHeader(const RecordHeader& h, std::string* out) {
-  out->push_back(kHeaderFormatV1);
+  out->push_back(h.format);
   PutFixed64(out, h.position);
   PutFixed64(out, h.stream_version);
   PutFixed64(out, static_cast<uint64_t>(h.recorded_at_us));
@@ -81,20 +103,40 @@ void EncodeRecordHeader(const RecordHeader& h, std::string* out) {
 }
 
 void EncodeRecordValue(absl::string_view header, const Digest& leaf_hash,
-                       absl::string_view payload, std::string* out) {
+                       absl::string_view salt, absl::string_view payload,
+                       std::string* out) {
   PutVarint32(out, static_cast<uint32_t>(header.size()));
   out->append(header.data(), header.size());
   out->append(DigestView(leaf_hash).data(), kDigestSize);
+  out->append(salt.data(), salt.size());
   out->append(payload.data(), payload.size());
+}
+
+void EncodeErasedRecordValue(absl::string_view header,
+                             absl::string_view leaf_hash, std::string* out) {
+  out->push_back(kErasedMarker);
+  PutVarint32(out, static_cast<uint32_t>(header.size()));
+  out->append(header.data(), header.size());
+  out->append(leaf_hash.data(), leaf_hash.size());
 }
 
 absl::Status SplitRecordValue(uint64_t position, absl::string_view value,
                               RecordParts* parts) {
+  parts->erased = !value.empty() && value[0] == kErasedMarker;
+  if (parts->erased) value.remove_prefix(1);
   uint32_t header_length;
   if (!GetVarint32(&value, &header_length) ||
       !GetBytes(&value, header_length, &parts->header) ||
       !GetBytes(&value, kDigestSize, &parts->leaf_hash)) {
     return Corrupt(position, "truncated record");
+  }
+  if (!KnownFormat(parts->header)) return Corrupt(position, "bad header");
+  parts->salt = absl::string_view();
+  if (parts->erased) {
+    if (!value.empty()) return Corrupt(position, "an erased record has a body");
+  } else if (parts->header[0] == kLeafFormatV2 &&
+             !GetBytes(&value, kPayloadSaltSize, &parts->salt)) {
+    return Corrupt(position, "truncated payload salt");
   }
   parts->payload = value;
   return absl::OkStatus();
@@ -103,7 +145,7 @@ absl::Status SplitRecordValue(uint64_t position, absl::string_view value,
 absl::Status PeekStreamAndType(uint64_t position, absl::string_view header,
                                absl::string_view* stream,
                                absl::string_view* type) {
-  if (header.size() < kStreamOffset || header[0] != kHeaderFormatV1) {
+  if (header.size() < kStreamOffset || !KnownFormat(header)) {
     return Corrupt(position, "bad header");
   }
   header.remove_prefix(kStreamOffset);
@@ -142,9 +184,8 @@ absl::Status DecodeStoredRecord(uint64_t position, bool verify,
   if (!status.ok()) return status;
 
   absl::string_view in = parts.header;
-  if (in.size() < kFixedHeaderSize || in[0] != kHeaderFormatV1) {
-    return Corrupt(position, "bad header");
-  }
+  if (in.size() < kFixedHeaderSize) return Corrupt(position, "bad header");
+  const char format = in[0];
   in.remove_prefix(1);
   uint64_t stored_position, recorded_at, occurred_at;
   uint32_t payload_size;
@@ -175,14 +216,22 @@ absl::Status DecodeStoredRecord(uint64_t position, bool verify,
     if (DigestView(LeafHash(parts.header)) != parts.leaf_hash) {
       return Corrupt(position, "leaf hash does not match header");
     }
-    if (parts.payload.size() != payload_size ||
-        DigestView(Sha256(parts.payload)) != payload_sha) {
-      return Corrupt(position, "payload does not match its digest");
-    }
+    // An erased payload has nothing left to check; the Erased event that
+    // covers it is the auditor's to find (clients/auditor.h).
+    const bool matches =
+        parts.erased ||
+        (parts.payload.size() == payload_size &&
+         DigestView(format == kLeafFormatV1
+                        ? Sha256(parts.payload)
+                        : SaltedPayloadDigest(parts.salt, parts.payload)) ==
+             payload_sha);
+    if (!matches) return Corrupt(position, "payload does not match its digest");
   }
 
   const char* base = record.data();
   auto span = [base](absl::string_view field) {
+    // An empty field may point anywhere (or nowhere).
+    if (field.empty()) return RecordedEvent::Span{};
     return RecordedEvent::Span{static_cast<uint32_t>(field.data() - base),
                                static_cast<uint32_t>(field.size())};
   };
@@ -193,6 +242,8 @@ absl::Status DecodeStoredRecord(uint64_t position, bool verify,
   event->header_ = span(parts.header);
   event->leaf_hash_ = span(parts.leaf_hash);
   event->payload_ = span(parts.payload);
+  event->payload_salt_ = span(parts.salt);
+  event->payload_erased_ = parts.erased;
   event->id_ = span(id);
   event->payload_sha256_ = span(payload_sha);
   event->stream_ = span(stream);

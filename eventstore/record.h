@@ -12,19 +12,21 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
+#include "tlog/leaf.h"
 #include "tlog/sha256.h"
 
 namespace missionlog {
 
 // The fields of a record header, borrowed from their owners while encoding.
 struct RecordHeader {
+  char format = kLeafFormatV2;  // or kLeafFormatV1 (tlog/leaf.h)
   uint64_t position = 0;
   uint64_t stream_version = 0;
   int64_t recorded_at_us = 0;
   std::optional<int64_t> occurred_at_us;
   absl::string_view event_id;  // 16 raw bytes
   uint32_t payload_size = 0;
-  const Digest* payload_sha256 = nullptr;
+  const Digest* payload_sha256 = nullptr;  // v1: SHA-256; v2: salted
   absl::string_view stream;
   absl::string_view type;
   absl::string_view source;
@@ -37,15 +39,23 @@ struct RecordHeader {
 // Appends the encoded header to `*out`.
 void EncodeRecordHeader(const RecordHeader& header, std::string* out);
 
-// Appends a whole log value (header, its leaf hash, payload) to `*out`.
+// Appends a whole log value (header, its leaf hash, the payload's salt --
+// empty for v1 -- and payload) to `*out`.
 void EncodeRecordValue(absl::string_view header, const Digest& leaf_hash,
-                       absl::string_view payload, std::string* out);
+                       absl::string_view salt, absl::string_view payload,
+                       std::string* out);
+
+// Appends the erased form of a log value: its header and leaf hash only.
+void EncodeErasedRecordValue(absl::string_view header,
+                             absl::string_view leaf_hash, std::string* out);
 
 // Splits a stored log value into its parts without copying.
 struct RecordParts {
   absl::string_view header;
   absl::string_view leaf_hash;
+  absl::string_view salt;  // 16 bytes for v2, empty for v1 or erased
   absl::string_view payload;
+  bool erased = false;
 };
 
 // DATA_LOSS naming `position` if the value is malformed.

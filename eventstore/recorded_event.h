@@ -39,7 +39,16 @@ class RecordedEvent {
   absl::string_view correlation_id() const { return Field(correlation_id_); }
   absl::string_view causation_id() const { return Field(causation_id_); }
   absl::string_view content_type() const { return Field(content_type_); }
+  // The payload digest the header commits to: SHA-256 of the payload for a
+  // format-v1 record, SaltedPayloadDigest(payload_salt(), payload()) for v2.
   absl::string_view payload_sha256() const { return Field(payload_sha256_); }
+  // 16 bytes for a v2 record; empty for v1 or once erased.
+  absl::string_view payload_salt() const { return Field(payload_salt_); }
+  // The payload (and its salt) was erased (an Erased event records why);
+  // payload() is then empty.
+  bool payload_erased() const { return payload_erased_; }
+  // The record header's format (tlog/leaf.h).
+  char format() const { return header().empty() ? 0 : header()[0]; }
   // SHA-256(0x00 || header()), as stored.
   absl::string_view leaf_hash() const { return Field(leaf_hash_); }
   // The record header: the exact bytes the Merkle leaf covers.
@@ -71,6 +80,8 @@ class RecordedEvent {
   int64_t recorded_at_us_ = 0;
   int64_t occurred_at_us_ = 0;
   bool has_occurred_at_ = false;
+  bool payload_erased_ = false;
+  Span payload_salt_;
   Span header_, leaf_hash_, payload_, id_, payload_sha256_, stream_, type_,
       source_, recorded_by_, correlation_id_, causation_id_, content_type_;
 };

@@ -34,6 +34,15 @@ class SealedStore {
   // compacted). NOT_FOUND if the event has none.
   virtual absl::Status ReplaceSealed(uint64_t position,
                                      const std::string& remaining) = 0;
+
+  // Erases the whole payload of the event at `position` (record.cc's
+  // erased form: header and leaf hash kept, salt and payload gone) and its
+  // sealed data, in one synced write; then flushes every column family (so
+  // that no live WAL file still holds the old value) and compacts the
+  // key's range of the log and sealed families to the bottom. The caller
+  // has recorded why (an Erased event) before calling. NOT_FOUND if there
+  // is no such event or its payload is already erased.
+  virtual absl::Status ErasePayload(uint64_t position) = 0;
 };
 
 }  // namespace missionlog

@@ -82,7 +82,12 @@ bool SameContent(const PreparedAppend& append, const PreparedEvent& event,
          stored.causation_id() == data.causation_id &&
          stored.content_type() == data.content_type &&
          stored.recorded_by() == append.recorded_by &&
-         stored.payload_sha256() == DigestView(event.payload_sha256);
+         !stored.payload_erased() &&
+         stored.payload_sha256() ==
+             DigestView(stored.format() == kLeafFormatV1
+                            ? Sha256(data.payload)
+                            : SaltedPayloadDigest(stored.payload_salt(),
+                                                  data.payload));
 }
 
 }  // namespace
@@ -476,6 +481,7 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     header.occurred_at_us = data.occurred_at_us;
     header.event_id = event.id.bytes();
     header.payload_size = static_cast<uint32_t>(data.payload.size());
+    header.format = event.salted ? kLeafFormatV2 : kLeafFormatV1;
     header.payload_sha256 = &event.payload_sha256;
     header.stream = append.stream;
     header.type = data.type;
@@ -501,7 +507,8 @@ void Writer::StageEvents(const PreparedAppend& append, uint64_t first_version,
     // Built once into the group's chunk: the WriteBatch copies it, the
     // bus's ring shares the chunk.
     const size_t offset = group->chunk.size();
-    EncodeRecordValue(scratch_header_, leaf, data.payload, &group->chunk);
+    EncodeRecordValue(scratch_header_, leaf, event.salt_view(), data.payload,
+                      &group->chunk);
     const size_t size = group->chunk.size() - offset;
     group->spans.emplace_back(static_cast<uint32_t>(offset),
                               static_cast<uint32_t>(size));

@@ -40,6 +40,10 @@ std::vector<RunnerStatus> ProjectionSet::Status() const {
   return statuses;
 }
 
+void ProjectionSet::RebuildAll() {
+  for (const auto& runner : runners_) runner->Rebuild();
+}
+
 void ProjectionSet::Stop() {
   for (const auto& runner : runners_) runner->Stop();
 }

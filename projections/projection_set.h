@@ -26,6 +26,9 @@ class ProjectionSet {
   // nullptr if there is no projection `name`.
   ProjectionRunner* Find(const std::string& name) const;
   std::vector<RunnerStatus> Status() const;
+  // Rebuilds every projection from the log (ProjectionRunner::Rebuild):
+  // after a payload's erasure, so that no view keeps what it derived.
+  void RebuildAll();
   // Stops every runner (see ProjectionRunner::Stop).
   void Stop();
 

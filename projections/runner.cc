@@ -168,7 +168,11 @@ absl::StatusOr<bool> ProjectionRunner::Step() {
   State state(store_, name());
   absl::StatusOr<ReadAllResult> read = log_->ScanAll(
       request, [this, &state](const RecordedEvent& event) -> absl::Status {
-        if (!projection_->Wants(event)) return absl::OkStatus();
+        // An erased payload says nothing any more: no view derives from
+        // it (the erasure rebuilds them, sealing_service.h).
+        if (event.payload_erased() || !projection_->Wants(event)) {
+          return absl::OkStatus();
+        }
         absl::Status applied = projection_->Apply(event, &state);
         if (applied.ok()) return applied;
         return absl::Status(

@@ -110,6 +110,8 @@ void ToProto(const RecordedEvent& event, v1::RecordedEvent* out) {
   out->set_leaf_hash(std::string(event.leaf_hash()));
   out->set_header(std::string(event.header()));
   out->set_data(std::string(event.payload()));
+  out->set_data_salt(std::string(event.payload_salt()));
+  out->set_data_erased(event.payload_erased());
 }
 
 void ToRpcStatus(const absl::Status& status, const v1::AppendRequest* append,

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message.h"
 #include "services/conversions.h"
@@ -15,7 +16,21 @@ namespace {
 
 constexpr char kUnsealedType[] = "missionlog.sealing.unsealed.v1";
 constexpr char kErasedType[] = "missionlog.sealing.erased.v1";
+constexpr char kServerTypePrefix[] = "missionlog.sealing.";
 constexpr size_t kMaxStatedBytes = 1000;
+
+// The event at `position`. NOT_FOUND if there is none.
+absl::StatusOr<ReadAllResult> LoadEvent(EventLog* log, uint64_t position) {
+  ReadAllRequest read;
+  read.from_position = position;
+  read.limit = 1;
+  absl::StatusOr<ReadAllResult> found = log->ReadAll(read);
+  if (!found.ok()) return found.status();
+  if (found->events.empty() || found->events[0].position() != position) {
+    return absl::NotFoundError(absl::StrCat("no event at position ", position));
+  }
+  return found;
+}
 
 // An event and its sealed data, with the fields asked for.
 struct SealedEvent {
@@ -36,14 +51,8 @@ absl::StatusOr<SealedEvent> LoadSealed(
     EventLog* log, SealedStore* store, uint64_t position,
     const google::protobuf::RepeatedPtrField<std::string>& paths) {
   SealedEvent out;
-  ReadAllRequest read;
-  read.from_position = position;
-  read.limit = 1;
-  absl::StatusOr<ReadAllResult> found = log->ReadAll(read);
+  absl::StatusOr<ReadAllResult> found = LoadEvent(log, position);
   if (!found.ok()) return found.status();
-  if (found->events.empty() || found->events[0].position() != position) {
-    return absl::NotFoundError(absl::StrCat("no event at position ", position));
-  }
   out.read = *std::move(found);
   absl::StatusOr<std::string> stored = store->GetSealed(position);
   if (!stored.ok()) return stored.status();
@@ -174,6 +183,10 @@ grpc::ServerUnaryReactor* SealingService::Erase(
       context, Permission::kErase, request->legal_basis(), "legal_basis",
       [this, request, response](grpc::ServerUnaryReactor* reactor,
                                 std::string principal) {
+        if (request->whole_payload()) {
+          ErasePayload(reactor, request, response, principal);
+          return;
+        }
         absl::StatusOr<SealedEvent> sealed =
             LoadSealed(log_, sealed_, request->position(), request->paths());
         if (!sealed.ok()) {
@@ -211,27 +224,90 @@ grpc::ServerUnaryReactor* SealingService::Erase(
                 return;
               }
               response->set_erased_position(appended->first_position);
-              // Not on the engine's completion thread: the compaction
-              // takes time.
-              if (!workers_->Schedule([this, reactor, position, rest] {
-                    absl::Status destroyed =
-                        sealed_->ReplaceSealed(position, rest);
-                    reactor->Finish(ToGrpcStatus(
-                        destroyed.ok()
-                            ? destroyed
-                            : absl::Status(
-                                  destroyed.code(),
-                                  absl::StrCat("the erasure is recorded but "
-                                               "the values are not yet "
-                                               "destroyed (erase again): ",
-                                               destroyed.message()))));
-                  })) {
-                reactor->Finish(grpc::Status(
-                    grpc::StatusCode::RESOURCE_EXHAUSTED,
-                    "the erasure is recorded but the server's queue is full; "
-                    "erase again to destroy the values"));
-              }
+              Destroy(reactor, [this, position, rest] {
+                return sealed_->ReplaceSealed(position, rest);
+              });
             });
+      });
+}
+
+void SealingService::Destroy(grpc::ServerUnaryReactor* reactor,
+                             std::function<absl::Status()> destroy) {
+  // Not on the engine's completion thread: the compaction takes time.
+  if (!workers_->Schedule([reactor, destroy = std::move(destroy)] {
+        absl::Status destroyed = destroy();
+        reactor->Finish(ToGrpcStatus(
+            destroyed.ok()
+                ? destroyed
+                : absl::Status(destroyed.code(),
+                               absl::StrCat("the erasure is recorded but the "
+                                            "values are not yet destroyed "
+                                            "(erase again): ",
+                                            destroyed.message()))));
+      })) {
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        "the erasure is recorded but the server's queue is full; erase again "
+        "to destroy the values"));
+  }
+}
+
+void SealingService::ErasePayload(grpc::ServerUnaryReactor* reactor,
+                                  const v1::EraseRequest* request,
+                                  v1::EraseResponse* response,
+                                  const std::string& principal) {
+  if (request->paths_size() > 0) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "paths: must be empty with whole_payload "
+                                 "(the whole payload goes)"));
+    return;
+  }
+  const uint64_t position = request->position();
+  absl::StatusOr<ReadAllResult> found = LoadEvent(log_, position);
+  if (!found.ok()) {
+    reactor->Finish(ToGrpcStatus(found.status()));
+    return;
+  }
+  const RecordedEvent& event = found->events[0];
+  if (event.payload_erased()) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::NOT_FOUND,
+                     absl::StrCat("the payload of the event at position ",
+                                  position, " is already erased")));
+    return;
+  }
+  if (absl::StartsWith(event.type(), kServerTypePrefix)) {
+    // Unsealing and erasure records account for everything else: they
+    // stay.
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("the event at position ", position,
+                     " is the server's own record of an unsealing or "
+                     "erasure, which cannot be erased")));
+    return;
+  }
+  v1::Erased record;
+  record.set_position(position);
+  record.set_event_id(event.id());
+  record.set_legal_basis(request->legal_basis());
+  record.set_erased_by(principal);
+  record.set_whole_payload(true);
+  log_->AppendAsync(
+      ServerRecord("erasure", kErasedType, event, record, principal),
+      [this, reactor, response,
+       position](absl::StatusOr<AppendResult> appended) {
+        if (!appended.ok()) {
+          reactor->Finish(
+              ToGrpcStatus(NotRecorded(appended.status(), "the erasure")));
+          return;
+        }
+        response->set_erased_position(appended->first_position);
+        Destroy(reactor, [this, position]() -> absl::Status {
+          if (hooks_.sign_checkpoint) hooks_.sign_checkpoint();
+          absl::Status erased = sealed_->ErasePayload(position);
+          if (erased.ok() && hooks_.rebuild_views) hooks_.rebuild_views();
+          return erased;
+        });
       });
 }
 

@@ -1,5 +1,6 @@
 // missionlog.v1.Sealing (proto/missionlog/v1/sealing.proto): unsealing a
-// sealed field, always on the record (README "Sealed fields").
+// sealed field and lawful erasure, always on the record (README "Sealed
+// fields").
 //
 // Thread safety: safe for concurrent use (gRPC calls it from many threads).
 #ifndef MISSIONLOG_SERVICES_SEALING_SERVICE_H_
@@ -7,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "base/worker_pool.h"
@@ -17,13 +19,28 @@
 
 namespace missionlog {
 
+// What a whole-payload erasure does around the store's part.
+struct ErasureHooks {
+  // Signs a checkpoint covering the Erased event before the payload goes,
+  // so that every checkpoint an auditor is later shown covers the event
+  // that accounts for the missing payload. Unset: none (tests).
+  std::function<void()> sign_checkpoint;
+  // Rebuilds the views, so that none keeps what it derived from the
+  // payload. Unset: none.
+  std::function<void()> rebuild_views;
+};
+
 class SealingService final : public v1::Sealing::CallbackService {
  public:
-  // `log` takes the Unsealed events (a cluster's replicated log too);
-  // everything must outlive the service.
+  // `log` takes the Unsealed and Erased events (a cluster's replicated log
+  // too); everything must outlive the service.
   SealingService(EventLog* log, SealedStore* sealed, WorkerPool* workers,
-                 AccessControl* access)
-      : log_(log), sealed_(sealed), workers_(workers), access_(access) {}
+                 AccessControl* access, ErasureHooks hooks = {})
+      : log_(log),
+        sealed_(sealed),
+        workers_(workers),
+        access_(access),
+        hooks_(std::move(hooks)) {}
 
   grpc::ServerUnaryReactor* Unseal(grpc::CallbackServerContext* context,
                                    const v1::UnsealRequest* request,
@@ -39,11 +56,19 @@ class SealingService final : public v1::Sealing::CallbackService {
       grpc::CallbackServerContext* context, Permission permission,
       const std::string& stated, absl::string_view stated_field,
       std::function<void(grpc::ServerUnaryReactor*, std::string)> work);
+  // Erase with whole_payload, on a worker.
+  void ErasePayload(grpc::ServerUnaryReactor* reactor,
+                    const v1::EraseRequest* request,
+                    v1::EraseResponse* response, const std::string& principal);
+  // Runs `destroy` on a worker and finishes the call with its outcome.
+  void Destroy(grpc::ServerUnaryReactor* reactor,
+               std::function<absl::Status()> destroy);
 
   EventLog* const log_;
   SealedStore* const sealed_;
   WorkerPool* const workers_;
   AccessControl* const access_;
+  const ErasureHooks hooks_;
 };
 
 }  // namespace missionlog

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <optional>
@@ -165,6 +166,8 @@ struct Server::Parts {
   std::unique_ptr<ReplicatedLog> replicated;
   std::unique_ptr<Cosigner> cosigner;  // used by the checkpointer
   std::unique_ptr<Checkpointer> checkpointer;
+  // The same once started (the server takes calls a moment before).
+  std::atomic<Checkpointer*> started_checkpointer{nullptr};
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<domain::Sealer> sealer;
   std::unique_ptr<domain::CommandHandler> commands;
@@ -455,8 +458,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(parts->accountability_service.get());
   builder.RegisterService(parts->inquiry_service.get());
   builder.RegisterService(parts->projections_service.get());
-  parts->sealing_service = std::make_unique<SealingService>(
-      log, engine, parts->workers.get(), access);
+  {
+    ErasureHooks hooks;
+    Parts* const erasing = parts.get();  // outlives the service
+    hooks.sign_checkpoint = [erasing] {
+      Checkpointer* checkpointer =
+          erasing->started_checkpointer.load(std::memory_order_acquire);
+      if (checkpointer != nullptr) checkpointer->SignNow().IgnoreError();
+    };
+    hooks.rebuild_views = [erasing] { erasing->projections->RebuildAll(); };
+    parts->sealing_service = std::make_unique<SealingService>(
+        log, engine, parts->workers.get(), access, std::move(hooks));
+  }
   builder.RegisterService(parts->sealing_service.get());
   if (parts->replicated != nullptr) {
     parts->replication_service = std::make_unique<ReplicationService>(
@@ -524,6 +537,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   parts->checkpointer =
       Checkpointer::Start(engine, **std::move(signer), checkpoints);
+  parts->started_checkpointer.store(parts->checkpointer.get(),
+                                    std::memory_order_release);
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }
 
@@ -559,6 +574,7 @@ Server::Stopped Server::Stop() {
   stopped.events = p.store->GetHead().next_position;
   // The last checkpoint covers every acknowledged append.
   stopped.last_checkpoint_signed = p.checkpointer->Stop().ok();
+  p.started_checkpointer.store(nullptr, std::memory_order_release);
   p.checkpointer.reset();
   if (p.cosigner != nullptr) p.cosigner->Stop();
   p.store.reset();  // finishes in-flight appends, closes RocksDB

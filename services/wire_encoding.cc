@@ -27,6 +27,8 @@ enum RecordedEventField {
   kLeafHash = 14,
   kHeader = 15,
   kData = 16,
+  kDataSalt = 17,
+  kDataErased = 18,
 };
 
 constexpr int kVarint = 0;
@@ -222,6 +224,8 @@ void RecordedEventFields(const RecordedEvent& event, Pass* pass) {
   pass->String(kLeafHash, event.leaf_hash());
   pass->String(kHeader, event.header());
   pass->String(kData, event.payload());
+  pass->String(kDataSalt, event.payload_salt());
+  pass->Uint64(kDataErased, event.payload_erased() ? 1 : 0);
 }
 
 template <typename Pass>
@@ -230,6 +234,8 @@ void LogEntryFields(const RecordedEvent& event, Pass* pass) {
   pass->String(kLeafHash, event.leaf_hash());
   pass->String(kHeader, event.header());
   pass->String(kData, event.payload());
+  pass->String(kDataSalt, event.payload_salt());
+  pass->Uint64(kDataErased, event.payload_erased() ? 1 : 0);
 }
 
 // Measures the message, makes room for it once at the end of `out`, and

@@ -32,6 +32,20 @@ Digest LeafHash(absl::string_view leaf) {
   return digest;
 }
 
+Digest SaltedPayloadDigest(absl::string_view salt, absl::string_view payload) {
+  // The tag with its terminating NUL: no v2 digest is a plain SHA-256 of
+  // some other framing.
+  static const char kTag[] = "missionlog/payload/v2";
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, kTag, sizeof(kTag));
+  SHA256_Update(&ctx, salt.data(), salt.size());
+  SHA256_Update(&ctx, payload.data(), payload.size());
+  Digest digest;
+  SHA256_Final(digest.data(), &ctx);
+  return digest;
+}
+
 #pragma GCC diagnostic pop
 
 }  // namespace missionlog

@@ -19,6 +19,12 @@ Digest Sha256(absl::string_view data);
 // RFC 6962 leaf hash: SHA-256(0x00 || leaf).
 Digest LeafHash(absl::string_view leaf);
 
+// The salted payload digest a format-v2 record header commits to (leaf.h):
+// SHA-256("missionlog/payload/v2" || 0x00 || salt || payload). Without the
+// salt, which is stored beside the payload and erased with it, a guessed
+// payload cannot be confirmed against the header.
+Digest SaltedPayloadDigest(absl::string_view salt, absl::string_view payload);
+
 // The digest in `bytes`; false unless they are exactly 32 bytes.
 inline bool DigestFromBytes(absl::string_view bytes, Digest* digest) {
   if (bytes.size() != digest->size()) return false;

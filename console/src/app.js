@@ -723,13 +723,24 @@
         const header = bytes(entry.header);
         const leaf = await sha256(concat(Uint8Array.of(0), header));
         if (!equal(leaf, bytes(entry.leaf_hash))) throw new Error('the leaf hash does not match the header');
-        const payloadDigest = await sha256(bytes(entry.data));
-        if (!equal(payloadDigest, header.slice(54, 86))) throw new Error("the payload's SHA-256 is not the one in the header");
+        // Format 1: SHA-256(payload); format 2: SHA-256 of a tag, the salt
+        // and the payload (proto/missionlog/v1/audit.proto). An erased
+        // payload leaves the header to prove.
+        let payloadNote = 'payload digest recomputed';
+        if (entry.data_erased) {
+          payloadNote = 'payload lawfully erased (the header stays proved)';
+        } else {
+          const data = bytes(entry.data || '');
+          const salt = bytes(entry.data_salt || '');
+          const tag = new TextEncoder().encode('missionlog/payload/v2\0');
+          const payloadDigest = header[0] === 2 ? await sha256(concat(tag, salt, data)) : await sha256(data);
+          if (!equal(payloadDigest, header.slice(54, 86))) throw new Error("the payload's digest is not the one in the header");
+        }
         if (index >= note.size) throw new Error(`the latest checkpoint covers ${note.size} events; this one is not in it yet`);
         const proof = await api('Audit/GetInclusionProof', { position: String(index), tree_size: String(note.size) });
         const root = await rootFromInclusion(index, note.size, leaf, (proof.hashes || []).map(bytes));
         if (!equal(root, note.root)) throw new Error("the inclusion proof does not lead to the checkpoint's root");
-        out.push(result('proof-result', true, `Event ${index} is in the signed tree of ${note.size} events: leaf hash and payload digest recomputed, ${(proof.hashes || []).length}-hash inclusion proof checked against the checkpoint's root.`));
+        out.push(result('proof-result', true, `Event ${index} is in the signed tree of ${note.size} events: leaf hash and ${payloadNote}, ${(proof.hashes || []).length}-hash inclusion proof checked against the checkpoint's root.`));
       } catch (error) {
         out.push(result('proof-result', false, 'Proof check failed: ' + error.message));
       }

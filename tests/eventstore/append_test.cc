@@ -8,6 +8,7 @@
 #include "eventstore/event_store.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
+#include "tlog/leaf.h"
 #include "tlog/sha256.h"
 
 namespace missionlog {
@@ -68,10 +69,91 @@ TEST_F(AppendTest, RecordsEverythingTheClientSentAndStampsTheRest) {
   EXPECT_EQ(recorded.causation_id(), "cause-1");
   EXPECT_EQ(recorded.content_type(), "application/json");
   EXPECT_EQ(recorded.payload(), "{\"x\":1}");
+  // Format v2: the header commits to a salted digest; the salt is stored
+  // beside the payload.
+  EXPECT_EQ(recorded.format(), kLeafFormatV2);
+  ASSERT_EQ(recorded.payload_salt().size(), kPayloadSaltSize);
   EXPECT_EQ(recorded.payload_sha256(),
+            std::string(DigestView(
+                SaltedPayloadDigest(recorded.payload_salt(), "{\"x\":1}"))));
+  EXPECT_NE(recorded.payload_sha256(),
             std::string(DigestView(Sha256("{\"x\":1}"))));
   EXPECT_EQ(recorded.leaf_hash(),
             std::string(DigestView(LeafHash(recorded.header()))));
+}
+
+TEST_F(AppendTest, EqualPayloadsGetDifferentSaltsAndDigests) {
+  ASSERT_TRUE(Append("s/k/1", ExpectedVersion::Any(),
+                     {MakeEvent("t", "same"), MakeEvent("t", "same")})
+                  .ok());
+  std::vector<RecordedEvent> all = ReadAll();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_NE(all[0].payload_salt(), all[1].payload_salt());
+  EXPECT_NE(all[0].payload_sha256(), all[1].payload_sha256());
+}
+
+// A store written before format v2 keeps its v1 records readable and
+// verifiable beside new v2 ones, and a retry of a v1 event still
+// deduplicates.
+TEST_F(AppendTest, V1RecordsStayReadableBesideV2Ones) {
+  options_.record_format = 1;
+  Reopen();
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("t", "old", 1)}).ok());
+  options_.record_format = 2;
+  Reopen();
+  ASSERT_TRUE(
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("t", "new", 2)}).ok());
+  std::vector<RecordedEvent> all = ReadAll();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].format(), kLeafFormatV1);
+  EXPECT_TRUE(all[0].payload_salt().empty());
+  EXPECT_EQ(all[0].payload_sha256(), DigestView(Sha256("old")));
+  EXPECT_EQ(all[1].format(), kLeafFormatV2);
+  for (const RecordedEvent& event : all) {
+    RecordedEvent checked;
+    EXPECT_TRUE(
+        DecodeRecord(event.position(), event.record(), true, &checked).ok());
+  }
+  absl::StatusOr<AppendResult> retry =
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("t", "old", 1)});
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->first_position, 0u);
+  absl::StatusOr<AppendResult> changed =
+      Append("s/k/1", ExpectedVersion::Any(), {MakeEvent("t", "other", 1)});
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+// The engine's part of a whole-payload erasure: the record keeps its
+// header and leaf hash, the tree is unchanged, reads carry the marker, and
+// the payload leaves the table files.
+TEST_F(AppendTest, ErasingAPayloadKeepsTheTree) {
+  ASSERT_TRUE(Append("s/k/1", ExpectedVersion::Any(),
+                     {MakeEvent("t", "keep-1"), MakeEvent("t", "forget-me"),
+                      MakeEvent("t", "keep-2")})
+                  .ok());
+  absl::StatusOr<std::string> root = store_->GetTreeRoot(3);
+  ASSERT_TRUE(root.ok());
+  const std::vector<RecordedEvent> before = ReadAll();
+  ASSERT_TRUE(store_->ErasePayload(1).ok());
+  EXPECT_EQ(store_->ErasePayload(1).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->ErasePayload(3).code(), absl::StatusCode::kNotFound);
+  const std::vector<RecordedEvent> after = ReadAll();
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_TRUE(after[1].payload_erased());
+  EXPECT_TRUE(after[1].payload().empty());
+  EXPECT_TRUE(after[1].payload_salt().empty());
+  EXPECT_EQ(after[1].header(), before[1].header());
+  EXPECT_EQ(after[1].leaf_hash(), before[1].leaf_hash());
+  EXPECT_EQ(after[0].payload(), "keep-1");
+  EXPECT_EQ(after[2].payload(), "keep-2");
+  EXPECT_EQ(*store_->GetTreeRoot(3), *root);
+  // Survives a reopen, and a retry of the erased event is not taken for
+  // the same content.
+  Reopen();
+  EXPECT_TRUE(ReadAll()[1].payload_erased());
+  EXPECT_EQ(*store_->GetTreeRoot(3), *root);
 }
 
 TEST_F(AppendTest, GeneratesVersion7IdsWhenAbsent) {

@@ -6,15 +6,18 @@
 #include "base/uuid.h"
 #include "eventstore/prepared_append.h"
 #include "gtest/gtest.h"
+#include "tlog/leaf.h"
 #include "tlog/sha256.h"
 
 namespace missionlog {
 namespace {
 
+// A format-v1 record when `salt` is empty, else v2.
 std::string EncodeSample(uint64_t position, const std::string& payload,
-                         const Digest& digest) {
+                         const Digest& digest, const std::string& salt = "") {
   std::optional<Uuid> id = Uuid::Parse("0190a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b");
   RecordHeader header;
+  header.format = salt.empty() ? kLeafFormatV1 : kLeafFormatV2;
   header.position = position;
   header.stream_version = 9;
   header.recorded_at_us = 1700000000123456;
@@ -32,7 +35,8 @@ std::string EncodeSample(uint64_t position, const std::string& payload,
   std::string header_bytes;
   EncodeRecordHeader(header, &header_bytes);
   std::string value;
-  EncodeRecordValue(header_bytes, LeafHash(header_bytes), payload, &value);
+  EncodeRecordValue(header_bytes, LeafHash(header_bytes), salt, payload,
+                    &value);
   return value;
 }
 
@@ -96,6 +100,104 @@ TEST(RecordTest, WrongDigestIsDataLoss) {
 
 TEST(RecordTest, EveryTruncationIsDataLoss) {
   std::string value = EncodeSample(5, "payload", Sha256("payload"));
+  for (size_t size = 0; size < value.size(); ++size) {
+    RecordedEvent event;
+    EXPECT_EQ(DecodeRecord(5, value.substr(0, size), true, &event).code(),
+              absl::StatusCode::kDataLoss)
+        << "size " << size;
+  }
+}
+
+const std::string kSalt = "0123456789abcdef";
+
+TEST(RecordTest, V2CommitsToASaltedDigest) {
+  const std::string payload = "{\"raised\":true}";
+  const Digest salted = SaltedPayloadDigest(kSalt, payload);
+  ASSERT_NE(salted, Sha256(payload));
+  const std::string value = EncodeSample(8, payload, salted, kSalt);
+  RecordedEvent event;
+  ASSERT_TRUE(DecodeRecord(8, value, /*verify=*/true, &event).ok());
+  EXPECT_EQ(event.format(), kLeafFormatV2);
+  EXPECT_EQ(event.payload(), payload);
+  EXPECT_EQ(event.payload_salt(), kSalt);
+  EXPECT_FALSE(event.payload_erased());
+  EXPECT_EQ(event.payload_sha256(), DigestView(salted));
+
+  // The leaf parser a verifier uses agrees, and checks the payload the
+  // same way; a guess without the salt, or with another, does not match.
+  LeafFields fields;
+  ASSERT_TRUE(ParseLeafFields(event.header(), &fields));
+  EXPECT_EQ(fields.format, kLeafFormatV2);
+  EXPECT_EQ(fields.position, 8u);
+  EXPECT_EQ(fields.stream, "dhsc/decision/2025-014");
+  EXPECT_EQ(fields.type, "missionlog.decision.recorded.v1");
+  EXPECT_TRUE(PayloadMatches(fields, kSalt, payload));
+  EXPECT_FALSE(PayloadMatches(fields, "", payload));
+  EXPECT_FALSE(PayloadMatches(fields, "fedcba9876543210", payload));
+  EXPECT_NE(fields.payload_sha256, DigestView(Sha256(payload)));
+
+  // A v2 header that claims an unsalted digest does not verify.
+  RecordedEvent wrong;
+  EXPECT_EQ(DecodeRecord(8, EncodeSample(8, payload, Sha256(payload), kSalt),
+                         true, &wrong)
+                .code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(RecordTest, V1AndV2HeadersDifferOnlyInFormatAndDigest) {
+  const std::string payload = "p";
+  RecordedEvent v1, v2;
+  ASSERT_TRUE(
+      DecodeRecord(3, EncodeSample(3, payload, Sha256(payload)), true, &v1)
+          .ok());
+  ASSERT_TRUE(
+      DecodeRecord(
+          3,
+          EncodeSample(3, payload, SaltedPayloadDigest(kSalt, payload), kSalt),
+          true, &v2)
+          .ok());
+  ASSERT_EQ(v1.header().size(), v2.header().size());
+  EXPECT_EQ(v1.header()[0], kLeafFormatV1);
+  EXPECT_EQ(v2.header()[0], kLeafFormatV2);
+  EXPECT_EQ(v1.header().substr(1, kLeafPayloadSha256Offset - 1),
+            v2.header().substr(1, kLeafPayloadSha256Offset - 1));
+  EXPECT_EQ(v1.header().substr(kLeafFixedSize),
+            v2.header().substr(kLeafFixedSize));
+  EXPECT_TRUE(v1.payload_salt().empty());
+}
+
+TEST(RecordTest, ErasedFormKeepsHeaderAndLeafOnly) {
+  const std::string payload = "personal data sent in error";
+  for (const std::string& salt : {std::string(), kSalt}) {
+    const Digest digest =
+        salt.empty() ? Sha256(payload) : SaltedPayloadDigest(salt, payload);
+    RecordedEvent original;
+    ASSERT_TRUE(
+        DecodeRecord(4, EncodeSample(4, payload, digest, salt), true, &original)
+            .ok());
+    std::string erased;
+    EncodeErasedRecordValue(original.header(), original.leaf_hash(), &erased);
+    EXPECT_EQ(erased.find(payload), std::string::npos);
+    if (!salt.empty()) EXPECT_EQ(erased.find(salt), std::string::npos);
+    RecordedEvent event;
+    ASSERT_TRUE(DecodeRecord(4, erased, /*verify=*/true, &event).ok());
+    EXPECT_TRUE(event.payload_erased());
+    EXPECT_TRUE(event.payload().empty());
+    EXPECT_TRUE(event.payload_salt().empty());
+    EXPECT_EQ(event.header(), original.header());
+    EXPECT_EQ(event.leaf_hash(), original.leaf_hash());
+    EXPECT_EQ(event.id(), original.id());
+    EXPECT_EQ(event.payload_sha256(), original.payload_sha256());
+    // Nothing may follow an erased record's leaf hash.
+    RecordedEvent padded;
+    EXPECT_EQ(DecodeRecord(4, erased + "x", true, &padded).code(),
+              absl::StatusCode::kDataLoss);
+  }
+}
+
+TEST(RecordTest, EveryTruncationOfAV2RecordIsDataLoss) {
+  const std::string value =
+      EncodeSample(5, "payload", SaltedPayloadDigest(kSalt, "payload"), kSalt);
   for (size_t size = 0; size < value.size(); ++size) {
     RecordedEvent event;
     EXPECT_EQ(DecodeRecord(5, value.substr(0, size), true, &event).code(),

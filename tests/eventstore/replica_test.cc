@@ -14,6 +14,7 @@
 #include "rocksdb/env.h"
 #include "tests/fault_injection_fs.h"
 #include "tests/test_util.h"
+#include "tlog/leaf.h"
 
 namespace missionlog {
 namespace {
@@ -78,6 +79,9 @@ std::vector<Entry> History() {
                      3000,
                      Signed(MakeAppend("s/b", ExpectedVersion::Any(),
                                        {MakeEvent("t", "5", 5)}))});
+  // The salt the accepting node drew (a format-v2 header); the others
+  // have none (v1).
+  entries.back().request.events[0].payload_salt = "0123456789abcdef";
   return entries;
 }
 
@@ -144,6 +148,8 @@ TEST_F(ReplicaTest, ReplicasApplyingTheSameEntriesHoldIdenticalRecords) {
   ASSERT_EQ(b.size(), a.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].header(), b[i].header()) << "position " << i;
+    EXPECT_EQ(a[i].format(), i == 4 ? kLeafFormatV2 : kLeafFormatV1);
+    EXPECT_EQ(a[i].payload_salt(), b[i].payload_salt());
     EXPECT_EQ(a[i].payload(), b[i].payload()) << "position " << i;
     EXPECT_EQ(a[i].recorded_by(), "dept:dhsc");
   }

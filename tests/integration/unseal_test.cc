@@ -291,5 +291,110 @@ TEST_F(UnsealTest, ErasureDestroysTheValuesAndKeepsEveryProof) {
       << concerns.output;
 }
 
+// Personal data sent in error in a whole payload: the payload goes, with
+// its salt and from the table files, while the header, the leaf, every
+// checkpoint and proof stay; verify accepts the missing payload because an
+// Erased event covers it; the views are rebuilt without it.
+TEST_F(UnsealTest, ErasingAWholePayloadKeepsEveryProof) {
+  Start(/*with_unsealer_key=*/true);
+  ASSERT_EQ(RaiseSealedConcern().exit_code, 0);
+  constexpr char kInError[] = "Sam Smith of 12 Acacia Avenue";
+  testing::ShellRun sent =
+      Cli("dhsc-ingest",
+          absl::StrCat("command RaiseConcern --stream=dhsc/concern/c2 "
+                       "--command-id=c2 '{\"about\":{\"stream\":\"dhsc/"
+                       "organisation/dhsc\"},\"summary\":\"",
+                       kInError,
+                       " was overcharged\",\"raised_by\":{\"organisation\":{"
+                       "\"stream\":\"dhsc/organisation/"
+                       "dhsc\"}},\"raised_to\":[{\"organisation\":{"
+                       "\"stream\":\"dhsc/organisation/dhsc\"}}],\"severity\":"
+                       "\"SEVERITY_LOW\",\"raised_on\":{\"year\":2025,"
+                       "\"month\":1,\"day\":3}}'"));
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  ASSERT_EQ(Head(), 3u);
+  testing::ShellRun before = Cli("inquiry", "read --all --from=2 --json");
+  ASSERT_TRUE(absl::StrContains(before.output, "Acacia")) << before.output;
+  const std::string leaf_marker = "\"leaf_hash\":\"";
+  const std::string leaf_before =
+      before.output.substr(before.output.find(leaf_marker), 64 + 13);
+
+  // Not for the UNSEALER; not with --field as well.
+  testing::ShellRun denied = Cli(
+      "unsealer", "erase 2 --whole-payload --legal-basis='UK GDPR Art. 17'");
+  EXPECT_TRUE(absl::StrContains(denied.output, "PERMISSION_DENIED"))
+      << denied.output;
+  EXPECT_NE(
+      Cli("ops", "erase 2 --whole-payload --field=x --legal-basis='UK GDPR'")
+          .exit_code,
+      0);
+  // The server's own records stay.
+  testing::ShellRun own = Cli("ops", "erase 0 --whole-payload --legal-basis=x");
+  EXPECT_EQ(own.exit_code, 0) << own.output;  // the organisation may go
+  EXPECT_EQ(Head(), 4u);
+  // A verification between the erasures (the erasure signed a checkpoint
+  // covering its record): the later run is incremental across the next.
+  testing::ShellRun early =
+      Cli("inquiry", "verify --key=" + dir_.Sub("data") +
+                         "/log.pub --state=" + dir_.Sub("early.state"));
+  ASSERT_EQ(early.exit_code, 0) << early.output;
+  testing::ShellRun record =
+      Cli("ops", "erase 3 --whole-payload --legal-basis=x");
+  EXPECT_TRUE(absl::StrContains(record.output, "FAILED_PRECONDITION"))
+      << record.output;
+  EXPECT_EQ(Head(), 4u);
+
+  testing::ShellRun erased =
+      Cli("ops",
+          "erase 2 --whole-payload --legal-basis='UK GDPR Art. 17, "
+          "request 2025-77'");
+  ASSERT_EQ(erased.exit_code, 0) << erased.output;
+  EXPECT_TRUE(absl::StrContains(erased.output, "erased the whole payload"))
+      << erased.output;
+  EXPECT_EQ(Head(), 5u);
+  testing::ShellRun again =
+      Cli("ops", "erase 2 --whole-payload --legal-basis=again");
+  EXPECT_TRUE(absl::StrContains(again.output, "NOT_FOUND")) << again.output;
+
+  // Reads give the header with the marker, and nothing of the payload.
+  testing::ShellRun after = Cli("inquiry", "read --all --from=2 --json");
+  EXPECT_FALSE(absl::StrContains(after.output, "Acacia")) << after.output;
+  EXPECT_TRUE(absl::StrContains(after.output, "\"data_erased\":true"))
+      << after.output;
+  EXPECT_TRUE(absl::StrContains(after.output, leaf_before)) << after.output;
+  EXPECT_TRUE(absl::StrContains(after.output, "\"stream\":\"dhsc/concern/c2\""))
+      << after.output;
+  // The views were rebuilt without it; the sealed concern is still there.
+  testing::ShellRun concerns =
+      Cli("inquiry", "query concerns --json --min-position=5");
+  EXPECT_EQ(concerns.exit_code, 0) << concerns.output;
+  EXPECT_FALSE(absl::StrContains(concerns.output, "Acacia")) << concerns.output;
+  EXPECT_TRUE(absl::StrContains(concerns.output, "Rota gaps"))
+      << concerns.output;
+
+  // The proofs: inclusion of the erased event, an incremental verify
+  // (consistency across the erasure) and one from scratch that checks the
+  // erased entry and finds the Erased event that covers it.
+  testing::ShellRun proved =
+      Cli("inquiry", "prove 2 --key=" + dir_.Sub("data") + "/log.pub");
+  EXPECT_EQ(proved.exit_code, 0) << proved.output;
+  testing::ShellRun incremental =
+      Cli("inquiry", "verify --key=" + dir_.Sub("data") +
+                         "/log.pub --state=" + dir_.Sub("early.state"));
+  EXPECT_EQ(incremental.exit_code, 0) << incremental.output;
+  testing::ShellRun full =
+      Cli("inquiry", "verify --json --key=" + dir_.Sub("data") +
+                         "/log.pub --state=" + dir_.Sub("fresh.state"));
+  EXPECT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_TRUE(absl::StrContains(full.output, "\"erased_payloads\":2"))
+      << full.output;
+  EXPECT_TRUE(absl::StrContains(full.output, "\"erasures\":2")) << full.output;
+
+  // Gone from every file of the store, WAL included, once it is closed.
+  server_->Stop(SIGTERM);
+  server_.reset();
+  EXPECT_FALSE(AnyFileHolds(dir_.Sub("data"), "Acacia"));
+}
+
 }  // namespace
 }  // namespace missionlog

@@ -65,14 +65,19 @@ TEST_F(WireEncodingTest, RecordedEventMatchesGeneratedCode) {
 TEST_F(WireEncodingTest, LogEntryMatchesGeneratedCode) {
   ASSERT_TRUE(
       Append("w/e/1", ExpectedVersion::Any(),
-             {testing::MakeEvent("t", "payload"), testing::MakeEvent("t", "")})
+             {testing::MakeEvent("t", "payload"), testing::MakeEvent("t", ""),
+              testing::MakeEvent("t", "erased")})
           .ok());
+  ASSERT_TRUE(store_->ErasePayload(2).ok());
   for (const RecordedEvent& event : ReadAll()) {
     v1::LogEntry generated;
     generated.set_position(event.position());
     generated.set_leaf_hash(std::string(event.leaf_hash()));
     generated.set_header(std::string(event.header()));
     generated.set_data(std::string(event.payload()));
+    generated.set_data_salt(std::string(event.payload_salt()));
+    generated.set_data_erased(event.payload_erased());
+    EXPECT_EQ(event.payload_erased(), event.position() == 2);
     std::string expected;
     ASSERT_TRUE(generated.SerializeToString(&expected));
     std::string actual;
