@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "domain/event_types.h"
 #include "tlog/checkpoint.h"
 #include "tlog/leaf.h"
 #include "tlog/merkle.h"
@@ -64,8 +65,6 @@ struct Walk {
   std::vector<uint64_t> erased;
   absl::flat_hash_set<uint64_t> covered;
 };
-
-constexpr char kErasedType[] = "missionlog.sealing.erased.v1";
 
 // Batches handed from the receiving thread to the checking thread, at most
 // kDepth at a time; checked messages go back to be parsed into again.
@@ -167,7 +166,7 @@ absl::Status CheckEntry(const v1::LogEntry& entry, uint64_t expected,
     return absl::DataLossError(
         absl::StrCat("position ", expected,
                      ": the payload does not match the digest in its header"));
-  } else if (fields.type == kErasedType) {
+  } else if (fields.type == domain::kErasedType) {
     v1::Erased erased;
     if (!erased.ParseFromString(entry.data())) {
       return absl::DataLossError(absl::StrCat(

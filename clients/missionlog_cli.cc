@@ -67,6 +67,7 @@
 #include "clients/cli_output.h"
 #include "clients/client.h"
 #include "clients/proofs.h"
+#include "domain/event_types.h"
 #include "domain/name_uuid.h"
 #include "sealing/sealing.h"
 #include "tlog/checkpoint.h"
@@ -687,8 +688,7 @@ int Verify(Client* client, const Args& args, bool json) {
   uint64_t erasures = 0;
   {
     v1::ReadRequest read;
-    read.mutable_all()->mutable_filter()->set_type_prefix(
-        "missionlog.sealing.erased.v1");
+    read.mutable_all()->mutable_filter()->set_type_prefix(domain::kErasedType);
     absl::StatusOr<Client::ReadEnd> end =
         client->Read(read, [&](const v1::ReadResponse& batch) {
           for (const v1::RecordedEvent& event : batch.events()) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/numbers.h"
@@ -514,17 +516,30 @@ absl::Status ReplicatedLog::ApplyEntry(int64_t revision,
       ++applying_;
     }
     const int64_t recorded_at = append->recorded_at_us();
-    store_->ApplyAsync(position, FromWire(append), recorded_at,
-                       [this, position, bytes, mine,
-                        sequence](absl::StatusOr<AppendResult> result) {
-                         {
-                           absl::MutexLock lock(&mu_);
-                           applying_bytes_ -= bytes;
-                           --applying_;
-                         }
-                         if (mine)
-                           Answer(sequence, position.index, std::move(result));
-                       });
+    std::vector<std::string> watched;
+    if (options_.on_applied) {
+      for (const pb::ReplicatedEvent& event : append->events()) {
+        if (event.type() == options_.applied_type) {
+          watched.push_back(event.payload());
+        }
+      }
+    }
+    store_->ApplyAsync(
+        position, FromWire(append), recorded_at,
+        [this, position, bytes, mine, sequence, watched = std::move(watched)](
+            absl::StatusOr<AppendResult> result) mutable {
+          {
+            absl::MutexLock lock(&mu_);
+            applying_bytes_ -= bytes;
+            --applying_;
+          }
+          if (result.ok() && !result->deduplicated) {
+            for (std::string& payload : watched) {
+              options_.on_applied(std::move(payload));
+            }
+          }
+          if (mine) Answer(sequence, position.index, std::move(result));
+        });
   }
   return absl::OkStatus();
 }

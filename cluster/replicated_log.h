@@ -71,6 +71,12 @@ struct ReplicationOptions {
   std::function<absl::Status()> catch_up;
   // Told (on the applier's thread) when this node stops applying for good.
   std::function<void(const absl::Status&)> on_stopped;
+  // Told, with its payload, of every event of type `applied_type` that
+  // this node applies (not a retry's duplicate): how each node carries out
+  // on its own copy what the log records there (an erasure). Called on
+  // the engine's completion thread: hand the work off.
+  std::string applied_type;
+  std::function<void(std::string payload)> on_applied;
 };
 
 // Where a replica stands (Replication.GetReplicaStatus).

@@ -124,6 +124,13 @@ std::string FamilyPrefix(Family family);
 // Every domain type, in the order of the list above.
 const std::vector<EventType>& AllEventTypes();
 
+// The records the server writes itself (sealing.proto), under a prefix no
+// client may append to: an unsealing, and an erasure (which verify and
+// every node of a cluster act on).
+inline constexpr char kServerRecordPrefix[] = "missionlog.sealing.";
+inline constexpr char kUnsealedType[] = "missionlog.sealing.unsealed.v1";
+inline constexpr char kErasedType[] = "missionlog.sealing.erased.v1";
+
 }  // namespace domain
 }  // namespace missionlog
 

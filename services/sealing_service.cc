@@ -8,15 +8,16 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/event_types.h"
 #include "google/protobuf/message.h"
 #include "services/conversions.h"
 
 namespace missionlog {
 namespace {
 
-constexpr char kUnsealedType[] = "missionlog.sealing.unsealed.v1";
-constexpr char kErasedType[] = "missionlog.sealing.erased.v1";
-constexpr char kServerTypePrefix[] = "missionlog.sealing.";
+using domain::kErasedType;
+using domain::kServerRecordPrefix;
+using domain::kUnsealedType;
 constexpr size_t kMaxStatedBytes = 1000;
 
 // The event at `position`. NOT_FOUND if there is none.
@@ -193,15 +194,6 @@ grpc::ServerUnaryReactor* SealingService::Erase(
           reactor->Finish(ToGrpcStatus(sealed.status()));
           return;
         }
-        // What stays: the other fields; nothing (the wrapped data key
-        // too) when every field goes.
-        v1::SealedData remaining = sealed->data;
-        remaining.clear_fields();
-        for (const v1::SealedData::Field& field : sealed->data.fields()) {
-          if (!sealed->Chosen(field)) *remaining.add_fields() = field;
-        }
-        std::string rest;
-        if (remaining.fields_size() > 0) remaining.SerializeToString(&rest);
         // On the record first, then destroyed.
         v1::Erased record;
         record.set_position(request->position());
@@ -212,30 +204,71 @@ grpc::ServerUnaryReactor* SealingService::Erase(
         }
         record.set_legal_basis(request->legal_basis());
         record.set_erased_by(principal);
-        const uint64_t position = request->position();
         log_->AppendAsync(
             ServerRecord("erasure", kErasedType, sealed->event(), record,
                          principal),
-            [this, reactor, response, position,
-             rest = std::move(rest)](absl::StatusOr<AppendResult> appended) {
+            [this, reactor, response,
+             record](absl::StatusOr<AppendResult> appended) {
               if (!appended.ok()) {
                 reactor->Finish(ToGrpcStatus(
                     NotRecorded(appended.status(), "the erasure")));
                 return;
               }
               response->set_erased_position(appended->first_position);
-              Destroy(reactor, [this, position, rest] {
-                return sealed_->ReplaceSealed(position, rest);
-              });
+              CarryOut(reactor, record);
             });
       });
 }
 
-void SealingService::Destroy(grpc::ServerUnaryReactor* reactor,
-                             std::function<absl::Status()> destroy) {
+absl::StatusOr<bool> CarryOutErasure(SealedStore* store,
+                                     const v1::Erased& erased) {
+  const uint64_t position = erased.position();
+  absl::Status done;
+  if (erased.whole_payload()) {
+    done = store->ErasePayload(position);
+  } else {
+    absl::StatusOr<std::string> stored = store->GetSealed(position);
+    if (!stored.ok())
+      return stored.status().code() == absl::StatusCode::kNotFound
+                 ? absl::StatusOr<bool>(false)
+                 : stored.status();
+    v1::SealedData data;
+    if (!data.ParseFromString(*stored)) {
+      return absl::DataLossError("the stored sealed data does not parse");
+    }
+    // What stays: the other fields; nothing (the wrapped data key too)
+    // when every field goes.
+    v1::SealedData remaining = data;
+    remaining.clear_fields();
+    for (const v1::SealedData::Field& field : data.fields()) {
+      if (std::find(erased.paths().begin(), erased.paths().end(),
+                    field.path()) == erased.paths().end()) {
+        *remaining.add_fields() = field;
+      }
+    }
+    if (remaining.fields_size() == data.fields_size()) return false;
+    std::string rest;
+    if (remaining.fields_size() > 0) remaining.SerializeToString(&rest);
+    done = store->ReplaceSealed(position, rest);
+  }
+  if (done.code() == absl::StatusCode::kNotFound) return false;
+  if (!done.ok()) return done;
+  return true;
+}
+
+void SealingService::CarryOut(grpc::ServerUnaryReactor* reactor,
+                              v1::Erased record) {
   // Not on the engine's completion thread: the compaction takes time.
-  if (!workers_->Schedule([reactor, destroy = std::move(destroy)] {
-        absl::Status destroyed = destroy();
+  if (!workers_->Schedule([this, reactor, record = std::move(record)] {
+        if (record.whole_payload() && hooks_.sign_checkpoint) {
+          hooks_.sign_checkpoint();
+        }
+        absl::StatusOr<bool> carried = CarryOutErasure(sealed_, record);
+        if (carried.ok() && *carried && record.whole_payload() &&
+            hooks_.rebuild_views) {
+          hooks_.rebuild_views();
+        }
+        absl::Status destroyed = carried.status();
         reactor->Finish(ToGrpcStatus(
             destroyed.ok()
                 ? destroyed
@@ -276,7 +309,7 @@ void SealingService::ErasePayload(grpc::ServerUnaryReactor* reactor,
                                   position, " is already erased")));
     return;
   }
-  if (absl::StartsWith(event.type(), kServerTypePrefix)) {
+  if (absl::StartsWith(event.type(), kServerRecordPrefix)) {
     // Unsealing and erasure records account for everything else: they
     // stay.
     reactor->Finish(grpc::Status(
@@ -294,20 +327,14 @@ void SealingService::ErasePayload(grpc::ServerUnaryReactor* reactor,
   record.set_whole_payload(true);
   log_->AppendAsync(
       ServerRecord("erasure", kErasedType, event, record, principal),
-      [this, reactor, response,
-       position](absl::StatusOr<AppendResult> appended) {
+      [this, reactor, response, record](absl::StatusOr<AppendResult> appended) {
         if (!appended.ok()) {
           reactor->Finish(
               ToGrpcStatus(NotRecorded(appended.status(), "the erasure")));
           return;
         }
         response->set_erased_position(appended->first_position);
-        Destroy(reactor, [this, position]() -> absl::Status {
-          if (hooks_.sign_checkpoint) hooks_.sign_checkpoint();
-          absl::Status erased = sealed_->ErasePayload(position);
-          if (erased.ok() && hooks_.rebuild_views) hooks_.rebuild_views();
-          return erased;
-        });
+        CarryOut(reactor, record);
       });
 }
 

@@ -30,6 +30,14 @@ struct ErasureHooks {
   std::function<void()> rebuild_views;
 };
 
+// Carries out on this node's store what `erased` records: destroys the
+// openings of its paths (all of an event's: its data key too), or with
+// whole_payload the event's payload. Idempotent: true if it destroyed
+// something now, false if that was done before. Every node of a cluster
+// runs it when it applies the Erased event (server.cc).
+absl::StatusOr<bool> CarryOutErasure(SealedStore* store,
+                                     const v1::Erased& erased);
+
 class SealingService final : public v1::Sealing::CallbackService {
  public:
   // `log` takes the Unsealed and Erased events (a cluster's replicated log
@@ -60,9 +68,10 @@ class SealingService final : public v1::Sealing::CallbackService {
   void ErasePayload(grpc::ServerUnaryReactor* reactor,
                     const v1::EraseRequest* request,
                     v1::EraseResponse* response, const std::string& principal);
-  // Runs `destroy` on a worker and finishes the call with its outcome.
-  void Destroy(grpc::ServerUnaryReactor* reactor,
-               std::function<absl::Status()> destroy);
+  // Once `record` is in the log: on a worker, carries it out (signing a
+  // checkpoint first and rebuilding the views after, for a whole
+  // payload) and finishes the call with the outcome.
+  void CarryOut(grpc::ServerUnaryReactor* reactor, v1::Erased record);
 
   EventLog* const log_;
   SealedStore* const sealed_;

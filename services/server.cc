@@ -17,6 +17,7 @@
 #include "cluster/cluster_config.h"
 #include "cluster/cosigner.h"
 #include "domain/command_handler.h"
+#include "domain/event_types.h"
 #include "eventstore/checkpointer.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -163,6 +164,9 @@ struct Server::Parts {
   std::unique_ptr<AccessControl> access;
   std::unique_ptr<EventStore> store;
   std::unique_ptr<EtcdClient> etcd;
+  // In a cluster: carries out, one at a time, the erasures this node
+  // applies from the log (ReplicationOptions::on_applied).
+  std::unique_ptr<WorkerPool> erasures;
   std::unique_ptr<ReplicatedLog> replicated;
   std::unique_ptr<Cosigner> cosigner;  // used by the checkpointer
   std::unique_ptr<Checkpointer> checkpointer;
@@ -172,6 +176,8 @@ struct Server::Parts {
   std::unique_ptr<domain::Sealer> sealer;
   std::unique_ptr<domain::CommandHandler> commands;
   std::unique_ptr<ProjectionSet> projections;
+  // The same once started (the applier may run before).
+  std::atomic<ProjectionSet*> started_projections{nullptr};
   std::unique_ptr<EventStoreService> event_store_service;
   std::unique_ptr<AuditService> audit_service;
   std::unique_ptr<AccountabilityService> accountability_service;
@@ -414,6 +420,31 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     replication.on_stopped = [raw](const absl::Status&) {
       raw->UpdateHealth(Parts::Health::kStoppedApplying);
     };
+    // Every node destroys what an erasure recorded in the log names, on
+    // its own copy (the node that took the call has usually done so
+    // already: then this finds nothing left to do).
+    parts->erasures = std::make_unique<WorkerPool>(1, /*max_queued=*/100000);
+    replication.applied_type = domain::kErasedType;
+    replication.on_applied = [raw, engine](std::string payload) {
+      raw->erasures->Schedule([raw, engine, payload = std::move(payload)] {
+        v1::Erased erased;
+        if (!erased.ParseFromString(payload)) return;
+        absl::StatusOr<bool> carried = CarryOutErasure(engine, erased);
+        if (!carried.ok()) {
+          std::fprintf(stderr,
+                       "missionlogd: carrying out the erasure of event %llu "
+                       "failed (erase it again): %s\n",
+                       static_cast<unsigned long long>(erased.position()),
+                       std::string(carried.status().message()).c_str());
+          return;
+        }
+        ProjectionSet* views =
+            raw->started_projections.load(std::memory_order_acquire);
+        if (*carried && erased.whole_payload() && views != nullptr) {
+          views->RebuildAll();
+        }
+      });
+    };
     absl::StatusOr<std::unique_ptr<ReplicatedLog>> replicated =
         ReplicatedLog::Start(engine, parts->etcd.get(), *cluster, **signer,
                              replication);
@@ -430,6 +461,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       log, parts->workers.get(), parts->sealer.get());
   // Projections catch up from their stored positions, then follow the bus.
   parts->projections = std::make_unique<ProjectionSet>(engine, engine);
+  parts->started_projections.store(parts->projections.get(),
+                                   std::memory_order_release);
   AccessControl* access = parts->access.get();
   parts->event_store_service = std::make_unique<EventStoreService>(
       log, parts->commands.get(), parts->workers.get(), access, config.service);
@@ -568,7 +601,9 @@ Server::Stopped Server::Stop() {
   p.grpc->Wait();
   // Appends still waiting for etcd are answered UNAVAILABLE.
   if (p.replicated != nullptr) p.replicated->Stop();
+  p.erasures.reset();  // runs what is queued
   p.workers.reset();
+  p.started_projections.store(nullptr, std::memory_order_release);
   p.projections.reset();
   Stopped stopped;
   stopped.events = p.store->GetHead().next_position;

@@ -438,6 +438,42 @@ TEST_F(ClusterTest, AnEntryWithoutItsNodesSignatureIsAppliedNowhere) {
   EXPECT_EQ(ExpectIdenticalReplicas().size(), 5u);
 }
 
+// A lawful erasure taken by one node is carried out by every node on its
+// own copy, as each applies the Erased event; the replicas stay identical
+// (headers, leaves, roots) and none keeps the payload.
+TEST_F(ClusterTest, AnErasureTakenByOneNodeIsCarriedOutByEvery) {
+  StartCluster();
+  std::unique_ptr<Client> client = Connect(nodes_->address(0), 3);
+  for (const char* tag : {"kept", "Sam Smith sent in error", "kept too"}) {
+    ASSERT_TRUE(client->Append(OneEvent("dhsc/note/n1", tag)).ok());
+  }
+  WaitForEqualHeads(3);
+  v1::EraseRequest erase;
+  erase.set_position(1);
+  erase.set_whole_payload(true);
+  erase.set_legal_basis("UK GDPR Art. 17");
+  absl::StatusOr<v1::EraseResponse> erased =
+      Connect(nodes_->address(1), 3)->Erase(erase);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->erased_position(), 3u);
+  WaitForEqualHeads(4);
+  // Each node erases when its applier reaches the Erased event.
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  for (int node = 0; node < 3; ++node) {
+    for (;;) {
+      std::vector<v1::RecordedEvent> events = ReadAll(node);
+      if (events.size() > 1 && events[1].data_erased()) break;
+      ASSERT_LT(absl::Now(), give_up) << "node " << node;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  std::vector<v1::RecordedEvent> log = ExpectIdenticalReplicas();
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_TRUE(log[1].data().empty());
+  EXPECT_EQ(log[2].data(), "{\"tag\":\"kept too\"}");
+  EXPECT_EQ(log[3].type(), "missionlog.sealing.erased.v1");
+}
+
 TEST_F(ClusterTest, NodesReachEtcdOverTlsWithClientCertificatesOnly) {
   const std::string certs = dir_.Sub("certs");
   testing::ShellRun made =
