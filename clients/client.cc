@@ -131,7 +131,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
       generic_(std::make_unique<grpc::GenericStub>(channel_)),
       inquiry_(v1::Inquiry::NewStub(channel_)),
       projections_(v1::Projections::NewStub(channel_)),
-      sealing_(v1::Sealing::NewStub(channel_)) {}
+      sealing_(v1::Sealing::NewStub(channel_)),
+      admin_(v1::Admin::NewStub(channel_)) {}
 
 void Client::Prepare(grpc::ClientContext* context) const {
   if (!options_.token.empty()) {
@@ -371,6 +372,19 @@ absl::StatusOr<v1::EraseResponse> Client::Erase(
   return Unary<v1::EraseResponse>(
       [&](grpc::ClientContext* context, v1::EraseResponse* out) {
         return sealing_->Erase(context, request, out);
+      });
+}
+
+// Not retried: a backup runs for as long as it takes.
+absl::StatusOr<v1::BackupResponse> Client::Backup(
+    const std::string& destination) {
+  v1::BackupRequest request;
+  request.set_destination(destination);
+  return Unary<v1::BackupResponse>(
+      [&](grpc::ClientContext* context, v1::BackupResponse* out) {
+        context->set_deadline(std::chrono::system_clock::now() +
+                              std::chrono::hours(24));
+        return admin_->Backup(context, request, out);
       });
 }
 

@@ -17,6 +17,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "missionlog/v1/admin.grpc.pb.h"
 #include "missionlog/v1/audit.grpc.pb.h"
 #include "missionlog/v1/commands.pb.h"
 #include "missionlog/v1/inquiry.grpc.pb.h"
@@ -153,6 +154,8 @@ class Client {
   absl::StatusOr<v1::UnsealResponse> Unseal(const v1::UnsealRequest& request);
   // Sealing.Erase (role ADMIN): recorded, then the values destroyed.
   absl::StatusOr<v1::EraseResponse> Erase(const v1::EraseRequest& request);
+  // Admin.Backup (role ADMIN), into a directory on the server's machine.
+  absl::StatusOr<v1::BackupResponse> Backup(const std::string& destination);
   absl::StatusOr<v1::RebuildResponse> RebuildProjection(
       const std::string& name);
 
@@ -181,6 +184,7 @@ class Client {
   std::unique_ptr<v1::Inquiry::Stub> inquiry_;
   std::unique_ptr<v1::Projections::Stub> projections_;
   std::unique_ptr<v1::Sealing::Stub> sealing_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
 };
 
 // The gRPC status as an absl::Status; the status details (a

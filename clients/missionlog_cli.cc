@@ -102,6 +102,9 @@ const char kUsage[] =
     "  unseal POSITION --reason=TEXT --key=ROLE_SECRET_KEY_FILE "
     "[--field=PATH]\n"
     "  erase POSITION --legal-basis=TEXT [--field=PATH | --whole-payload]\n"
+    "  backup DEST   (role ADMIN; DEST is a directory on the server's "
+    "machine)\n"
+    "  restore BACKUP_DIR DATA_DIR   (offline: missionlogd --restore_from)\n"
     "  token PRINCIPAL [--tokens-file=FILE]\n"
     "  command ACTION --stream=STREAM --command-id=ID [EVENT_JSON|@FILE|-] "
     "[--expected-version=...]\n"
@@ -548,6 +551,62 @@ int Erase(Client* client, const Args& args, bool json) {
   return 0;
 }
 
+// An online backup (role ADMIN), written by the server into DEST on its
+// own machine.
+int Backup(Client* client, const Args& args, bool json) {
+  if (args.positional.size() != 2) {
+    return UsageError(
+        "backup takes DEST (a directory on the server's machine)");
+  }
+  absl::StatusOr<v1::BackupResponse> taken = client->Backup(args.positional[1]);
+  if (!taken.ok()) return CallError("backup", taken.status());
+  if (json) {
+    std::printf(
+        "{\"backup_id\":%u,\"position\":%llu,\"checkpoint_size\":%llu,"
+        "\"bytes\":%llu,\"files\":%u,\"backups_kept\":%u}\n",
+        taken->backup_id(), static_cast<unsigned long long>(taken->position()),
+        static_cast<unsigned long long>(taken->checkpoint().tree_size()),
+        static_cast<unsigned long long>(taken->bytes()), taken->files(),
+        taken->backups_kept());
+  } else {
+    std::printf(
+        "backup %u in %s: every event below position %llu, and the "
+        "checkpoint of %llu events signed then; %llu bytes in %u files, "
+        "checked against their checksums (%u backups kept there)\n"
+        "the signing key is not in it: keep log.key backed up on its own\n",
+        taken->backup_id(), args.positional[1].c_str(),
+        static_cast<unsigned long long>(taken->position()),
+        static_cast<unsigned long long>(taken->checkpoint().tree_size()),
+        static_cast<unsigned long long>(taken->bytes()), taken->files(),
+        taken->backups_kept());
+  }
+  return 0;
+}
+
+// Offline, on the server's machine: the daemon does it (it owns the store's
+// format), found beside this program or on the PATH.
+int Restore(const char* self, const Args& args) {
+  if (args.positional.size() != 3) {
+    return UsageError("restore takes BACKUP_DIR DATA_DIR");
+  }
+  std::string daemon = "missionlogd";
+  const std::string me = self;
+  const size_t slash = me.rfind('/');
+  if (slash != std::string::npos) {
+    const std::string beside = me.substr(0, slash + 1) + "missionlogd";
+    if (access(beside.c_str(), X_OK) == 0) daemon = beside;
+  }
+  const std::string from = "--restore_from=" + args.positional[1];
+  const std::string to = "--data_dir=" + args.positional[2];
+  execlp(daemon.c_str(), daemon.c_str(), from.c_str(), to.c_str(),
+         static_cast<char*>(nullptr));
+  std::fprintf(stderr,
+               "missionlog: restore runs missionlogd, which is not beside "
+               "this program nor on the PATH: run missionlogd %s %s\n",
+               from.c_str(), to.c_str());
+  return 1;
+}
+
 int Keygen(const Args& args) {
   if (args.Has("role")) return RoleKeygen(args);
   const std::string origin = args.Get("origin", "");
@@ -784,6 +843,7 @@ int Main(int argc, char** argv) {
   const bool json = args.Has("json");
   const std::string& command = args.positional[0];
   if (command == "token") return Token(args, json);
+  if (command == "restore") return Restore(argv[0], args);
   absl::StatusOr<ClientOptions> options = ConnectionOptions(args);
   if (!options.ok()) return UsageError(std::string(options.status().message()));
   std::unique_ptr<Client> client = Client::Connect(server, *options);
@@ -800,6 +860,7 @@ int Main(int argc, char** argv) {
   if (command == "keygen") return Keygen(args);
   if (command == "unseal") return Unseal(client.get(), args, json);
   if (command == "erase") return Erase(client.get(), args, json);
+  if (command == "backup") return Backup(client.get(), args, json);
   if (command == "command") return CommandCommand(client.get(), args, json);
   if (command == "import") return ImportCommand(client.get(), args, json);
   if (command == "query") return QueryCommand(client.get(), args, json);

@@ -11,6 +11,7 @@
 //   projection_store.h  projections' state and positions
 //   replica_store.h     applying a cluster's replicated appends
 //   sealed_store.h      sealed fields' encrypted openings
+//   backups.h           online backups (and offline restores)
 // with options.h (how it is opened), recorded_event.h (an event as stored),
 // clock.h and checkpointer.h (the signer). Everything else under
 // eventstore/ is internal.
@@ -23,6 +24,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "eventstore/backups.h"
 #include "eventstore/checkpoint_store.h"
 #include "eventstore/event_log.h"
 #include "eventstore/options.h"
@@ -38,7 +40,8 @@ class EventStore : public EventLog,
                    public CheckpointStore,
                    public ProjectionStore,
                    public ReplicaStore,
-                   public SealedStore {
+                   public SealedStore,
+                   public Backups {
  public:
   // Opens (or creates) the store in directory `path`. Stream heads, the next
   // position and the id index are recovered from disk. RESOURCE_EXHAUSTED

@@ -336,6 +336,30 @@ absl::Status EventStoreImpl::PurgeOldValues(
   return absl::OkStatus();
 }
 
+absl::StatusOr<BackupResult> EventStoreImpl::Backup(
+    const std::string& destination, std::function<void()> progress) {
+  if (!backup_mu_.TryLock()) {
+    return absl::FailedPreconditionError("a backup is already running");
+  }
+  absl::StatusOr<BackupResult> result =
+      WithStorage([&]() -> absl::StatusOr<BackupResult> {
+        BackupResult started;
+        // Before the copy starts: everything acknowledged so far is in it.
+        started.position = head_.Get().next_position;
+        absl::StatusOr<StoredCheckpoint> checkpoint = LoadCheckpoint(0);
+        if (checkpoint.ok()) {
+          started.checkpoint_size = checkpoint->tree_size;
+          started.checkpoint_note = checkpoint->signed_note;
+        } else if (!absl::IsNotFound(checkpoint.status())) {
+          return checkpoint.status();
+        }
+        return TakeBackup(storage_->db(), storage_->env(), destination,
+                          progress, std::move(started));
+      });
+  backup_mu_.Unlock();
+  return result;
+}
+
 absl::Status EventStoreImpl::ErasePayload(uint64_t position) {
   return WithStorage([&]() -> absl::Status {
     rocksdb::DB* db = storage_->db();

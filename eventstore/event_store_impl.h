@@ -3,12 +3,14 @@
 #ifndef MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
 #define MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/disk_space.h"
 #include "eventstore/event_store.h"
@@ -22,6 +24,13 @@
 namespace missionlog {
 
 // Safe for concurrent use (as EventStore promises).
+// Copies the store's files into the BackupEngine directory `destination`
+// and checks them (backups.cc); `started` holds what the backup covers.
+absl::StatusOr<BackupResult> TakeBackup(rocksdb::DB* db, rocksdb::Env* db_env,
+                                        const std::string& destination,
+                                        const std::function<void()>& progress,
+                                        BackupResult started);
+
 class EventStoreImpl : public EventStore {
  public:
   static absl::StatusOr<std::unique_ptr<EventStoreImpl>> Open(
@@ -54,6 +63,8 @@ class EventStoreImpl : public EventStore {
   absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ScanSealed(
       uint64_t from, uint64_t to) override;
   absl::Status ErasePayload(uint64_t position) override;
+  absl::StatusOr<BackupResult> Backup(const std::string& destination,
+                                      std::function<void()> progress) override;
   absl::Status ReplaceSealed(uint64_t position,
                              const std::string& remaining) override;
   Stats GetStats() override;
@@ -110,6 +121,7 @@ class EventStoreImpl : public EventStore {
   Clock* const clock_;
   const std::unique_ptr<Storage> storage_;
   CommittedHead head_;
+  absl::Mutex backup_mu_;  // one backup at a time
   RecentEvents recent_;
   const Reader reader_;
   Writer writer_;

@@ -35,6 +35,8 @@ class Storage {
   ~Storage();
 
   rocksdb::DB* db() const { return db_.get(); }
+  // The Env the database runs on (its files, WAL sync included).
+  rocksdb::Env* env() const { return env_.get(); }
 
   // Makes every WAL write that returned before the call durable (see
   // wal_sync.h for why this is not DB::SyncWAL()).

@@ -92,6 +92,8 @@ const char* PermissionName(Permission permission) {
       return "unseal";
     case Permission::kErase:
       return "erase";
+    case Permission::kBackup:
+      return "backup";
   }
   return "?";
 }
@@ -284,6 +286,7 @@ absl::Status AccessPolicy::Check(const std::string& principal,
       case Permission::kProjectionsStatus:
       case Permission::kProjectionsRebuild:
       case Permission::kErase:
+      case Permission::kBackup:
         allowed = roles->admin;
         break;
       case Permission::kUnseal:

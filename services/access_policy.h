@@ -30,6 +30,7 @@ enum class Permission {
   kProjectionsRebuild,  // ADMIN
   kUnseal,              // UNSEALER
   kErase,               // ADMIN
+  kBackup,              // ADMIN
 };
 
 // "append", "read", "audit", "query", "projections.status", ...

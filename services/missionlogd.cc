@@ -130,6 +130,13 @@ ABSL_FLAG(int64_t, etcd_max_request_bytes, 1536 * 1024,
 ABSL_FLAG(int64_t, etcd_retention_interval_ms, 5000,
           "How often a node publishes how far it has applied, and compacts "
           "etcd's history below every node's.");
+ABSL_FLAG(std::string, restore_from, "",
+          "Restore the latest whole backup in this BackupEngine directory "
+          "(missionlog backup) into --data_dir, which must hold no store, "
+          "then exit. The signing key is not in a backup: copy it in.");
+ABSL_FLAG(bool, testing_crash_during_backup, false,
+          "For tests only: kill this process (SIGKILL) in the middle of the "
+          "first backup's copy, as a crash would.");
 ABSL_FLAG(std::string, peer_token_file, "",
           "File holding the bearer token this node presents to its peers "
           "when it copies the log from one.");
@@ -167,6 +174,11 @@ ServerConfig ConfigFromFlags() {
                              1000000;
   config.service.batch_events = absl::GetFlag(FLAGS_batch_events);
   config.workers = absl::GetFlag(FLAGS_workers);
+  if (absl::GetFlag(FLAGS_testing_crash_during_backup)) {
+    config.backup_progress = [calls = 0]() mutable {
+      if (++calls == 2) raise(SIGKILL);
+    };
+  }
   config.max_message_bytes =
       static_cast<int>(absl::GetFlag(FLAGS_max_message_bytes));
   config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
@@ -246,7 +258,31 @@ void PrintStarted(Server& server, const ServerConfig& config) {
   std::fflush(stdout);
 }
 
+// missionlogd --restore_from=BACKUP --data_dir=DIR: offline.
+int Restore() {
+  const std::string from = absl::GetFlag(FLAGS_restore_from);
+  const std::string to = absl::GetFlag(FLAGS_data_dir);
+  absl::StatusOr<RestoreResult> restored = RestoreLatestBackup(from, to);
+  if (!restored.ok()) {
+    std::fprintf(stderr, "missionlogd: restore failed: %s: %s\n",
+                 absl::StatusCodeToString(restored.status().code()).c_str(),
+                 std::string(restored.status().message()).c_str());
+    return 1;
+  }
+  std::printf(
+      "restored backup %u of %s into %s: %llu events (the backup covers "
+      "every event below position %llu; latest checkpoint then: %llu "
+      "events)\ncopy the signing key (log.key, log.pub) into %s before "
+      "starting missionlogd on it\n",
+      restored->backup_id, from.c_str(), to.c_str(),
+      static_cast<unsigned long long>(restored->events),
+      static_cast<unsigned long long>(restored->position),
+      static_cast<unsigned long long>(restored->checkpoint_size), to.c_str());
+  return 0;
+}
+
 int Main() {
+  if (!absl::GetFlag(FLAGS_restore_from).empty()) return Restore();
   // Debian's Abseil checks every mutex for deadlock cycles, which gRPC's
   // own mutexes pay for on every call (a global graph, profiled at several
   // percent of the server). The thread-safety annotations and -Wthread-

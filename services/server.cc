@@ -25,6 +25,7 @@
 #include "projections/projection_set.h"
 #include "services/access_control.h"
 #include "services/accountability_service.h"
+#include "services/admin_service.h"
 #include "services/audit_service.h"
 #include "services/event_store_service.h"
 #include "services/http_gateway.h"
@@ -185,6 +186,7 @@ struct Server::Parts {
   std::unique_ptr<ProjectionsService> projections_service;
   std::unique_ptr<ReplicationService> replication_service;
   std::unique_ptr<SealingService> sealing_service;
+  std::unique_ptr<AdminService> admin_service;
   std::unique_ptr<grpc::Server> grpc;
   std::unique_ptr<HttpGateway> http;  // calls into grpc in process
 
@@ -491,19 +493,25 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(parts->accountability_service.get());
   builder.RegisterService(parts->inquiry_service.get());
   builder.RegisterService(parts->projections_service.get());
+  Parts* const started = parts.get();  // outlives the services
+  // Signs a checkpoint of the head now (once the checkpointer runs).
+  auto sign_checkpoint = [started] {
+    Checkpointer* checkpointer =
+        started->started_checkpointer.load(std::memory_order_acquire);
+    if (checkpointer != nullptr) checkpointer->SignNow().IgnoreError();
+  };
   {
     ErasureHooks hooks;
-    Parts* const erasing = parts.get();  // outlives the service
-    hooks.sign_checkpoint = [erasing] {
-      Checkpointer* checkpointer =
-          erasing->started_checkpointer.load(std::memory_order_acquire);
-      if (checkpointer != nullptr) checkpointer->SignNow().IgnoreError();
-    };
+    Parts* const erasing = started;
+    hooks.sign_checkpoint = sign_checkpoint;
     hooks.rebuild_views = [erasing] { erasing->projections->RebuildAll(); };
     parts->sealing_service = std::make_unique<SealingService>(
         log, engine, parts->workers.get(), access, std::move(hooks));
   }
   builder.RegisterService(parts->sealing_service.get());
+  parts->admin_service = std::make_unique<AdminService>(
+      engine, access, sign_checkpoint, config.backup_progress);
+  builder.RegisterService(parts->admin_service.get());
   if (parts->replicated != nullptr) {
     parts->replication_service = std::make_unique<ReplicationService>(
         config.node, parts->replicated.get(), engine, parts->workers.get(),

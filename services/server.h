@@ -82,6 +82,9 @@ struct ServerConfig {
   std::string http_listen;
   int http_threads = 8;
 
+  // Called as an Admin.Backup copies files (tests: a kill -9 mid-backup).
+  std::function<void()> backup_progress;
+
   // A cluster's node (README "Running three nodes"): with a cluster
   // configuration file, appends go through etcd and this node applies
   // every node's; the store must be one this node has only ever used in

@@ -27,7 +27,7 @@ declare -A allowed=(
 # The engine's contract: what code outside eventstore/ may include.
 contract="event_store.h event_log.h tree_reader.h checkpoint_store.h
   projection_store.h replica_store.h sealed_store.h options.h recorded_event.h clock.h
-  checkpointer.h"
+  checkpointer.h backups.h"
 
 failures=0
 for folder in "${!allowed[@]}"; do
