@@ -1,5 +1,6 @@
 #include "clients/auditor.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "base/status_macros.h"
 #include "domain/event_types.h"
 #include "tlog/checkpoint.h"
 #include "tlog/leaf.h"
@@ -253,6 +256,101 @@ absl::StatusOr<uint64_t> CompareTreeNodes(Client* client, const Walk& walk) {
     }
   }
   return compared;
+}
+
+// Positions of the Erased events (whole_payload) below `size` cover.
+absl::StatusOr<absl::flat_hash_set<uint64_t>> CoveredByErasures(Client* client,
+                                                                uint64_t size) {
+  absl::flat_hash_set<uint64_t> covered;
+  v1::ReadRequest read;
+  read.mutable_all()->mutable_filter()->set_type_prefix(domain::kErasedType);
+  absl::Status failed;
+  absl::StatusOr<Client::ReadEnd> end =
+      client->Read(read, [&](const v1::ReadResponse& batch) {
+        for (const v1::RecordedEvent& event : batch.events()) {
+          if (event.position() >= size) return false;
+          LeafFields fields;
+          v1::Erased erased;
+          if (!ParseLeafFields(event.header(), &fields) ||
+              fields.type != domain::kErasedType ||
+              !PayloadMatches(fields, event.data_salt(), event.data()) ||
+              !erased.ParseFromString(event.data())) {
+            failed = absl::DataLossError(absl::StrCat(
+                "position ", event.position(), ": a malformed Erased event"));
+            return false;
+          }
+          if (erased.whole_payload() && erased.position() < event.position()) {
+            covered.insert(erased.position());
+          }
+        }
+        return true;
+      });
+  if (!end.ok()) return end.status();
+  if (!failed.ok()) return failed;
+  return covered;
+}
+
+// Checks `count` distinct entries chosen at random below `older` (all of
+// them if there are fewer): each entry as CheckEntry does, then its
+// inclusion proof in the tree of `size` leaves with root `root`. Returns
+// how many were checked; DATA_LOSS naming the first that fails.
+absl::StatusOr<uint64_t> CheckSample(Client* client, uint64_t older,
+                                     uint64_t size, const Digest& root,
+                                     uint64_t count) {
+  std::vector<uint64_t> positions;
+  if (count >= older) {
+    for (uint64_t p = 0; p < older; ++p) positions.push_back(p);
+  } else {
+    absl::BitGen random;
+    absl::flat_hash_set<uint64_t> chosen;
+    while (chosen.size() < count) {
+      chosen.insert(absl::Uniform<uint64_t>(random, 0, older));
+    }
+    positions.assign(chosen.begin(), chosen.end());
+    std::sort(positions.begin(), positions.end());
+  }
+  std::optional<absl::flat_hash_set<uint64_t>> covered;
+  for (uint64_t position : positions) {
+    v1::LogEntry entry;
+    absl::Status fetched = client->GetEntries(
+        position, 1, [&entry](v1::GetEntriesResponse* batch) {
+          if (batch->entries_size() > 0) entry.Swap(batch->mutable_entries(0));
+          return false;
+        });
+    if (!fetched.ok() && entry.header().empty()) return fetched;
+    Walk scratch;
+    RETURN_IF_ERROR(CheckEntry(entry, position, &scratch));
+    if (!scratch.erased.empty()) {
+      if (!covered) {
+        ASSIGN_OR_RETURN(covered, CoveredByErasures(client, size));
+      }
+      if (!covered->contains(position)) {
+        return absl::DataLossError(absl::StrCat(
+            "position ", position,
+            ": the payload is missing and no Erased event in the log "
+            "accounts for it"));
+      }
+    }
+    ASSIGN_OR_RETURN(v1::InclusionProof proof,
+                     client->GetInclusionProof(position, size));
+    std::vector<Digest> hashes;
+    for (const std::string& hash : proof.hashes()) {
+      Digest digest;
+      if (!DigestFromBytes(hash, &digest)) {
+        return absl::DataLossError("a malformed inclusion proof hash");
+      }
+      hashes.push_back(digest);
+    }
+    absl::Status included = merkle::VerifyInclusion(
+        position, size, scratch.leaves.at(0), hashes, root);
+    if (!included.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "position ", position,
+          ": the entry is not the one the signed checkpoint of size ", size,
+          " covers (its inclusion proof fails: rewritten?)"));
+    }
+  }
+  return positions.size();
 }
 
 }  // namespace
@@ -497,6 +595,14 @@ absl::StatusOr<VerifyReport> VerifyLog(Client* client,
     return LocateMismatch(client, walk, size, checkpoint->root_hash);
   }
   report.tree_nodes = *compared;
+
+  // 6. A random sample of the older entries.
+  if (trusted != nullptr && !options.full && options.sample > 0) {
+    absl::StatusOr<uint64_t> sampled = CheckSample(
+        client, walk.start.size(), size, checkpoint->root_hash, options.sample);
+    if (!sampled.ok()) return sampled.status();
+    report.sampled = *sampled;
+  }
 
   absl::StatusOr<v1::GetHeadResponse> head = client->GetHead();
   if (head.ok()) report.server_head = head->next_position();

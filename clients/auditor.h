@@ -21,7 +21,12 @@
 //      one recomputed locally (the lowest that differs names the range);
 //   5. the root over those leaves (continuing from the trusted tree's
 //      peaks in an incremental run) equals the checkpoint's root; if not,
-//      consistency proofs locate the first position that differs.
+//      consistency proofs locate the first position that differs;
+//   6. in an incremental run, a random sample of the older entries (ones
+//      earlier runs verified; VerifyOptions::sample): each as in 3, and
+//      its inclusion proof against the new checkpoint, so that an old
+//      entry rewritten behind the server's back (its tree left alone) is
+//      found by some run with the probability the README works out.
 // Then the new checkpoint is trusted: the caller saves the state.
 //
 // Thread safety: the functions keep no state between calls; a call uses
@@ -74,6 +79,10 @@ struct VerifyOptions {
   int required_signatures = 1;
   // Called as entries are verified: (entries done, entries to do).
   std::function<void(uint64_t, uint64_t)> progress;
+  // In an incremental run, also check this many entries chosen at random
+  // among those verified by earlier runs (all of them if fewer): each
+  // entry's own checks, and its inclusion proof against the checkpoint.
+  uint64_t sample = 1000;
 };
 
 struct VerifyReport {
@@ -89,6 +98,7 @@ struct VerifyReport {
   // Verified entries whose payload was erased, each covered by an Erased
   // event (whole_payload) later in the verified log.
   uint64_t erased_payloads = 0;
+  uint64_t sampled = 0;      // older entries checked at random (step 6)
   uint64_t server_head = 0;  // events the server has (>= tree_size)
   absl::Duration elapsed;
 };

@@ -96,7 +96,7 @@ const char kUsage[] =
     "  prove POSITION [--size=N] [--key=FILE]\n"
     "  checkpoint [--size=N] [--key=FILE]\n"
     "  verify --key=FILE[,FILE...] [--require-cosigners=N] [--state=FILE] "
-    "[--full]\n"
+    "[--full | --sample=N]\n"
     "  keygen --origin=NAME --out=PREFIX | keygen --role=UNSEALER "
     "--out=PREFIX\n"
     "  unseal POSITION --reason=TEXT --key=ROLE_SECRET_KEY_FILE "
@@ -723,6 +723,10 @@ int Verify(Client* client, const Args& args, bool json) {
   ProgressBar bar(!json && isatty(STDERR_FILENO), "entries");
   VerifyOptions options;
   options.full = args.Has("full");
+  if (args.Has("sample") &&
+      !absl::SimpleAtoi(args.Get("sample", ""), &options.sample)) {
+    return UsageError("--sample takes a number of older entries to check");
+  }
   options.required_signatures = required;
   options.progress = [&bar](uint64_t done, uint64_t total) {
     bar.Update(done, total);
@@ -772,7 +776,8 @@ int Verify(Client* client, const Args& args, bool json) {
         "\"%s\",\"checkpoint_time\":%s,\"previously_trusted\":%llu,"
         "\"from\":%llu,\"entries\":%llu,\"tree_nodes\":%llu,"
         "\"server_head\":%llu,\"seconds\":%.3f,\"entries_per_s\":%.0f,"
-        "\"signatures\":%d,\"erasures\":%llu,\"erased_payloads\":%llu}\n",
+        "\"signatures\":%d,\"erasures\":%llu,\"erased_payloads\":%llu,"
+        "\"sampled\":%llu}\n",
         JsonString(report->origin).c_str(),
         static_cast<unsigned long long>(report->tree_size), root.c_str(),
         JsonString(time).c_str(),
@@ -782,7 +787,8 @@ int Verify(Client* client, const Args& args, bool json) {
         static_cast<unsigned long long>(report->tree_nodes),
         static_cast<unsigned long long>(report->server_head), seconds, rate,
         report->signatures, static_cast<unsigned long long>(erasures),
-        static_cast<unsigned long long>(report->erased_payloads));
+        static_cast<unsigned long long>(report->erased_payloads),
+        static_cast<unsigned long long>(report->sampled));
   } else {
     std::printf(
         "verified %s: checkpoint of %llu events (root %s, signed %s; %d of "
@@ -807,6 +813,12 @@ int Verify(Client* client, const Args& args, bool json) {
           "  consistent with the checkpoint of %llu events trusted "
           "before\n",
           static_cast<unsigned long long>(report->previously_trusted));
+    }
+    if (report->sampled > 0) {
+      std::printf(
+          "  %llu older entries, chosen at random, rechecked with their "
+          "inclusion proofs\n",
+          static_cast<unsigned long long>(report->sampled));
     }
     if (report->server_head > report->tree_size) {
       std::printf("  %llu newer events are not yet covered by a checkpoint\n",

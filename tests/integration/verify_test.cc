@@ -252,6 +252,48 @@ TEST_F(VerifyTest, AFlippedPayloadByteIsNamed) {
       << result.status();
 }
 
+// An old entry rewritten behind the server's back, its tree left alone:
+// the incremental run checks only new entries and a consistency proof, so
+// only its sample of older entries can see it (here the sample covers
+// them all); with no sample, the run passes.
+TEST_F(VerifyTest, AnIncrementalRunsSampleFindsAnOldRewrite) {
+  AppendEvents(40);
+  Restart();
+  CliRun first = Verify();
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_TRUE(HasAll(first.output, {"\"sampled\":0"}));  // nothing older
+  AppendEvents(10, "later");
+  Restart();
+  TamperOffline(
+      [](const std::string& path) {
+        testing::TamperWithRecord(
+            path, 7, [](std::string* value) { value->back() ^= 0x20; });
+      },
+      {"--verify_reads=false"});
+  const std::string saved = dir_.Sub("auditor.state");
+  ASSERT_EQ(testing::RunShell("cp " + saved + " " + saved + ".copy").exit_code,
+            0);
+  CliRun unsampled = Verify("--sample=0");
+  EXPECT_EQ(unsampled.exit_code, 0) << unsampled.output;
+  ASSERT_EQ(testing::RunShell("cp " + saved + ".copy " + saved).exit_code, 0);
+  CliRun sampled = Verify("--sample=1000");
+  EXPECT_EQ(sampled.exit_code, 1) << sampled.output;
+  EXPECT_TRUE(absl::StrContains(
+      sampled.output, "position 7: the payload does not match the digest"))
+      << sampled.output;
+}
+
+TEST_F(VerifyTest, ASampleOfOlderEntriesPassesAnUntouchedLog) {
+  AppendEvents(60);
+  Restart();
+  ASSERT_EQ(Verify().exit_code, 0);
+  AppendEvents(5, "later");
+  Restart();
+  CliRun run = Verify("--sample=25");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasAll(run.output, {"\"sampled\":25", "\"entries\":5"}));
+}
+
 TEST_F(VerifyTest, AFlippedTreeNodeIsNamed) {
   AppendEvents(40);
   Restart();
