@@ -82,6 +82,7 @@ absl::Status DiskSpace::Admit(size_t bytes) {
     return absl::OkStatus();
   }
   // Not taken after all.
+  refused_.fetch_add(1, std::memory_order_relaxed);
   const int64_t left =
       budget_.fetch_add(cost, std::memory_order_relaxed) + cost;
   return Refusal(left);

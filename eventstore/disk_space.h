@@ -54,6 +54,13 @@ class DiskSpace {
   absl::Status Admit(size_t bytes);
 
   uint64_t reserve_bytes() const { return reserve_bytes_; }
+  // Appends refused so far.
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  // Whether the last reading found less than the reserve free (appends are
+  // refused until the next reading finds more).
+  bool below_reserve() const {
+    return budget_.load(std::memory_order_relaxed) < 0;
+  }
   // The last reading (0 until one succeeded).
   uint64_t free_bytes() const {
     return free_bytes_.load(std::memory_order_relaxed);
@@ -74,6 +81,7 @@ class DiskSpace {
   // Bytes appends may still take before the next reading (negative: none).
   std::atomic<int64_t> budget_{0};
   std::atomic<uint64_t> free_bytes_{0};
+  std::atomic<uint64_t> refused_{0};
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -38,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/histogram.h"
 #include "eventstore/recorded_event.h"
 
 namespace missionlog {
@@ -193,6 +194,22 @@ struct Stats {
   uint64_t events_written = 0;        // events written to RocksDB (new ones)
   uint64_t commit_groups = 0;         // WriteBatches written
   uint64_t wal_syncs = 0;             // WAL syncs (one per commit cycle)
+  uint64_t bytes_written = 0;         // log records written (the log only)
+  // Live histograms, valid while the store is open: an append from its
+  // submission to its acknowledgement, and each WAL sync.
+  const LatencyHistogram* append_latency = nullptr;
+  const LatencyHistogram* wal_sync_latency = nullptr;
+  // RocksDB's own, summed over the column families: table files' size,
+  // bytes compaction has yet to rewrite, and whether writes are stopped
+  // (1) or slowed (its delayed write rate, bytes/s; 0 when not).
+  uint64_t sst_bytes = 0;
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t write_stopped = 0;
+  uint64_t delayed_write_rate = 0;
+  // Appends refused for disk space since the store opened, and whether
+  // they are refused now (1: the last reading found less than the reserve).
+  uint64_t appends_refused_for_space = 0;
+  uint64_t refusing_for_space = 0;
   // The free-space reserve (Options::disk_reserve_bytes; 0: none) and the
   // last reading of the free space on the store's disk (0 without one).
   uint64_t disk_reserve_bytes = 0;

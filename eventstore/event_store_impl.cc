@@ -198,7 +198,29 @@ Stats EventStoreImpl::GetStats() {
   if (disk_space_ != nullptr) {
     stats.disk_reserve_bytes = disk_space_->reserve_bytes();
     stats.disk_free_bytes = disk_space_->free_bytes();
+    stats.appends_refused_for_space = disk_space_->refused();
+    stats.refusing_for_space = disk_space_->below_reserve() ? 1 : 0;
   }
+  // RocksDB's own figures, read under the gate (the database may be
+  // reopening); missing ones stay 0.
+  WithStorage([&]() -> absl::Status {
+    rocksdb::DB* db = storage_->db();
+    uint64_t value = 0;
+    if (db->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &value)) {
+      stats.sst_bytes = value;
+    }
+    if (db->GetAggregatedIntProperty(
+            "rocksdb.estimate-pending-compaction-bytes", &value)) {
+      stats.pending_compaction_bytes = value;
+    }
+    if (db->GetIntProperty("rocksdb.is-write-stopped", &value) && value > 0) {
+      stats.write_stopped = 1;
+    }
+    if (db->GetIntProperty("rocksdb.actual-delayed-write-rate", &value)) {
+      stats.delayed_write_rate = value;
+    }
+    return absl::OkStatus();
+  }).IgnoreError();
   return stats;
 }
 

@@ -154,6 +154,9 @@ Stats Writer::GetStats() const {
   stats.events_written = events_written_.load(std::memory_order_relaxed);
   stats.commit_groups = commit_groups_.load(std::memory_order_relaxed);
   stats.wal_syncs = wal_syncs_.load(std::memory_order_relaxed);
+  stats.bytes_written = bytes_written_.load(std::memory_order_relaxed);
+  stats.append_latency = &append_latency_;
+  stats.wal_sync_latency = &wal_sync_latency_;
   return stats;
 }
 
@@ -171,6 +174,7 @@ void Writer::Submit(PreparedAppend append, EventStore::AppendCallback done) {
   auto pending = std::make_unique<Pending>();
   pending->append = std::move(append);
   pending->done = std::move(done);
+  pending->submitted_ns = absl::GetCurrentTimeNanos();
   absl::Status refused;
   const bool replicated = pending->append.replicated();
   {
@@ -328,6 +332,7 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
     group->wrote = true;
     if (written.ok()) {
       commit_groups_.fetch_add(1, std::memory_order_relaxed);
+      bytes_written_.fetch_add(group->chunk.size(), std::memory_order_relaxed);
       events_written_.fetch_add(next_position_ - head_before.next_position,
                                 std::memory_order_relaxed);
     }
@@ -644,6 +649,7 @@ void Writer::SyncLoop() {
       synced = storage_->SyncWal();
       last_sync = absl::Now() - start;
       wal_syncs_.fetch_add(1, std::memory_order_relaxed);
+      wal_sync_latency_.ObserveMicros(absl::ToInt64Microseconds(last_sync));
     }
     last_acknowledged = 0;
     for (const auto& group : groups) {
@@ -687,10 +693,13 @@ void Writer::CompletionLoop() {
       absl::MutexLock lock(&mu_);
       inflight_bytes_ -= released;
     }
+    const int64_t now_ns = absl::GetCurrentTimeNanos();
     for (auto& group : groups) {
       for (auto& pending : group->appends) {
         if (pending->result.ok()) {
           appends_acknowledged_.fetch_add(1, std::memory_order_relaxed);
+          append_latency_.ObserveMicros((now_ns - pending->submitted_ns) /
+                                        1000);
         }
         pending->done(std::move(pending->result));
       }

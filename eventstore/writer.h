@@ -33,6 +33,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "base/histogram.h"
 #include "eventstore/clock.h"
 #include "eventstore/committed_head.h"
 #include "eventstore/event_store.h"
@@ -95,6 +96,7 @@ class Writer {
     // The result follows from the log's content (committed, deduplicated,
     // or refused by a rule), so every replica reaches the same one.
     bool decided = false;
+    int64_t submitted_ns = 0;  // for the append latency histogram
   };
   struct Group {
     std::vector<std::unique_ptr<Pending>> appends;
@@ -176,6 +178,9 @@ class Writer {
   std::atomic<uint64_t> events_written_{0};
   std::atomic<uint64_t> commit_groups_{0};
   std::atomic<uint64_t> wal_syncs_{0};
+  std::atomic<uint64_t> bytes_written_{0};
+  LatencyHistogram append_latency_;  // submitted to acknowledged
+  LatencyHistogram wal_sync_latency_;
 
   std::thread writer_thread_;
   std::thread sync_thread_;

@@ -56,6 +56,8 @@ class EventStoreService final
   // Ends every open subscription with UNAVAILABLE ("shutting down") and
   // refuses new ones; called before the server shuts down.
   void EndSubscriptions() { subscriptions_.EndAll(); }
+  // Subscribe calls open now.
+  size_t open_subscriptions() { return subscriptions_.open(); }
 
  private:
   EventLog* const store_;

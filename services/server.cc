@@ -27,6 +27,7 @@
 #include "services/accountability_service.h"
 #include "services/admin_service.h"
 #include "services/audit_service.h"
+#include "services/call_metrics.h"
 #include "services/event_store_service.h"
 #include "services/http_gateway.h"
 #include "services/inquiry_service.h"
@@ -173,6 +174,7 @@ struct Server::Parts {
   std::unique_ptr<Checkpointer> checkpointer;
   // The same once started (the server takes calls a moment before).
   std::atomic<Checkpointer*> started_checkpointer{nullptr};
+  std::atomic<int64_t> last_signed_us{0};  // for the metrics
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<domain::Sealer> sealer;
   std::unique_ptr<domain::CommandHandler> commands;
@@ -187,6 +189,7 @@ struct Server::Parts {
   std::unique_ptr<ReplicationService> replication_service;
   std::unique_ptr<SealingService> sealing_service;
   std::unique_ptr<AdminService> admin_service;
+  CallMetrics call_metrics;  // gRPC calls by method and code
   std::unique_ptr<grpc::Server> grpc;
   std::unique_ptr<HttpGateway> http;  // calls into grpc in process
 
@@ -254,6 +257,52 @@ std::string Server::Parts::Metrics() {
                   "\n");
   metric("missionlog_wal_syncs_total", "counter", "WAL syncs.");
   absl::StrAppend(&out, "missionlog_wal_syncs_total ", stats.wal_syncs, "\n");
+  metric("missionlog_bytes_written_total", "counter",
+         "Bytes of log records written (headers, leaf hashes, payloads).");
+  absl::StrAppend(&out, "missionlog_bytes_written_total ", stats.bytes_written,
+                  "\n");
+  if (stats.append_latency != nullptr) {
+    metric("missionlog_append_seconds", "histogram",
+           "An append's time from the engine's queue to its acknowledgement "
+           "(durable).");
+    stats.append_latency->AppendPrometheus("missionlog_append_seconds", "",
+                                           &out);
+  }
+  if (stats.wal_sync_latency != nullptr) {
+    metric("missionlog_wal_sync_seconds", "histogram",
+           "Each WAL sync (fdatasync) the group commit waits for.");
+    stats.wal_sync_latency->AppendPrometheus("missionlog_wal_sync_seconds", "",
+                                             &out);
+  }
+  metric("missionlog_rocksdb_sst_bytes", "gauge",
+         "Size of RocksDB's table files, all column families.");
+  absl::StrAppend(&out, "missionlog_rocksdb_sst_bytes ", stats.sst_bytes, "\n");
+  metric("missionlog_rocksdb_pending_compaction_bytes", "gauge",
+         "Bytes RocksDB estimates compaction has yet to rewrite.");
+  absl::StrAppend(&out, "missionlog_rocksdb_pending_compaction_bytes ",
+                  stats.pending_compaction_bytes, "\n");
+  metric("missionlog_rocksdb_write_stopped", "gauge",
+         "1 while RocksDB stops writes (a write stall).");
+  absl::StrAppend(&out, "missionlog_rocksdb_write_stopped ",
+                  stats.write_stopped, "\n");
+  metric("missionlog_rocksdb_delayed_write_rate_bytes", "gauge",
+         "RocksDB's write rate limit while it slows writes (0: not slowed).");
+  absl::StrAppend(&out, "missionlog_rocksdb_delayed_write_rate_bytes ",
+                  stats.delayed_write_rate, "\n");
+  metric("missionlog_appends_refused_for_space_total", "counter",
+         "Appends refused because less than the reserve was free.");
+  absl::StrAppend(&out, "missionlog_appends_refused_for_space_total ",
+                  stats.appends_refused_for_space, "\n");
+  metric("missionlog_refusing_appends_for_space", "gauge",
+         "1 while appends are refused for disk space (health: degraded).");
+  absl::StrAppend(&out, "missionlog_refusing_appends_for_space ",
+                  stats.refusing_for_space, "\n");
+  if (event_store_service != nullptr) {
+    metric("missionlog_subscriptions_open", "gauge",
+           "Subscribe calls open now.");
+    absl::StrAppend(&out, "missionlog_subscriptions_open ",
+                    event_store_service->open_subscriptions(), "\n");
+  }
   metric("missionlog_log_events", "gauge", "Events in the log.");
   absl::StrAppend(&out, "missionlog_log_events ", head.next_position, "\n");
   metric("missionlog_disk_free_bytes", "gauge",
@@ -289,6 +338,20 @@ std::string Server::Parts::Metrics() {
          "Events covered by the latest signed checkpoint.");
   absl::StrAppend(&out, "missionlog_checkpoint_tree_size ",
                   latest.ok() ? latest->tree_size : 0, "\n");
+  metric("missionlog_checkpoint_lag_events", "gauge",
+         "Committed events not yet covered by a signed checkpoint.");
+  const uint64_t covered = latest.ok() ? latest->tree_size : 0;
+  absl::StrAppend(
+      &out, "missionlog_checkpoint_lag_events ",
+      head.next_position > covered ? head.next_position - covered : 0, "\n");
+  metric("missionlog_checkpoint_signed_timestamp_seconds", "gauge",
+         "When this process last signed a checkpoint (Unix time; 0: not "
+         "yet). Its age: time() - this.");
+  absl::StrAppend(
+      &out, "missionlog_checkpoint_signed_timestamp_seconds ",
+      static_cast<double>(last_signed_us.load(std::memory_order_relaxed)) / 1e6,
+      "\n");
+  call_metrics.AppendPrometheus(&out);
   return out;
 }
 
@@ -485,6 +548,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // Exclusive: gRPC would otherwise set SO_REUSEPORT, and a second server
   // on the same port would share its connections (the log split in two).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(parts->call_metrics.InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              config.max_concurrent_streams);
@@ -575,6 +645,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     checkpoints.on_signed = [cosigner](uint64_t size) {
       cosigner->Signed(size);
     };
+  }
+  {
+    // The metrics' checkpoint time, then whatever else wants to know.
+    Parts* raw = parts.get();
+    checkpoints.on_signed =
+        [raw, then = std::move(checkpoints.on_signed)](uint64_t size) {
+          raw->last_signed_us.store(absl::ToUnixMicros(absl::Now()),
+                                    std::memory_order_relaxed);
+          if (then) then(size);
+        };
   }
   parts->checkpointer =
       Checkpointer::Start(engine, **std::move(signer), checkpoints);

@@ -32,6 +32,12 @@ class Subscriptions {
   // refuses new ones.
   void EndAll();
 
+  // Subscriptions open now.
+  size_t open() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return open_.size();
+  }
+
  private:
   Quotas* const quotas_;
   absl::Mutex mu_;

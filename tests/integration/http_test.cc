@@ -3,6 +3,7 @@
 // errors as JSON with the HTTP status of their gRPC code, bearer tokens
 // and roles as on the gRPC port, the live tail as Server-Sent Events, the
 // console's files with their security headers, and HTTPS.
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -364,6 +365,41 @@ TEST_F(HttpTest, MetricsMoveByExactlyWhatWasDone) {
       MetricValue(after->body,
                   "missionlog_projection_lag_events{projection=\"timeline\"}"),
       0);
+  // A refused append counts by its code, not as an append.
+  v1::AppendRequest bad = Note("dept/notes/1", "x");
+  bad.mutable_events(0)->clear_type();
+  EXPECT_EQ(grpc_->Append(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto last = Http()->Get("/metrics");
+  ASSERT_TRUE(last);
+  auto delta = [&](const std::string& name) {
+    return std::max(0.0, MetricValue(last->body, name)) -
+           std::max(0.0, MetricValue(before->body, name));
+  };
+  const std::string append = "method=\"/missionlog.v1.EventStore/Append\"";
+  EXPECT_EQ(
+      delta("missionlog_grpc_server_handled_total{" + append + ",code=\"OK\"}"),
+      3)
+      << last->body;
+  EXPECT_EQ(delta("missionlog_grpc_server_handled_total{" + append +
+                  ",code=\"INVALID_ARGUMENT\"}"),
+            1);
+  EXPECT_EQ(
+      delta("missionlog_grpc_server_handling_seconds_count{" + append + "}"),
+      4);
+  EXPECT_EQ(delta("missionlog_appends_total"), 3);
+  EXPECT_EQ(delta("missionlog_append_seconds_count"), 3);
+  EXPECT_EQ(MetricValue(last->body, "missionlog_wal_sync_seconds_count"),
+            MetricValue(last->body, "missionlog_wal_syncs_total"));
+  EXPECT_EQ(
+      MetricValue(last->body, "missionlog_append_seconds_bucket{le=\"+Inf\"}"),
+      MetricValue(last->body, "missionlog_append_seconds_count"));
+  EXPECT_GT(delta("missionlog_bytes_written_total"), 6 * 100);
+  EXPECT_GE(MetricValue(last->body, "missionlog_rocksdb_sst_bytes"), 0);
+  EXPECT_EQ(MetricValue(last->body, "missionlog_refusing_appends_for_space"),
+            0);
+  EXPECT_EQ(MetricValue(last->body, "missionlog_subscriptions_open"), 0);
+  EXPECT_GE(MetricValue(last->body, "missionlog_checkpoint_lag_events"), 0);
 }
 
 }  // namespace

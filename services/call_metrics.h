@@ -1,0 +1,50 @@
+// gRPC calls as Prometheus counts them (README "Metrics"): calls handled
+// by method and status code, and their handling time by method, gathered
+// by a server interceptor on every service.
+//
+// Thread safety: safe for concurrent use.
+#ifndef MISSIONLOG_SERVICES_CALL_METRICS_H_
+#define MISSIONLOG_SERVICES_CALL_METRICS_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "base/histogram.h"
+#include "grpcpp/support/server_interceptor.h"
+
+namespace missionlog {
+
+class CallMetrics {
+ public:
+  // Counts one call of `method` ("/missionlog.v1.EventStore/Append") that
+  // ended with `code` after `micros`.
+  void Record(const std::string& method, int code, int64_t micros);
+
+  // The metrics' lines: missionlog_grpc_server_handled_total and
+  // missionlog_grpc_server_handling_seconds.
+  void AppendPrometheus(std::string* out) const;
+
+  // The interceptor factory to give the server builder.
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  InterceptorFactory();
+
+ private:
+  struct Method {
+    std::array<std::atomic<uint64_t>, 17> by_code{};  // gRPC codes 0..16
+    LatencyHistogram latency;
+  };
+  Method* Find(const std::string& method);
+
+  mutable absl::Mutex mu_;
+  // Entries are never removed: pointers stay valid.
+  absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace missionlog
+
+#endif  // MISSIONLOG_SERVICES_CALL_METRICS_H_
