@@ -40,7 +40,7 @@ class AccessControl {
 
   // The caller of `context`, or UNAUTHENTICATED.
   absl::StatusOr<Caller> Authenticate(
-      const grpc::CallbackServerContext& context) const {
+      const grpc::ServerContextBase& context) const {
     return authenticator_->Authenticate(context);
   }
   // OK, or PERMISSION_DENIED naming the permission `caller` lacks on

@@ -12,7 +12,7 @@ namespace missionlog {
 namespace {
 
 // The principal a verified client certificate names, or "".
-std::string CertificatePrincipal(const grpc::CallbackServerContext& context) {
+std::string CertificatePrincipal(const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
   for (const char* property :
@@ -65,7 +65,7 @@ std::shared_ptr<const AccessPolicy> Authenticator::policy() const {
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(
-    const grpc::CallbackServerContext& context) const {
+    const grpc::ServerContextBase& context) const {
   const auto& metadata = context.client_metadata();
   auto header = metadata.find("authorization");
   std::string authorization;

@@ -54,7 +54,7 @@ class Authenticator {
 
   // The caller of `context`, or UNAUTHENTICATED.
   absl::StatusOr<Caller> Authenticate(
-      const grpc::CallbackServerContext& context) const;
+      const grpc::ServerContextBase& context) const;
   // The same from what a call presents: its "authorization" header
   // (nullptr if it sent none), the principal its verified client
   // certificate names ("" if none), and its peer address.

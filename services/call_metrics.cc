@@ -8,9 +8,9 @@
 #include "grpcpp/support/status.h"
 
 namespace missionlog {
-namespace {
+namespace {}  // namespace
 
-const char* CodeName(int code) {
+const char* StatusCodeName(int code) {
   static const char* const kNames[] = {"OK",
                                        "CANCELLED",
                                        "UNKNOWN",
@@ -31,11 +31,14 @@ const char* CodeName(int code) {
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
 
+namespace {
+
 class Interceptor final : public grpc::experimental::Interceptor {
  public:
-  Interceptor(CallMetrics* metrics, std::string method)
+  Interceptor(CallMetrics* metrics, grpc::experimental::ServerRpcInfo* info)
       : metrics_(metrics),
-        method_(std::move(method)),
+        info_(info),
+        method_(info->method()),
         started_ns_(absl::GetCurrentTimeNanos()) {}
 
   void Intercept(
@@ -45,12 +48,25 @@ class Interceptor final : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       metrics_->Record(method_, status.error_code(),
                        (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
+      switch (status.error_code()) {
+        case grpc::StatusCode::UNAUTHENTICATED:
+        case grpc::StatusCode::PERMISSION_DENIED:
+        case grpc::StatusCode::RESOURCE_EXHAUSTED:
+        case grpc::StatusCode::INVALID_ARGUMENT:
+          if (metrics_->on_refused) {
+            metrics_->on_refused(method_, status, info_->server_context());
+          }
+          break;
+        default:
+          break;
+      }
     }
     methods->Proceed();
   }
 
  private:
   CallMetrics* const metrics_;
+  grpc::experimental::ServerRpcInfo* const info_;
   const std::string method_;
   const int64_t started_ns_;
 };
@@ -61,7 +77,7 @@ class Factory final
   explicit Factory(CallMetrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new Interceptor(metrics_, info->method());
+    return new Interceptor(metrics_, info);
   }
 
  private:
@@ -105,7 +121,8 @@ void CallMetrics::AppendPrometheus(std::string* out) const {
           std::memory_order_relaxed);
       if (count == 0) continue;
       absl::StrAppend(out, "missionlog_grpc_server_handled_total{method=\"",
-                      name, "\",code=\"", CodeName(code), "\"} ", count, "\n");
+                      name, "\",code=\"", StatusCodeName(code), "\"} ", count,
+                      "\n");
     }
   }
   absl::StrAppend(out,

@@ -6,7 +6,9 @@
 #ifndef MISSIONLOG_SERVICES_CALL_METRICS_H_
 #define MISSIONLOG_SERVICES_CALL_METRICS_H_
 
+#include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +20,9 @@
 
 namespace missionlog {
 
+// "PERMISSION_DENIED" for 7.
+const char* StatusCodeName(int code);
+
 class CallMetrics {
  public:
   // Counts one call of `method` ("/missionlog.v1.EventStore/Append") that
@@ -27,6 +32,13 @@ class CallMetrics {
   // The metrics' lines: missionlog_grpc_server_handled_total and
   // missionlog_grpc_server_handling_seconds.
   void AppendPrometheus(std::string* out) const;
+
+  // Told of every call that ends UNAUTHENTICATED, PERMISSION_DENIED,
+  // RESOURCE_EXHAUSTED or INVALID_ARGUMENT: a refused call, to log. Set
+  // before the server starts.
+  std::function<void(const std::string& method, const grpc::Status& status,
+                     grpc::ServerContextBase* context)>
+      on_refused;
 
   // The interceptor factory to give the server builder.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

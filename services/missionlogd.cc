@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -130,6 +131,13 @@ ABSL_FLAG(int64_t, etcd_max_request_bytes, 1536 * 1024,
 ABSL_FLAG(int64_t, etcd_retention_interval_ms, 5000,
           "How often a node publishes how far it has applied, and compacts "
           "etcd's history below every node's.");
+ABSL_FLAG(std::string, log_format, "keyvalue",
+          "Log lines on stderr: keyvalue (logfmt) or json.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Lowest level logged: debug, info, warn or error.");
+ABSL_FLAG(int, log_refused_per_second, 20,
+          "Refused calls logged per second at most (then one line with how "
+          "many were left out).");
 ABSL_FLAG(std::string, restore_from, "",
           "Restore the latest whole backup in this BackupEngine directory "
           "(missionlog backup) into --data_dir, which must hold no store, "
@@ -174,6 +182,21 @@ ServerConfig ConfigFromFlags() {
                              1000000;
   config.service.batch_events = absl::GetFlag(FLAGS_batch_events);
   config.workers = absl::GetFlag(FLAGS_workers);
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (log_format == "json") {
+    config.log_format = RequestLog::Format::kJson;
+  } else if (log_format != "keyvalue") {
+    std::fprintf(stderr, "missionlogd: --log_format: keyvalue or json\n");
+    std::exit(2);
+  }
+  if (!RequestLog::ParseLevel(absl::GetFlag(FLAGS_log_level),
+                              &config.log_level)) {
+    std::fprintf(stderr,
+                 "missionlogd: --log_level: debug, info, warn or error\n");
+    std::exit(2);
+  }
+  config.log_refused_per_second =
+      std::max(0, absl::GetFlag(FLAGS_log_refused_per_second));
   if (absl::GetFlag(FLAGS_testing_crash_during_backup)) {
     config.backup_progress = [calls = 0]() mutable {
       if (++calls == 2) raise(SIGKILL);

@@ -190,6 +190,7 @@ struct Server::Parts {
   std::unique_ptr<SealingService> sealing_service;
   std::unique_ptr<AdminService> admin_service;
   CallMetrics call_metrics;  // gRPC calls by method and code
+  std::unique_ptr<RequestLog> log;
   std::unique_ptr<grpc::Server> grpc;
   std::unique_ptr<HttpGateway> http;  // calls into grpc in process
 
@@ -548,6 +549,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // Exclusive: gRPC would otherwise set SO_REUSEPORT, and a second server
   // on the same port would share its connections (the log split in two).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  parts->log = std::make_unique<RequestLog>(config.log_format, config.log_level,
+                                            config.log_refused_per_second);
+  parts->call_metrics.on_refused = [log = parts->log.get(), access](
+                                       const std::string& method,
+                                       const grpc::Status& status,
+                                       grpc::ServerContextBase* context) {
+    std::string principal = "-", peer = "-";
+    if (context != nullptr) {
+      peer = context->peer();
+      absl::StatusOr<Caller> caller = access->Authenticate(*context);
+      if (caller.ok()) principal = caller->principal;
+    }
+    log->Refused(method, StatusCodeName(status.error_code()),
+                 status.error_message(), principal, peer);
+  };
   {
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

@@ -31,6 +31,7 @@
 #include "cluster/etcd_client.h"
 #include "cluster/replicated_log.h"
 #include "eventstore/event_store.h"
+#include "services/request_log.h"
 #include "services/service_options.h"
 
 namespace missionlog {
@@ -81,6 +82,12 @@ struct ServerConfig {
   // a non-loopback address only with TLS and a policy.
   std::string http_listen;
   int http_threads = 8;
+
+  // Log lines (README "Logs"): format, lowest level, and refused calls
+  // logged per second at most.
+  RequestLog::Format log_format = RequestLog::Format::kKeyValue;
+  RequestLog::Level log_level = RequestLog::Level::kInfo;
+  int log_refused_per_second = 20;
 
   // Called as an Admin.Backup copies files (tests: a kill -9 mid-backup).
   std::function<void()> backup_progress;

@@ -1,5 +1,6 @@
 #include "tests/server_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -45,7 +46,8 @@ ShellRun RunShell(const std::string& command) {
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(
-    const std::string& data_dir, const std::vector<std::string>& flags) {
+    const std::string& data_dir, const std::vector<std::string>& flags,
+    const std::string& stderr_file) {
   // No HTTP listener unless the test asks for one (tests run in parallel;
   // the default port would be shared).
   std::vector<std::string> args = {MISSIONLOGD_PATH, "--listen=127.0.0.1:0",
@@ -61,6 +63,11 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
     // Dies with the test, however the test ends.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
+    if (!stderr_file.empty()) {
+      const int err =
+          open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (err >= 0) dup2(err, STDERR_FILENO);
+    }
     close(fds[0]);
     close(fds[1]);
     std::vector<char*> argv;

@@ -23,10 +23,12 @@ ShellRun RunShell(const std::string& command);
 class ServerProcess {
  public:
   // Starts missionlogd --listen=127.0.0.1:0 --data_dir=`data_dir` plus
-  // `flags`, and waits for the line that says where it listens. nullptr
-  // (with a test failure) if it does not start.
+  // `flags`, and waits for the line that says where it listens; its
+  // stderr goes to `stderr_file` if given. nullptr (with a test failure)
+  // if it does not start.
   static std::unique_ptr<ServerProcess> Start(
-      const std::string& data_dir, const std::vector<std::string>& flags = {});
+      const std::string& data_dir, const std::vector<std::string>& flags = {},
+      const std::string& stderr_file = "");
 
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
