@@ -2,7 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "grpcpp/support/proto_buffer_writer.h"
 #include "services/conversions.h"
+#include "services/wire_encoding.h"
 
 namespace missionlog {
 
@@ -28,22 +31,35 @@ AppendStreamReactor::AppendStreamReactor(domain::CommandHandler* handler,
     absl::MutexLock lock(&mu_);
     reading_ = true;
   }
-  StartRead(&request_);
+  StartRead(&read_buffer_);
 }
 
 void AppendStreamReactor::OnReadDone(bool ok) {
   uint64_t sequence = 0;
+  const bool parsed = ok && ParseByteBuffer(read_buffer_, &request_);
   {
     absl::MutexLock lock(&mu_);
     if (ok) {
       sequence = next_sequence_++;
       slots_.emplace_back();
-      slots_.back().response.set_request_id(request_.request_id());
+      if (parsed) {
+        slots_.back().response.set_request_id(request_.request_id());
+      } else {
+        v1::RpcStatus* error = slots_.back().response.mutable_error();
+        error->set_code(
+            static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
+        error->set_message(absl::StrCat(
+            "request ", sequence,
+            " of this call (counting from 0) does not parse as "
+            "missionlog.v1.AppendStreamRequest (a string field with invalid "
+            "UTF-8?); nothing of it was written"));
+        slots_.back().done = true;
+      }
     }
   }
   // Unlocked (a validation error completes inline, which locks), and with
   // reading_ still set so that no new StartRead overwrites request_ yet.
-  if (ok) Submit(sequence, request_);
+  if (parsed) Submit(sequence, request_);
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
@@ -139,7 +155,6 @@ AppendStreamReactor::Actions AppendStreamReactor::Next() {
     ++first_sequence_;
     writing_ = true;
     actions.write = true;
-    actions.more_ready = !slots_.empty() && slots_.front().done;
   }
   if (!reading_ && !reads_done_ &&
       slots_.size() < options_.max_stream_inflight) {
@@ -157,11 +172,16 @@ AppendStreamReactor::Actions AppendStreamReactor::Next() {
 void AppendStreamReactor::Run(const Actions& actions) {
   // writing_response_ is only touched again after OnWriteDone.
   if (actions.write) {
-    StartWrite(&writing_response_, actions.more_ready
-                                       ? grpc::WriteOptions().set_buffer_hint()
-                                       : grpc::WriteOptions());
+    bool own_buffer = false;
+    writing_buffer_.Clear();  // the serializer wants an empty buffer
+    grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::AppendStreamResponse>(
+        writing_response_, &writing_buffer_, &own_buffer)
+        .IgnoreError();  // a message we built always serializes
+    // No buffer hint: a hinted write is not done (OnWriteDone) until a
+    // later write flushes it, and the next write waits for OnWriteDone.
+    StartWrite(&writing_buffer_);
   }
-  if (actions.read) StartRead(&request_);
+  if (actions.read) StartRead(&read_buffer_);
   if (actions.finish) Finish(actions.status);
 }
 

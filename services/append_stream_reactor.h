@@ -23,9 +23,11 @@ namespace missionlog {
 // Owned by gRPC; deletes itself in OnDone.
 // Thread safety: gRPC and the engine call it from their threads; its
 // state is guarded by mu_.
+// Raw (ByteBuffer) messages: each request is parsed here, so that one that
+// does not parse is answered, in its turn, with INVALID_ARGUMENT naming it
+// (its request_id is unknown: the answer's is empty), and the call goes on.
 class AppendStreamReactor
-    : public grpc::ServerBidiReactor<v1::AppendStreamRequest,
-                                     v1::AppendStreamResponse> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Each append is authorized for `caller` by `access` (which must outlive
   // the call); a caller that failed to authenticate ends the call with
@@ -48,9 +50,6 @@ class AppendStreamReactor
   struct Actions {
     bool read = false;
     bool write = false;
-    // Another response is ready behind this one: let gRPC coalesce them
-    // into one transport write (one syscall, one TLS record).
-    bool more_ready = false;
     bool finish = false;
     grpc::Status status;
   };
@@ -70,6 +69,7 @@ class AppendStreamReactor
   StreamSlot slot_;  // this call counted against its connection's limit
 
   // Filled by StartRead; read only while reading_ is still set.
+  grpc::ByteBuffer read_buffer_;
   v1::AppendStreamRequest request_;
 
   absl::Mutex mu_;
@@ -78,6 +78,7 @@ class AppendStreamReactor
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   // Set under mu_ when a write is decided; read by gRPC until OnWriteDone.
   v1::AppendStreamResponse writing_response_;
+  grpc::ByteBuffer writing_buffer_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;

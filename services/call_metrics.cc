@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/support/status.h"
 
 namespace missionlog {
@@ -33,6 +35,21 @@ const char* StatusCodeName(int code) {
 
 namespace {
 
+// "missionlog.v1.AppendRequest" for "/missionlog.v1.EventStore/Append";
+// "" for a method no service here declares.
+std::string InputTypeOf(absl::string_view method) {
+  if (!absl::ConsumePrefix(&method, "/")) return "";
+  const size_t slash = method.find('/');
+  if (slash == absl::string_view::npos) return "";
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          std::string(method.substr(0, slash)));
+  if (service == nullptr) return "";
+  const google::protobuf::MethodDescriptor* found =
+      service->FindMethodByName(std::string(method.substr(slash + 1)));
+  return found == nullptr ? "" : found->input_type()->full_name();
+}
+
 class Interceptor final : public grpc::experimental::Interceptor {
  public:
   Interceptor(CallMetrics* metrics, grpc::experimental::ServerRpcInfo* info)
@@ -45,7 +62,24 @@ class Interceptor final : public grpc::experimental::Interceptor {
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
+      grpc::Status status = methods->GetSendStatus();
+      // gRPC answers a unary request that does not deserialize with an
+      // empty UNIMPLEMENTED, which tells a client the method does not
+      // exist. None of ours answers that way, so on a method we serve it
+      // means exactly this: say so, and name the message expected.
+      if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+          status.error_message().empty()) {
+        if (const std::string expected = InputTypeOf(method_);
+            !expected.empty()) {
+          status = grpc::Status(
+              grpc::StatusCode::INVALID_ARGUMENT,
+              absl::StrCat("not a ", expected,
+                           ": the request does not parse (bytes that are not "
+                           "that message, or a string field with invalid "
+                           "UTF-8)"));
+          methods->ModifySendStatus(status);
+        }
+      }
       metrics_->Record(method_, status.error_code(),
                        (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
       switch (status.error_code()) {
@@ -77,6 +111,13 @@ class Factory final
   explicit Factory(CallMetrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    // Not on AppendStream (the only bidi method): the hooks run for every
+    // message of a call, which cost its throughput a quarter; its calls
+    // are long-lived and its requests answered one by one in the stream.
+    if (info->type() ==
+        grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING) {
+      return nullptr;
+    }
     return new Interceptor(metrics_, info);
   }
 

@@ -56,7 +56,7 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
   return reactor;
 }
 
-grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
   absl::StatusOr<Caller> caller = access_->Authenticate(*context);
   absl::StatusOr<StreamSlot> slot =

@@ -21,11 +21,18 @@ namespace missionlog {
 
 // Read and Subscribe are raw methods: their responses are encoded by hand
 // from the engine's records (wire_encoding.h), the hot path of every reader.
+// AppendStream is raw too, so that a request that does not parse (a string
+// with invalid UTF-8) is answered with its own error instead of looking
+// like the end of the stream to gRPC's generated code.
 // Safe for concurrent use: gRPC calls it from many threads.
 class EventStoreService final
-    : public v1::EventStore::WithRawCallbackMethod_Read<
-          v1::EventStore::WithRawCallbackMethod_Subscribe<
-              v1::EventStore::CallbackService>> {
+    : public v1::EventStore::WithCallbackMethod_Append<
+          v1::EventStore::WithRawCallbackMethod_AppendStream<
+              v1::EventStore::WithRawCallbackMethod_Read<
+                  v1::EventStore::WithRawCallbackMethod_Subscribe<
+                      v1::EventStore::WithCallbackMethod_GetStreamInfo<
+                          v1::EventStore::WithCallbackMethod_GetHead<
+                              v1::EventStore::Service>>>>>> {
  public:
   // All must outlive the service. Every call is authorized by `access`
   // first; appends take the domain's command path (`handler`), so a raw
@@ -37,8 +44,8 @@ class EventStoreService final
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
                                    v1::AppendResponse* response) override;
-  grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
-  AppendStream(grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Read(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

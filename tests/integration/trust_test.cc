@@ -28,6 +28,7 @@
 #include "clients/client.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/commands.pb.h"
+#include "missionlog/v1/store.grpc.pb.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
 
@@ -708,6 +709,79 @@ TEST_F(TrustTest, HostileBytesDoNotCrashOrStallTheServer) {
   EXPECT_TRUE(client->Append(Note("dhsc/note/after")).ok());
   client.reset();
   EXPECT_EQ(server_->Stop(SIGTERM), 0);
+}
+
+// The wire contract for requests that do not parse (issue "missionlogd's
+// wire contract as an outside developer meets it", bugs 1 and 2): a unary
+// method answers INVALID_ARGUMENT naming its message type (not an empty
+// UNIMPLEMENTED, which says the method does not exist), and an
+// AppendStream request with invalid UTF-8 (a JS string cut inside an
+// emoji) is answered in its turn with its own error while the requests
+// around it are written; the call ends OK, nothing is silently dropped.
+TEST_F(TrustTest, RequestsThatDoNotParseAreNamedNotDropped) {
+  server_ = testing::ServerProcess::Start(dir_.Sub("data"));
+  ASSERT_NE(server_, nullptr);
+  const std::string address = server_->address();
+  // Field 1 (a string in each of these) holding "x" and half an emoji.
+  const std::string cut_utf8("\x0a\x02x\xf0", 4);
+  const std::string garbage("\x0a\xff\xff\xff\x0f", 5);
+  const std::vector<std::pair<std::string, std::string>> methods = {
+      {"/missionlog.v1.EventStore/Append", "missionlog.v1.AppendRequest"},
+      {"/missionlog.v1.EventStore/GetStreamInfo",
+       "missionlog.v1.GetStreamInfoRequest"},
+      {"/missionlog.v1.Inquiry/WhoOwned", "missionlog.v1.WhoOwnedRequest"},
+      {"/missionlog.v1.Projections/Rebuild", "missionlog.v1.RebuildRequest"}};
+  for (const auto& [method, type] : methods) {
+    for (const std::string& bytes : {cut_utf8, garbage}) {
+      SCOPED_TRACE(method);
+      grpc::Status status = RawCall(address, method, bytes, nullptr);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << status.error_message();
+      EXPECT_TRUE(absl::StrContains(status.error_message(), "not a " + type))
+          << status.error_message();
+    }
+  }
+  // A method that does not exist is still UNIMPLEMENTED.
+  EXPECT_EQ(RawCall(address, "/missionlog.v1.EventStore/NoSuchMethod", cut_utf8,
+                    nullptr)
+                .error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+
+  auto stub = v1::EventStore::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto stream = stub->AppendStream(&context);
+  std::vector<v1::AppendStreamRequest> requests(3);
+  requests[0].set_request_id("a");
+  requests[1].set_request_id(std::string("x\xf0", 2));  // as JS sends it
+  requests[2].set_request_id("c");
+  for (int i = 0; i < 3; ++i) {
+    *requests[static_cast<size_t>(i)].mutable_append() =
+        Note(absl::StrCat("dhsc/note/", i));
+    ASSERT_TRUE(stream->Write(requests[static_cast<size_t>(i)]));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  std::vector<v1::AppendStreamResponse> responses;
+  v1::AppendStreamResponse response;
+  while (stream->Read(&response)) responses.push_back(response);
+  grpc::Status finished = stream->Finish();
+  EXPECT_TRUE(finished.ok()) << finished.error_message();
+  ASSERT_EQ(responses.size(), 3u);
+  EXPECT_EQ(responses[0].request_id(), "a");
+  EXPECT_TRUE(responses[0].has_result());
+  EXPECT_EQ(responses[1].request_id(), "");
+  ASSERT_TRUE(responses[1].has_error());
+  EXPECT_EQ(responses[1].error().code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_TRUE(absl::StrContains(responses[1].error().message(), "request 1"))
+      << responses[1].error().message();
+  EXPECT_EQ(responses[2].request_id(), "c");
+  EXPECT_TRUE(responses[2].has_result());
+  // Only the two that parsed were written.
+  std::unique_ptr<Client> client = Client::Connect(address);
+  absl::StatusOr<v1::GetHeadResponse> head = client->GetHead();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->next_position(), 2u);
 }
 
 TEST_F(TrustTest, HostileBytesToTheTlsPortAreDropped) {
