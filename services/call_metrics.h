@@ -21,7 +21,7 @@
 namespace missionlog {
 
 // "PERMISSION_DENIED" for 7.
-const char* StatusCodeName(int code);
+std::string StatusCodeName(int code);
 
 class CallMetrics {
  public:
