@@ -118,8 +118,20 @@ void SubscribeReactor::Fetch() {
     WriteMessage(3, position);  // checkpoint
     return;
   }
-  // At the head with nothing to say: wait for the next commit past it.
+  // At the head with nothing to say: wait for the next commit past it,
+  // or, if skipped positions are unreported, at most until the interval
+  // is up (the log may stay quiet).
   std::shared_ptr<WakeupBox> box = wakeup_;
+  if (position_ != reported_) {
+    checkpoint_alarm_ = std::make_unique<grpc::Alarm>();
+    checkpoint_alarm_->Set(
+        absl::ToChronoTime(last_report_ + options_.checkpoint_interval),
+        [box](bool fired) {
+          if (!fired) return;  // cancelled: the reactor moved on
+          absl::MutexLock lock(&box->mu);
+          if (box->reactor != nullptr) box->reactor->Wake();
+        });
+  }
   bool registered = store_->NotifyWhenBeyond(position_, [box] {
     absl::MutexLock lock(&box->mu);
     if (box->reactor != nullptr) box->reactor->Wake();

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "base/worker_pool.h"
 #include "eventstore/event_log.h"
+#include "grpcpp/alarm.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/encoded_events.h"
 #include "services/service_options.h"
@@ -80,6 +81,10 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const Caller caller_;  // its open subscription is counted until OnDone
   StreamSlot slot_;      // and its connection's streaming call
   const std::shared_ptr<WakeupBox> wakeup_;
+  // At the head with positions a filter skipped and not yet reported:
+  // wakes the reactor when the checkpoint interval is up, so that a quiet
+  // log still gets its checkpoint. Set only by Fetch (one at a time).
+  std::unique_ptr<grpc::Alarm> checkpoint_alarm_;
 
   absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kBusy;

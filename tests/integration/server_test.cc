@@ -24,6 +24,7 @@
 #include "missionlog/v1/domain/missions.pb.h"
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
+#include "missionlog/v1/store.grpc.pb.h"
 #include "tests/domain_builders.h"
 #include "tests/server_process.h"
 #include "tests/test_util.h"
@@ -425,6 +426,43 @@ TEST_F(ServerTest, FilteredSubscriptionGetsCheckpoints) {
   // The caught_up marker already carries the position past the 3 skipped.
   EXPECT_EQ(caught_up_at, 3u);
   EXPECT_EQ(positions, (std::vector<uint64_t>{3}));
+}
+
+// Issue "missionlogd's wire contract ...", bug 3: events a filter skips
+// that commit just after the subscription's last message, then a quiet
+// log: the subscriber still learns the head's position (a checkpoint
+// after the checkpoint interval), not only at the next commit. The
+// deadline turns a regression into a failure instead of a hang.
+TEST_F(ServerTest,
+       AFilteredSubscriberAtTheHeadLearnsSkippedPositionsWhenQuiet) {
+  ASSERT_TRUE(client_->Append(MakeRequest("dhsc/x/1", 1, "m")).ok());
+  auto stub = v1::EventStore::NewStub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  v1::SubscribeRequest request;
+  request.mutable_filter()->set_stream_prefix("dhsc/");
+  auto reader = stub->Subscribe(&context, request);
+  v1::SubscribeResponse message;
+  std::vector<std::string> seen;
+  while (reader->Read(&message)) {
+    if (message.has_events()) {
+      seen.push_back(absl::StrCat("events ", message.events().events_size()));
+    } else if (message.has_caught_up()) {
+      seen.push_back(
+          absl::StrCat("caught_up ", message.caught_up().position()));
+      // Skipped by the filter, right after; then nothing more.
+      ASSERT_TRUE(client_->Append(MakeRequest("dft/x/1", 2, "skip")).ok());
+    } else if (message.has_checkpoint()) {
+      seen.push_back(
+          absl::StrCat("checkpoint ", message.checkpoint().position()));
+      if (message.checkpoint().position() == 3) break;
+    }
+  }
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+  EXPECT_EQ(seen, (std::vector<std::string>{"events 1", "caught_up 1",
+                                            "checkpoint 3"}));
 }
 
 TEST_F(ServerTest, SubscribersAtDifferentPositionsSeeExactlyTheLog) {
