@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -24,6 +25,8 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/json_string.h"
+#include "google/protobuf/stubs/logging.h"
 #include "grpc/grpc.h"
 #include "services/server.h"
 
@@ -281,6 +284,28 @@ void PrintStarted(Server& server, const ServerConfig& config) {
   std::fflush(stdout);
 }
 
+// Protobuf's own messages (e.g. one ERROR per request with invalid UTF-8,
+// which any client can send): at most 5 a second on stderr, so that a
+// flood of bad requests cannot fill the disk. The refusals themselves are
+// in the request log (rate-limited too).
+void ProtobufLog(google::protobuf::LogLevel level, const char* filename,
+                 int line, const std::string& message) {
+  static std::atomic<int64_t> second{0};
+  static std::atomic<int> written{0};
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  if (second.exchange(now, std::memory_order_relaxed) != now) {
+    written.store(0, std::memory_order_relaxed);
+  }
+  if (written.fetch_add(1, std::memory_order_relaxed) >= 5) return;
+  // In the request log's key=value shape.
+  std::fprintf(
+      stderr, "time=%s level=%s msg=%s source=libprotobuf:%s:%d\n",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())
+          .c_str(),
+      level >= google::protobuf::LOGLEVEL_ERROR ? "error" : "info",
+      JsonString(message).c_str(), filename, line);
+}
+
 // missionlogd --restore_from=BACKUP --data_dir=DIR: offline.
 int Restore() {
   const std::string from = absl::GetFlag(FLAGS_restore_from);
@@ -355,6 +380,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "missionlogd --listen=127.0.0.1:7600 --data_dir=./missionlog-data");
   absl::ParseCommandLine(argc, argv);
+  google::protobuf::SetLogHandler(&missionlog::ProtobufLog);
   // One gRPC library reference for the life of the process, never
   // released: the last grpc_shutdown() (when Main's credentials go) joins
   // gRPC 1.51's executor threads, which can sit out a poll of up to 10 s

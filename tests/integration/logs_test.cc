@@ -113,10 +113,30 @@ TEST_F(LogsTest, AFloodOfRefusalsIsRateLimited) {
     EXPECT_EQ(client->Append(Event("dft/note/1")).status().code(),
               absl::StatusCode::kPermissionDenied);
   }
+  // Requests with invalid UTF-8: protobuf's own message for each is
+  // rate-limited as well (at most 5 a second).
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(
+        client->Append(Event(std::string("dhsc/x\xf0", 7))).status().code(),
+        absl::StatusCode::kInvalidArgument);
+  }
   // key=value lines; at most 3 refusals logged in any one second.
   std::map<std::string, int> per_second;
-  int total = 0;
-  for (const std::string& line : Lines()) {
+  std::map<std::string, int> protobuf_per_second;
+  int total = 0, protobuf_total = 0;
+  const std::vector<std::string> lines = Lines();
+  for (const std::string& line : lines) {
+    if (!absl::StrContains(line, "source=libprotobuf")) continue;
+    ASSERT_TRUE(absl::StartsWith(line, "time=")) << line;
+    ++protobuf_per_second[line.substr(5, 19)];
+    ++protobuf_total;
+  }
+  EXPECT_GE(protobuf_total, 1);
+  EXPECT_LT(protobuf_total, 30);
+  for (const auto& [second, count] : protobuf_per_second) {
+    EXPECT_LE(count, 5) << second;
+  }
+  for (const std::string& line : lines) {
     if (!absl::StrContains(line, "msg=\"call refused\"")) continue;
     EXPECT_TRUE(absl::StrContains(line, "code=PERMISSION_DENIED")) << line;
     EXPECT_TRUE(absl::StrContains(line, "principal=dhsc-ingest")) << line;
