@@ -242,26 +242,25 @@ std::string Server::Parts::Metrics() {
     absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
                     type, "\n");
   };
+  // A metric with one sample and no labels.
+  auto one = [&out, &metric](absl::string_view name, absl::string_view type,
+                             absl::string_view help, auto value) {
+    metric(name, type, help);
+    absl::StrAppend(&out, name, " ", value, "\n");
+  };
   const Stats stats = store->GetStats();
   const Head head = store->GetHead();
-  metric("missionlog_appends_total", "counter",
-         "Appends acknowledged (durable).");
-  absl::StrAppend(&out, "missionlog_appends_total ", stats.appends_acknowledged,
-                  "\n");
-  metric("missionlog_events_written_total", "counter",
-         "Events written (new ones; retries that deduplicate write none).");
-  absl::StrAppend(&out, "missionlog_events_written_total ",
-                  stats.events_written, "\n");
-  metric("missionlog_commit_groups_total", "counter",
-         "WriteBatches committed (group commit).");
-  absl::StrAppend(&out, "missionlog_commit_groups_total ", stats.commit_groups,
-                  "\n");
-  metric("missionlog_wal_syncs_total", "counter", "WAL syncs.");
-  absl::StrAppend(&out, "missionlog_wal_syncs_total ", stats.wal_syncs, "\n");
-  metric("missionlog_bytes_written_total", "counter",
-         "Bytes of log records written (headers, leaf hashes, payloads).");
-  absl::StrAppend(&out, "missionlog_bytes_written_total ", stats.bytes_written,
-                  "\n");
+  one("missionlog_appends_total", "counter", "Appends acknowledged (durable).",
+      stats.appends_acknowledged);
+  one("missionlog_events_written_total", "counter",
+      "Events written (new ones; retries that deduplicate write none).",
+      stats.events_written);
+  one("missionlog_commit_groups_total", "counter",
+      "WriteBatches committed (group commit).", stats.commit_groups);
+  one("missionlog_wal_syncs_total", "counter", "WAL syncs.", stats.wal_syncs);
+  one("missionlog_bytes_written_total", "counter",
+      "Bytes of log records written (headers, leaf hashes, payloads).",
+      stats.bytes_written);
   if (stats.append_latency != nullptr) {
     metric("missionlog_append_seconds", "histogram",
            "An append's time from the engine's queue to its acknowledgement "
@@ -275,45 +274,34 @@ std::string Server::Parts::Metrics() {
     stats.wal_sync_latency->AppendPrometheus("missionlog_wal_sync_seconds", "",
                                              &out);
   }
-  metric("missionlog_rocksdb_sst_bytes", "gauge",
-         "Size of RocksDB's table files, all column families.");
-  absl::StrAppend(&out, "missionlog_rocksdb_sst_bytes ", stats.sst_bytes, "\n");
-  metric("missionlog_rocksdb_pending_compaction_bytes", "gauge",
-         "Bytes RocksDB estimates compaction has yet to rewrite.");
-  absl::StrAppend(&out, "missionlog_rocksdb_pending_compaction_bytes ",
-                  stats.pending_compaction_bytes, "\n");
-  metric("missionlog_rocksdb_write_stopped", "gauge",
-         "1 while RocksDB stops writes (a write stall).");
-  absl::StrAppend(&out, "missionlog_rocksdb_write_stopped ",
-                  stats.write_stopped, "\n");
-  metric("missionlog_rocksdb_delayed_write_rate_bytes", "gauge",
-         "RocksDB's write rate limit while it slows writes (0: not slowed).");
-  absl::StrAppend(&out, "missionlog_rocksdb_delayed_write_rate_bytes ",
-                  stats.delayed_write_rate, "\n");
-  metric("missionlog_appends_refused_for_space_total", "counter",
-         "Appends refused because less than the reserve was free.");
-  absl::StrAppend(&out, "missionlog_appends_refused_for_space_total ",
-                  stats.appends_refused_for_space, "\n");
-  metric("missionlog_refusing_appends_for_space", "gauge",
-         "1 while appends are refused for disk space (health: degraded).");
-  absl::StrAppend(&out, "missionlog_refusing_appends_for_space ",
-                  stats.refusing_for_space, "\n");
+  one("missionlog_rocksdb_sst_bytes", "gauge",
+      "Size of RocksDB's table files, all column families.", stats.sst_bytes);
+  one("missionlog_rocksdb_pending_compaction_bytes", "gauge",
+      "Bytes RocksDB estimates compaction has yet to rewrite.",
+      stats.pending_compaction_bytes);
+  one("missionlog_rocksdb_write_stopped", "gauge",
+      "1 while RocksDB stops writes (a write stall).", stats.write_stopped);
+  one("missionlog_rocksdb_delayed_write_rate_bytes", "gauge",
+      "RocksDB's write rate limit while it slows writes (0: not slowed).",
+      stats.delayed_write_rate);
+  one("missionlog_appends_refused_for_space_total", "counter",
+      "Appends refused because less than the reserve was free.",
+      stats.appends_refused_for_space);
+  one("missionlog_refusing_appends_for_space", "gauge",
+      "1 while appends are refused for disk space (health: degraded).",
+      stats.refusing_for_space);
   if (event_store_service != nullptr) {
-    metric("missionlog_subscriptions_open", "gauge",
-           "Subscribe calls open now.");
-    absl::StrAppend(&out, "missionlog_subscriptions_open ",
-                    event_store_service->open_subscriptions(), "\n");
+    one("missionlog_subscriptions_open", "gauge", "Subscribe calls open now.",
+        event_store_service->open_subscriptions());
   }
-  metric("missionlog_log_events", "gauge", "Events in the log.");
-  absl::StrAppend(&out, "missionlog_log_events ", head.next_position, "\n");
-  metric("missionlog_disk_free_bytes", "gauge",
-         "Free space on the store's disk at the last reading.");
-  absl::StrAppend(&out, "missionlog_disk_free_bytes ", stats.disk_free_bytes,
-                  "\n");
-  metric("missionlog_disk_reserve_bytes", "gauge",
-         "Free space kept in reserve (appends stop below it).");
-  absl::StrAppend(&out, "missionlog_disk_reserve_bytes ",
-                  stats.disk_reserve_bytes, "\n");
+  one("missionlog_log_events", "gauge", "Events in the log.",
+      head.next_position);
+  one("missionlog_disk_free_bytes", "gauge",
+      "Free space on the store's disk at the last reading.",
+      stats.disk_free_bytes);
+  one("missionlog_disk_reserve_bytes", "gauge",
+      "Free space kept in reserve (appends stop below it).",
+      stats.disk_reserve_bytes);
   if (projections != nullptr) {
     const std::vector<RunnerStatus> runners = projections->Status();
     metric("missionlog_projection_position", "gauge",
@@ -335,23 +323,20 @@ std::string Server::Parts::Metrics() {
   }
   absl::StatusOr<CheckpointStore::StoredCheckpoint> latest =
       store->GetCheckpoint(0);
-  metric("missionlog_checkpoint_tree_size", "gauge",
-         "Events covered by the latest signed checkpoint.");
-  absl::StrAppend(&out, "missionlog_checkpoint_tree_size ",
-                  latest.ok() ? latest->tree_size : 0, "\n");
+  one("missionlog_checkpoint_tree_size", "gauge",
+      "Events covered by the latest signed checkpoint.",
+      latest.ok() ? latest->tree_size : 0);
   metric("missionlog_checkpoint_lag_events", "gauge",
          "Committed events not yet covered by a signed checkpoint.");
   const uint64_t covered = latest.ok() ? latest->tree_size : 0;
   absl::StrAppend(
       &out, "missionlog_checkpoint_lag_events ",
       head.next_position > covered ? head.next_position - covered : 0, "\n");
-  metric("missionlog_checkpoint_signed_timestamp_seconds", "gauge",
-         "When this process last signed a checkpoint (Unix time; 0: not "
-         "yet). Its age: time() - this.");
-  absl::StrAppend(
-      &out, "missionlog_checkpoint_signed_timestamp_seconds ",
-      static_cast<double>(last_signed_us.load(std::memory_order_relaxed)) / 1e6,
-      "\n");
+  one("missionlog_checkpoint_signed_timestamp_seconds", "gauge",
+      "When this process last signed a checkpoint (Unix time; 0: not "
+      "yet). Its age: time() - this.",
+      static_cast<double>(last_signed_us.load(std::memory_order_relaxed)) /
+          1e6);
   call_metrics.AppendPrometheus(&out);
   return out;
 }
