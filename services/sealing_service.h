@@ -21,9 +21,9 @@ namespace missionlog {
 
 // What a whole-payload erasure does around the store's part.
 struct ErasureHooks {
-  // Signs a checkpoint covering the Erased event before the payload goes,
+  // Signs a checkpoint covering the Erased event before anything goes,
   // so that every checkpoint an auditor is later shown covers the event
-  // that accounts for the missing payload. Unset: none (tests).
+  // that accounts for what is missing. Unset: none (tests).
   std::function<void()> sign_checkpoint;
   // Rebuilds the views, so that none keeps what it derived from the
   // payload. Unset: none.
@@ -68,9 +68,9 @@ class SealingService final : public v1::Sealing::CallbackService {
   void ErasePayload(grpc::ServerUnaryReactor* reactor,
                     const v1::EraseRequest* request,
                     v1::EraseResponse* response, const std::string& principal);
-  // Once `record` is in the log: on a worker, carries it out (signing a
-  // checkpoint first and rebuilding the views after, for a whole
-  // payload) and finishes the call with the outcome.
+  // Once `record` is in the log: on a worker, signs a checkpoint, carries
+  // it out (rebuilding the views after, for a whole payload) and finishes
+  // the call with the outcome.
   void CarryOut(grpc::ServerUnaryReactor* reactor, v1::Erased record);
 
   EventLog* const log_;

@@ -101,6 +101,18 @@ grants { principals: "ops" roles: ADMIN }
     return testing::RunShell(absl::StrCat(command, " ", args, " 2>&1"));
   }
 
+  // `missionlog verify` with the log's key and the state file `state`.
+  testing::ShellRun Verify(const std::string& state,
+                           const std::string& extra = "") {
+    return Cli("inquiry",
+               absl::StrCat("verify ", extra, " --key=", dir_.Sub("data"),
+                            "/log.pub --state=", dir_.Sub(state)));
+  }
+  testing::ShellRun Prove(uint64_t position) {
+    return Cli("inquiry", absl::StrCat("prove ", position, " --key=",
+                                       dir_.Sub("data"), "/log.pub"));
+  }
+
   uint64_t Head() {
     testing::ShellRun head = Cli("inquiry", "head");
     return std::stoull(head.output.substr(0, head.output.find(' ')));
@@ -266,21 +278,12 @@ TEST_F(UnsealTest, ErasureDestroysTheValuesAndKeepsEveryProof) {
 
   // The log is as it was: the proof of the event and a verification from
   // scratch pass, and verify reports the erasure; the views still answer.
-  // (Once the signer has covered the Erased event.)
-  const std::string covered = absl::StrCat("\"tree_size\":", head + 1, ",");
-  for (int tries = 0; tries < 300; ++tries) {
-    if (absl::StrContains(Cli("inquiry", "checkpoint --json").output,
-                          covered)) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  testing::ShellRun proved =
-      Cli("inquiry", "prove 1 --key=" + dir_.Sub("data") + "/log.pub");
+  // (The erasure signed a checkpoint covering its Erased event first.)
+  EXPECT_TRUE(absl::StrContains(Cli("inquiry", "checkpoint --json").output,
+                                absl::StrCat("\"tree_size\":", head + 1, ",")));
+  testing::ShellRun proved = Prove(1);
   EXPECT_EQ(proved.exit_code, 0) << proved.output;
-  testing::ShellRun verified =
-      Cli("inquiry", "verify --key=" + dir_.Sub("data") +
-                         "/log.pub --state=" + dir_.Sub("verify.state"));
+  testing::ShellRun verified = Verify("verify.state");
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_TRUE(absl::StrContains(verified.output, "1 erasures recorded"))
       << verified.output;
@@ -334,9 +337,7 @@ TEST_F(UnsealTest, ErasingAWholePayloadKeepsEveryProof) {
   EXPECT_EQ(Head(), 4u);
   // A verification between the erasures (the erasure signed a checkpoint
   // covering its record): the later run is incremental across the next.
-  testing::ShellRun early =
-      Cli("inquiry", "verify --key=" + dir_.Sub("data") +
-                         "/log.pub --state=" + dir_.Sub("early.state"));
+  testing::ShellRun early = Verify("early.state");
   ASSERT_EQ(early.exit_code, 0) << early.output;
   testing::ShellRun record =
       Cli("ops", "erase 3 --whole-payload --legal-basis=x");
@@ -375,16 +376,11 @@ TEST_F(UnsealTest, ErasingAWholePayloadKeepsEveryProof) {
   // The proofs: inclusion of the erased event, an incremental verify
   // (consistency across the erasure) and one from scratch that checks the
   // erased entry and finds the Erased event that covers it.
-  testing::ShellRun proved =
-      Cli("inquiry", "prove 2 --key=" + dir_.Sub("data") + "/log.pub");
+  testing::ShellRun proved = Prove(2);
   EXPECT_EQ(proved.exit_code, 0) << proved.output;
-  testing::ShellRun incremental =
-      Cli("inquiry", "verify --key=" + dir_.Sub("data") +
-                         "/log.pub --state=" + dir_.Sub("early.state"));
+  testing::ShellRun incremental = Verify("early.state");
   EXPECT_EQ(incremental.exit_code, 0) << incremental.output;
-  testing::ShellRun full =
-      Cli("inquiry", "verify --json --key=" + dir_.Sub("data") +
-                         "/log.pub --state=" + dir_.Sub("fresh.state"));
+  testing::ShellRun full = Verify("fresh.state", "--json");
   EXPECT_EQ(full.exit_code, 0) << full.output;
   EXPECT_TRUE(absl::StrContains(full.output, "\"erased_payloads\":2"))
       << full.output;
