@@ -13,7 +13,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -26,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/json_string.h"
+#include "base/rate_limit.h"
 #include "google/protobuf/stubs/logging.h"
 #include "grpc/grpc.h"
 #include "services/server.h"
@@ -290,13 +290,9 @@ void PrintStarted(Server& server, const ServerConfig& config) {
 // in the request log (rate-limited too).
 void ProtobufLog(google::protobuf::LogLevel level, const char* filename,
                  int line, const std::string& message) {
-  static std::atomic<int64_t> second{0};
-  static std::atomic<int> written{0};
-  const int64_t now = absl::ToUnixSeconds(absl::Now());
-  if (second.exchange(now, std::memory_order_relaxed) != now) {
-    written.store(0, std::memory_order_relaxed);
-  }
-  if (written.fetch_add(1, std::memory_order_relaxed) >= 5) return;
+  static PerSecondLimit limit(5);
+  uint64_t left_out = 0;
+  if (!limit.Admit(&left_out)) return;
   // In the request log's key=value shape.
   std::fprintf(
       stderr, "time=%s level=%s msg=%s source=libprotobuf:%s:%d\n",

@@ -88,25 +88,12 @@ void RequestLog::Refused(absl::string_view method, absl::string_view code,
                          absl::string_view peer) {
   if (Level::kWarn < min_level_) return;
   uint64_t left_out = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    const int64_t second = absl::ToUnixSeconds(absl::Now());
-    if (second != second_) {
-      left_out = left_out_;
-      left_out_ = 0;
-      second_ = second;
-      written_this_second_ = 0;
-    }
-    if (written_this_second_ >= max_per_second_) {
-      ++left_out_;
-      return;
-    }
-    ++written_this_second_;
-  }
+  const bool admitted = refused_limit_.Admit(&left_out);
   if (left_out > 0) {
     Log(Level::kWarn, "refused calls left out of the log (rate limit)",
         {{"count", absl::StrCat(left_out)}});
   }
+  if (!admitted) return;
   // The reason is the caller's to read too; bounded here all the same.
   Log(Level::kWarn, "call refused",
       {{"method", std::string(method)},

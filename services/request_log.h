@@ -15,9 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "base/rate_limit.h"
 
 namespace missionlog {
 
@@ -31,7 +30,7 @@ class RequestLog {
              std::FILE* out = stderr)
       : format_(format),
         min_level_(min_level),
-        max_per_second_(max_per_second),
+        refused_limit_(max_per_second),
         out_(out) {}
 
   // One line: time, level, msg, then the fields in order.
@@ -53,13 +52,8 @@ class RequestLog {
 
   const Format format_;
   const Level min_level_;
-  const int max_per_second_;
+  PerSecondLimit refused_limit_;
   std::FILE* const out_;
-
-  absl::Mutex mu_;
-  int64_t second_ ABSL_GUARDED_BY(mu_) = 0;
-  int written_this_second_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t left_out_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace missionlog
