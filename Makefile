@@ -5,7 +5,7 @@ LINT_DIR ?= build-lint
 JOBS ?= 2
 DATA_DIR ?= ./missionlog-data
 
-.PHONY: all deps configure build run test demo cluster lint format bench \
+.PHONY: all deps configure build run test demo cluster lint format bench package \
   bench-cluster bench-engine \
   bench-projections bench-tls bench-grpc fuzz clean
 
@@ -67,6 +67,11 @@ bench-engine: build
 # The projections over a 1,000,000-event log, in process (scratch store).
 bench-projections: build
 	./$(BUILD_DIR)/bench/projections_bench --db=$(BUILD_DIR)/bench-projections
+
+# The Debian packages, missionlog and missionlog-demo, in $(BUILD_DIR)/
+# (cmake/packaging.cmake; README "Operating Missionlog").
+package: build
+	cmake --build $(BUILD_DIR) --target package
 
 # Formatting, then a clang build with -Wthread-safety -Werror.
 lint: deps

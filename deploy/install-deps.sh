@@ -18,6 +18,9 @@ packages=(
   libcpp-httplib-dev chromium
   # Sealed fields: salted commitments, encrypted openings, role keys.
   libsodium-dev
+  # `make package` and its test: dpkg-shlibdeps (in dpkg-dev) computes the
+  # .deb's Depends; lintian checks the packages as Debian would.
+  dpkg-dev lintian
 )
 # Node and npm build the console (npm ci from console/package-lock.json);
 # a machine that has them from elsewhere (e.g. NodeSource) keeps its own.

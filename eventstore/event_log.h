@@ -210,6 +210,9 @@ struct Stats {
   // they are refused now (1: the last reading found less than the reserve).
   uint64_t appends_refused_for_space = 0;
   uint64_t refusing_for_space = 0;
+  // 1 while appends are refused because a write or sync failed (until the
+  // store is reopened: after running out of space, by itself).
+  uint64_t appends_stopped = 0;
   // The free-space reserve (Options::disk_reserve_bytes; 0: none) and the
   // last reading of the free space on the store's disk (0 without one).
   uint64_t disk_reserve_bytes = 0;

@@ -147,7 +147,7 @@ Writer::~Writer() {
   completion_thread_.join();
 }
 
-Stats Writer::GetStats() const {
+Stats Writer::GetStats() {
   Stats stats;
   stats.appends_acknowledged =
       appends_acknowledged_.load(std::memory_order_relaxed);
@@ -157,6 +157,8 @@ Stats Writer::GetStats() const {
   stats.bytes_written = bytes_written_.load(std::memory_order_relaxed);
   stats.append_latency = &append_latency_;
   stats.wal_sync_latency = &wal_sync_latency_;
+  absl::MutexLock lock(&mu_);
+  stats.appends_stopped = !error_.ok() || reopening_ ? 1 : 0;
   return stats;
 }
 

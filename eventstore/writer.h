@@ -65,7 +65,7 @@ class Writer {
   // (the queue full, the store stopped or closing).
   void Submit(PreparedAppend append, EventStore::AppendCallback done);
 
-  Stats GetStats() const;
+  Stats GetStats();
 
   // Replicated appends (PreparedAppend::replicated()) are applied in the
   // order submitted, and each replica must apply every one: once one of

@@ -467,6 +467,16 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
       response.set_content(metrics(), "text/plain; version=0.0.4");
     });
   }
+  if (options.health) {
+    std::function<std::pair<int, std::string>()> health = options.health;
+    server->Get("/health",
+                [health](const httplib::Request&, httplib::Response& response) {
+                  auto [status, body] = health();
+                  response.status = status;
+                  response.set_header("Cache-Control", "no-store");
+                  response.set_content(body, "application/json");
+                });
+  }
   server->Get("/api/v1/live",
               [h](const httplib::Request& request,
                   httplib::Response& response) { h->Live(request, response); });

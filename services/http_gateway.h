@@ -34,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
@@ -60,6 +61,9 @@ struct HttpGatewayOptions {
   // GET /metrics: the Prometheus text exposition (version 0.0.4) this
   // returns; unset: no such page.
   std::function<std::string()> metrics;
+  // GET /health: the HTTP status and JSON body this returns (services/
+  // health.h); unset: no such page.
+  std::function<std::pair<int, std::string>()> health;
   size_t max_stream_bytes = 16 << 20;
 };
 

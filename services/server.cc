@@ -6,10 +6,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "base/pem_file.h"
 #include "base/worker_pool.h"
@@ -29,6 +31,7 @@
 #include "services/audit_service.h"
 #include "services/call_metrics.h"
 #include "services/event_store_service.h"
+#include "services/health.h"
 #include "services/http_gateway.h"
 #include "services/inquiry_service.h"
 #include "services/listen_address.h"
@@ -194,12 +197,20 @@ struct Server::Parts {
   std::unique_ptr<grpc::Server> grpc;
   std::unique_ptr<HttpGateway> http;  // calls into grpc in process
 
-  // Health: NOT_SERVING while stopping, while a cluster's node copies the
-  // log from a peer, and for good once it stops applying.
+  // Health (services/health.h): assessed at every change the server is
+  // told of, and every 250 ms by health_watch (the disk's state changes by
+  // itself); the gRPC health service is told each change.
   absl::Mutex health_mu;
   bool stopping ABSL_GUARDED_BY(health_mu) = false;
   bool catching_up ABSL_GUARDED_BY(health_mu) = false;
   bool stopped_applying ABSL_GUARDED_BY(health_mu) = false;
+  HealthReport health ABSL_GUARDED_BY(health_mu);
+  bool health_published ABSL_GUARDED_BY(health_mu) = false;
+  absl::Notification health_watch_stop;
+  std::thread health_watch;  // stopped by ~Parts before any member goes
+
+  ~Parts() { StopHealthWatch(); }
+
   // The Prometheus text exposition of what the server counts.
   std::string Metrics();
 
@@ -228,10 +239,40 @@ struct Server::Parts {
         stopped_applying = true;
         break;
     }
-    if (grpc != nullptr) {
-      grpc->GetHealthCheckService()->SetServingStatus(
-          !stopping && !catching_up && !stopped_applying);
+    RefreshHealth();
+  }
+  HealthReport CurrentHealth() {
+    absl::MutexLock lock(&health_mu);
+    RefreshHealth();
+    return health;
+  }
+  void RefreshHealth() ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu) {
+    HealthInputs inputs;
+    inputs.stopping = stopping;
+    inputs.catching_up = catching_up;
+    inputs.stopped_applying = stopped_applying;
+    if (store != nullptr) inputs.stats = store->GetStats();
+    HealthReport now = AssessHealth(inputs);
+    const bool changed = !(now == health);
+    health = std::move(now);
+    if (grpc == nullptr || (health_published && !changed)) return;
+    for (const auto& [name, serving] : health.services) {
+      grpc->GetHealthCheckService()->SetServingStatus(name, serving);
     }
+    health_published = true;
+  }
+  void StartHealthWatch() {
+    health_watch = std::thread([this] {
+      while (!health_watch_stop.WaitForNotificationWithTimeout(
+          absl::Milliseconds(250))) {
+        UpdateHealth(Health::kUnchanged);
+      }
+    });
+  }
+  void StopHealthWatch() {
+    if (!health_watch.joinable()) return;
+    health_watch_stop.Notify();
+    health_watch.join();
   }
 };
 
@@ -299,6 +340,15 @@ std::string Server::Parts::Metrics() {
   one("missionlog_disk_free_bytes", "gauge",
       "Free space on the store's disk at the last reading.",
       stats.disk_free_bytes);
+  {
+    const HealthReport health = CurrentHealth();
+    one("missionlog_accepting_appends", "gauge",
+        "1 while appends are taken (health: EventStore SERVING).",
+        health.accepting_appends ? 1 : 0);
+    one("missionlog_disk_space_low", "gauge",
+        "1 while less than twice the reserve is free (health: warning).",
+        health.disk_space_low ? 1 : 0);
+  }
   one("missionlog_disk_reserve_bytes", "gauge",
       "Free space kept in reserve (appends stop below it).",
       stats.disk_reserve_bytes);
@@ -607,6 +657,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     http.tls_key = config.tls_key;
     http.threads = config.http_threads;
     http.metrics = [raw = parts.get()] { return raw->Metrics(); };
+    http.health = [raw = parts.get()] {
+      HealthReport report = raw->CurrentHealth();
+      return std::make_pair(report.HttpStatus(),
+                            report.Json(raw->store->GetStats()));
+    };
     http_reservation->Release();
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);
@@ -661,6 +716,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       Checkpointer::Start(engine, **std::move(signer), checkpoints);
   parts->started_checkpointer.store(parts->checkpointer.get(),
                                     std::memory_order_release);
+  parts->StartHealthWatch();
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }
 
@@ -683,6 +739,7 @@ Server::Stopped Server::Stop() {
   Parts& p = *parts_;
   p.stopped = true;
   p.UpdateHealth(Parts::Health::kStopping);
+  p.StopHealthWatch();
   if (p.http != nullptr) p.http->Stop();  // live tails end first
   p.event_store_service->EndSubscriptions();
   p.projections->Stop();  // queries waiting for a position give up

@@ -12,6 +12,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 
 namespace missionlog {
@@ -153,6 +156,58 @@ std::string ServerProcess::RestOfOutput() {
     output.append(buffer, static_cast<size_t>(n));
   }
   return output;
+}
+
+grpc::Status RawCall(const std::string& address, const std::string& method,
+                     const std::string& bytes, std::string* reply) {
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  if (reply != nullptr && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    (void)response.Dump(&slices);
+    for (const grpc::Slice& s : slices) {
+      reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
+}
+
+absl::StatusOr<int> CheckHealth(const std::string& address,
+                                const std::string& service) {
+  // HealthCheckRequest { string service = 1; }
+  std::string request;
+  if (!service.empty()) {
+    request.push_back('\x0a');
+    request.push_back(static_cast<char>(service.size()));
+    request += service;
+  }
+  std::string reply;
+  grpc::Status status =
+      RawCall(address, "/grpc.health.v1.Health/Check", request, &reply);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  // HealthCheckResponse { ServingStatus status = 1; } (0 is not sent).
+  if (reply.empty()) return 0;
+  if (reply.size() != 2 || reply[0] != '\x08') {
+    return absl::InternalError("not a HealthCheckResponse");
+  }
+  return static_cast<int>(reply[1]);
 }
 
 }  // namespace testing

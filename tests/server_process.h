@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+
 namespace missionlog {
 namespace testing {
 
@@ -19,6 +22,18 @@ struct ShellRun {
   std::string output;
 };
 ShellRun RunShell(const std::string& command);
+
+// One unary call to `method` ("/package.Service/Method") with `bytes` as
+// the request message, as a client without our stubs sends it: the
+// status, and the reply's bytes in `reply` (if not null) when OK.
+grpc::Status RawCall(const std::string& address, const std::string& method,
+                     const std::string& bytes, std::string* reply);
+
+// grpc.health.v1.Health/Check for `service` ("" for the server): 1
+// SERVING, 2 NOT_SERVING; otherwise the call's error (NOT_FOUND for a name
+// the server does not know).
+absl::StatusOr<int> CheckHealth(const std::string& address,
+                                const std::string& service);
 
 class ServerProcess {
  public:

@@ -250,6 +250,17 @@ class DiskFullTest : public ::testing::TestWithParam<std::string> {
     return last;
   }
 
+  // Waits until the gRPC health service says `expected` (1 SERVING, 2
+  // NOT_SERVING) for `service`, or kPatience passes: what it said last.
+  absl::StatusOr<int> HealthBecomes(const std::string& service, int expected) {
+    const absl::Time deadline = absl::Now() + kPatience;
+    absl::StatusOr<int> health;
+    do {
+      health = testing::CheckHealth(server_->address(), service);
+    } while ((!health.ok() || *health != expected) && absl::Now() < deadline);
+    return health;
+  }
+
   // An auditor's check of the whole log, once a checkpoint covers it.
   void ExpectVerifies() {
     auto head = client_->GetHead();
@@ -356,6 +367,20 @@ TEST_P(DiskFullTest, AppendsResumeOnceAnotherProgramFreesSpace) {
   StartServer();
   FillWhileWriting();
   ExpectEveryAckedAppend();
+  // Health says so: the services that write are NOT_SERVING (and so is the
+  // server as a whole), the ones that read go on.
+  EXPECT_EQ(HealthBecomes("missionlog.v1.EventStore", 2).value_or(-1), 2);
+  EXPECT_EQ(testing::CheckHealth(server_->address(), "").value_or(-1), 2);
+  EXPECT_EQ(
+      testing::CheckHealth(server_->address(), "missionlog.v1.Accountability")
+          .value_or(-1),
+      2);
+  EXPECT_EQ(testing::CheckHealth(server_->address(), "missionlog.v1.Inquiry")
+                .value_or(-1),
+            1);
+  EXPECT_EQ(testing::CheckHealth(server_->address(), "missionlog.v1.Audit")
+                .value_or(-1),
+            1);
 
   // No restart: the server finds room by itself (reopening its database
   // if a write ran out of space) and takes appends at the head again.
@@ -366,6 +391,8 @@ TEST_P(DiskFullTest, AppendsResumeOnceAnotherProgramFreesSpace) {
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(head->next_position(), *position + 1);
   ExpectEveryAckedAppend();
+  EXPECT_EQ(HealthBecomes("missionlog.v1.EventStore", 1).value_or(-1), 1);
+  EXPECT_EQ(HealthBecomes("", 1).value_or(-1), 1);
 
   // The projections follow the log again too.
   const absl::Time live_by = absl::Now() + kPatience;

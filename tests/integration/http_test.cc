@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -400,6 +401,65 @@ TEST_F(HttpTest, MetricsMoveByExactlyWhatWasDone) {
             0);
   EXPECT_EQ(MetricValue(last->body, "missionlog_subscriptions_open"), 0);
   EXPECT_GE(MetricValue(last->body, "missionlog_checkpoint_lag_events"), 0);
+}
+
+// The Grafana dashboard in deploy/ asks only for metrics the server has.
+TEST_F(HttpTest, TheDashboardNamesOnlyMetricsThatExist) {
+  Start();
+  auto metrics = Http()->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string path =
+      std::string(SOURCE_DIR) + "/deploy/grafana/missionlog-dashboard.json";
+  std::ifstream file(path);
+  const std::string dashboard((std::istreambuf_iterator<char>(file)),
+                              std::istreambuf_iterator<char>());
+  ASSERT_FALSE(dashboard.empty()) << path;
+  const std::regex name("missionlog_[a-z_]+");
+  int names = 0;
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), name);
+       it != std::sregex_iterator(); ++it) {
+    std::string metric = it->str();
+    if (absl::EndsWith(metric, "_bucket")) {
+      metric.resize(metric.size() - std::string("_bucket").size());
+    }
+    EXPECT_TRUE(absl::StrContains(metrics->body, "# TYPE " + metric + " "))
+        << metric << " is not in /metrics";
+    ++names;
+  }
+  EXPECT_GT(names, 15);
+}
+
+// Health as load balancers and monitoring ask for it: the gRPC health
+// service per service name and for "", and GET /health with its reasons.
+// (tests/integration/disk_full_test.cc sees the writing services go
+// NOT_SERVING when the disk fills, and come back.)
+TEST_F(HttpTest, HealthAnswersPerServiceAndOverHttp) {
+  Start({"--disk_reserve_mb=0"});
+  for (const std::string service :
+       {"", "missionlog.v1.EventStore", "missionlog.v1.Accountability",
+        "missionlog.v1.Sealing", "missionlog.v1.Audit", "missionlog.v1.Inquiry",
+        "missionlog.v1.Projections", "missionlog.v1.Admin"}) {
+    absl::StatusOr<int> health =
+        testing::CheckHealth(server_->address(), service);
+    ASSERT_TRUE(health.ok()) << "'" << service << "': " << health.status();
+    EXPECT_EQ(*health, 1) << "'" << service << "' is not SERVING";
+  }
+  EXPECT_EQ(testing::CheckHealth(server_->address(), "missionlog.v1.NoSuch")
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  auto health = Http()->Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(health->body,
+            "{\"status\":\"ok\",\"accepting_appends\":true,"
+            "\"serving_reads\":true,\"disk_free_bytes\":0,"
+            "\"disk_reserve_bytes\":0,\"reasons\":[]}\n");
+  auto metrics = Http()->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(MetricValue(metrics->body, "missionlog_accepting_appends"), 1);
+  EXPECT_EQ(MetricValue(metrics->body, "missionlog_disk_space_low"), 0);
 }
 
 }  // namespace

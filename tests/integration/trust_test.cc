@@ -591,34 +591,6 @@ TEST_F(TrustTest, StreamingCallsPerConnectionAreLimited) {
 }
 
 // A raw call with arbitrary request bytes.
-grpc::Status RawCall(const std::string& address, const std::string& method,
-                     const std::string& bytes, std::string* reply) {
-  auto channel =
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  absl::Notification done;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  if (reply != nullptr && status.ok()) {
-    std::vector<grpc::Slice> slices;
-    (void)response.Dump(&slices);
-    for (const grpc::Slice& s : slices) {
-      reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  return status;
-}
-
 void PutVarint(uint64_t value, std::string* out) {
   while (value >= 0x80) {
     out->push_back(static_cast<char>((value & 0x7f) | 0x80));
@@ -685,15 +657,16 @@ TEST_F(TrustTest, HostileBytesDoNotCrashOrStallTheServer) {
          {std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11),
           std::string("\x0a\xff\xff\xff\x0f", 5), random_bytes(64),
           random_bytes(4096), Nested(100000)}) {
-      grpc::Status status = RawCall(address, method, bytes, nullptr);
+      grpc::Status status = testing::RawCall(address, method, bytes, nullptr);
       EXPECT_FALSE(status.ok());
       EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE)
           << status.error_message();
     }
   }
   // A message over the limit.
-  grpc::Status huge = RawCall(address, "/missionlog.v1.EventStore/Append",
-                              std::string(2 << 20, 'x'), nullptr);
+  grpc::Status huge =
+      testing::RawCall(address, "/missionlog.v1.EventStore/Append",
+                       std::string(2 << 20, 'x'), nullptr);
   EXPECT_EQ(huge.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Random bytes, and an HTTP/2 preface followed by garbage, to the port.
   for (int i = 0; i < 20; ++i) {
@@ -734,7 +707,7 @@ TEST_F(TrustTest, RequestsThatDoNotParseAreNamedNotDropped) {
   for (const auto& [method, type] : methods) {
     for (const std::string& bytes : {cut_utf8, garbage}) {
       SCOPED_TRACE(method);
-      grpc::Status status = RawCall(address, method, bytes, nullptr);
+      grpc::Status status = testing::RawCall(address, method, bytes, nullptr);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
           << status.error_message();
       EXPECT_TRUE(absl::StrContains(status.error_message(), "not a " + type))
@@ -742,8 +715,8 @@ TEST_F(TrustTest, RequestsThatDoNotParseAreNamedNotDropped) {
     }
   }
   // A method that does not exist is still UNIMPLEMENTED.
-  EXPECT_EQ(RawCall(address, "/missionlog.v1.EventStore/NoSuchMethod", cut_utf8,
-                    nullptr)
+  EXPECT_EQ(testing::RawCall(address, "/missionlog.v1.EventStore/NoSuchMethod",
+                             cut_utf8, nullptr)
                 .error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
 
