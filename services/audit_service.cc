@@ -49,7 +49,13 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     const v1::GetInclusionProofRequest* request, v1::InclusionProof* response) {
   const uint64_t size = TreeSize(request->tree_size());
   const uint64_t position = request->position();
-  return OnWorker(context, [this, position, size, response] {
+  const bool at_head = request->tree_size() == 0;
+  return OnWorker(context, [this, position, size, at_head, response] {
+    if (at_head && position >= size) {
+      return absl::OutOfRangeError(absl::StrCat("position ", position,
+                                                " is past the log's head (",
+                                                size, " events)"));
+    }
     absl::StatusOr<std::vector<std::string>> proof =
         tree_->GetInclusionProof(position, size);
     if (!proof.ok()) return proof.status();
@@ -109,8 +115,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetEntries(
   if (!caller.ok()) return new FailedEntries(ToGrpcStatus(caller.status()));
   v1::GetEntriesRequest request;
   if (!ParseByteBuffer(*raw, &request)) {
-    return new FailedEntries(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                          "not a GetEntriesRequest"));
+    return new FailedEntries(
+        UnparsableRequest("missionlog.v1.GetEntriesRequest"));
   }
   v1::ReadRequest read;
   read.mutable_all()->set_from_position(request.from());

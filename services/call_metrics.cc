@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/status.h"
+#include "services/conversions.h"
 
 namespace missionlog {
 namespace {}  // namespace
@@ -56,12 +57,7 @@ class Interceptor final : public grpc::experimental::Interceptor {
           status.error_message().empty()) {
         if (const std::string expected = InputTypeOf(method_);
             !expected.empty()) {
-          status = grpc::Status(
-              grpc::StatusCode::INVALID_ARGUMENT,
-              absl::StrCat("not a ", expected,
-                           ": the request does not parse (bytes that are not "
-                           "that message, or a string field with invalid "
-                           "UTF-8)"));
+          status = UnparsableRequest(expected);
           methods->ModifySendStatus(status);
         }
       }

@@ -130,6 +130,14 @@ void ToRpcStatus(const absl::Status& status, const v1::AppendRequest* append,
   }
 }
 
+grpc::Status UnparsableRequest(absl::string_view full_name) {
+  return grpc::Status(
+      grpc::StatusCode::INVALID_ARGUMENT,
+      absl::StrCat("not a ", full_name,
+                   ": the request does not parse (bytes that are not that "
+                   "message, or a string field with invalid UTF-8)"));
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status,
                           const v1::AppendRequest* append) {
   if (status.ok()) return grpc::Status::OK;

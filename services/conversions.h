@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
 #include "grpcpp/support/status.h"
 #include "missionlog/v1/store.pb.h"
@@ -25,6 +26,10 @@ void ToProto(const RecordedEvent& event, v1::RecordedEvent* out);
 
 // The gRPC status for an engine status. ABORTED appends carry a
 // WrongExpectedVersion in the status details.
+// INVALID_ARGUMENT for a request whose bytes do not parse as `full_name`
+// (e.g. "missionlog.v1.ReadRequest"), in the words every method uses.
+grpc::Status UnparsableRequest(absl::string_view full_name);
+
 grpc::Status ToGrpcStatus(const absl::Status& status,
                           const v1::AppendRequest* append = nullptr);
 

@@ -90,8 +90,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Read(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
   v1::ReadRequest request;
   if (!ParseByteBuffer(*raw, &request)) {
-    return new FailedWrite(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a ReadRequest"));
+    return new FailedWrite(UnparsableRequest("missionlog.v1.ReadRequest"));
   }
   absl::StatusOr<Caller> caller =
       access_->Authorize(*context, Permission::kRead, ReadResource(request));
@@ -104,8 +103,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
   v1::SubscribeRequest request;
   if (!ParseByteBuffer(*raw, &request)) {
-    return new FailedWrite(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                        "not a SubscribeRequest"));
+    return new FailedWrite(UnparsableRequest("missionlog.v1.SubscribeRequest"));
   }
   absl::StatusOr<Caller> caller = access_->Authorize(
       *context, Permission::kRead, request.filter().stream_prefix());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "services/conversions.h"
 #include "services/wire_encoding.h"
 
@@ -13,8 +14,7 @@ ReadReactor::ReadReactor(EventLog* store, WorkerPool* workers,
                          const grpc::ByteBuffer& raw_request)
     : store_(store), workers_(workers), options_(options) {
   if (!ParseByteBuffer(raw_request, &request_)) {
-    Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a ReadRequest"));
+    Finish(UnparsableRequest("missionlog.v1.ReadRequest"));
     return;
   }
   Start();
@@ -35,9 +35,19 @@ void ReadReactor::Start() {
   const v1::ReadRequest& request = request_;
   remaining_ = request.limit() == 0 ? UINT64_MAX : request.limit();
   switch (request.source_case()) {
-    case v1::ReadRequest::kAll:
+    case v1::ReadRequest::kAll: {
       next_ = request.all().from_position();
+      const uint64_t head = store_->GetHead().next_position;
+      if (next_ > head) {
+        Finish(grpc::Status(
+            grpc::StatusCode::OUT_OF_RANGE,
+            absl::StrCat("position ", next_, " is past the log's head (", head,
+                         " events): a position this server never "
+                         "gave")));
+        return;
+      }
       break;
+    }
     case v1::ReadRequest::kStream:
       if (request.stream().has_from_version()) {
         next_ = request.stream().from_version();
@@ -189,6 +199,9 @@ absl::Status ReadReactor::FetchStream() {
       next_ = last - 1;
     }
   }
+  // Backward, the end is version 0 (or a stream with no events): nothing is
+  // left to read, and `next` says 0, not where this read began.
+  if (end && read.direction == Direction::kBackward) next_ = 0;
   done_ = end || remaining_ == 0;
   end_ = end;
   return absl::OkStatus();

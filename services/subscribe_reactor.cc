@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/conversions.h"
 #include "services/wire_encoding.h"
@@ -33,6 +34,13 @@ SubscribeReactor::SubscribeReactor(Subscriptions* subscriptions,
                   : request.from_position();
   reported_ = position_;
   last_report_ = absl::Now();
+  if (const uint64_t head = store->GetHead().next_position; position_ > head) {
+    FinishOnce(grpc::Status(
+        grpc::StatusCode::OUT_OF_RANGE,
+        absl::StrCat("from_position ", position_, " is past the log's head (",
+                     head, " events): a position this server never gave")));
+    return;
+  }
   if (!subscriptions_->Register(this)) {
     FinishOnce(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the server is shutting down"));
