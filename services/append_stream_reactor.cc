@@ -3,28 +3,38 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/support/proto_buffer_writer.h"
 #include "services/conversions.h"
 #include "services/wire_encoding.h"
 
 namespace missionlog {
+namespace {
+
+constexpr char kMethod[] = "/missionlog.v1.EventStore/AppendStream";
+
+}  // namespace
 
 AppendStreamReactor::AppendStreamReactor(domain::CommandHandler* handler,
                                          AccessControl* access,
                                          const ServiceOptions& options,
                                          absl::StatusOr<Caller> caller,
-                                         StreamSlot slot)
+                                         StreamSlot slot, CallMetrics* metrics,
+                                         grpc::CallbackServerContext* context)
     : appends_(handler->NewSequence()),
       access_(access),
       options_(options),
       caller_(caller.ok() ? *caller : Caller{}),
-      slot_(std::move(slot)) {
+      slot_(std::move(slot)),
+      metrics_(metrics),
+      context_(context),
+      started_ns_(absl::GetCurrentTimeNanos()) {
   if (!caller.ok()) {
     {
       absl::MutexLock lock(&mu_);
       finished_ = true;
     }
-    Finish(ToGrpcStatus(caller.status()));
+    FinishCall(ToGrpcStatus(caller.status()));
     return;
   }
   {
@@ -59,7 +69,14 @@ void AppendStreamReactor::OnReadDone(bool ok) {
   }
   // Unlocked (a validation error completes inline, which locks), and with
   // reading_ still set so that no new StartRead overwrites request_ yet.
-  if (parsed) Submit(sequence, request_);
+  if (parsed) {
+    Submit(sequence, request_);
+  } else if (ok) {
+    CountAnswer(absl::InvalidArgumentError(
+        absl::StrCat("request ", sequence,
+                     " does not parse as "
+                     "missionlog.v1.AppendStreamRequest")));
+  }
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
@@ -110,6 +127,7 @@ void AppendStreamReactor::Complete(uint64_t sequence,
     slot.done = true;
     actions = Next();
   }
+  CountAnswer(result.status());
   Run(actions);
 }
 
@@ -182,7 +200,32 @@ void AppendStreamReactor::Run(const Actions& actions) {
     StartWrite(&writing_buffer_);
   }
   if (actions.read) StartRead(&read_buffer_);
-  if (actions.finish) Finish(actions.status);
+  if (actions.finish) FinishCall(actions.status);
+}
+
+void AppendStreamReactor::FinishCall(const grpc::Status& status) {
+  if (metrics_ != nullptr) {
+    metrics_->Record(kMethod, status.error_code(),
+                     (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
+    if (IsRefusal(status.error_code()) && metrics_->on_refused &&
+        context_ != nullptr) {
+      metrics_->on_refused(kMethod, status, context_);
+    }
+  }
+  Finish(status);
+}
+
+void AppendStreamReactor::CountAnswer(const absl::Status& status) {
+  if (metrics_ == nullptr) return;
+  metrics_->RecordStreamRequest(static_cast<int>(status.code()));
+  if (IsRefusal(static_cast<int>(status.code())) && metrics_->on_refused &&
+      context_ != nullptr) {
+    metrics_->on_refused(
+        kMethod,
+        grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                     std::string(status.message())),
+        context_);
+  }
 }
 
 }  // namespace missionlog

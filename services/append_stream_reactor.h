@@ -16,6 +16,7 @@
 #include "eventstore/event_store.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/access_control.h"
+#include "services/call_metrics.h"
 #include "services/service_options.h"
 
 namespace missionlog {
@@ -32,9 +33,13 @@ class AppendStreamReactor
   // Each append is authorized for `caller` by `access` (which must outlive
   // the call); a caller that failed to authenticate ends the call with
   // that status at once.
+  // `metrics` (may be null) counts the call and each request's answer, and
+  // is told of each refused one with `context`.
   AppendStreamReactor(domain::CommandHandler* handler, AccessControl* access,
                       const ServiceOptions& options,
-                      absl::StatusOr<Caller> caller, StreamSlot slot);
+                      absl::StatusOr<Caller> caller, StreamSlot slot,
+                      CallMetrics* metrics = nullptr,
+                      grpc::CallbackServerContext* context = nullptr);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -60,6 +65,10 @@ class AppendStreamReactor
   // Decides the next write, read or finish. REQUIRES: mu_ held.
   Actions Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run(const Actions& actions);
+  // Counts the call, then finishes it.
+  void FinishCall(const grpc::Status& status);
+  // Counts one request's answer; a refusal is told to metrics_->on_refused.
+  void CountAnswer(const absl::Status& status);
 
   // Keeps this call's appends in order through validation.
   const std::shared_ptr<domain::CommandHandler::Sequence> appends_;
@@ -67,6 +76,9 @@ class AppendStreamReactor
   const ServiceOptions options_;
   const Caller caller_;
   StreamSlot slot_;  // this call counted against its connection's limit
+  CallMetrics* const metrics_;
+  grpc::CallbackServerContext* const context_;
+  const int64_t started_ns_;
 
   // Filled by StartRead; read only while reading_ is still set.
   grpc::ByteBuffer read_buffer_;

@@ -63,17 +63,8 @@ class Interceptor final : public grpc::experimental::Interceptor {
       }
       metrics_->Record(method_, status.error_code(),
                        (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
-      switch (status.error_code()) {
-        case grpc::StatusCode::UNAUTHENTICATED:
-        case grpc::StatusCode::PERMISSION_DENIED:
-        case grpc::StatusCode::RESOURCE_EXHAUSTED:
-        case grpc::StatusCode::INVALID_ARGUMENT:
-          if (metrics_->on_refused) {
-            metrics_->on_refused(method_, status, info_->server_context());
-          }
-          break;
-        default:
-          break;
+      if (IsRefusal(status.error_code()) && metrics_->on_refused) {
+        metrics_->on_refused(method_, status, info_->server_context());
       }
     }
     methods->Proceed();
@@ -127,7 +118,37 @@ void CallMetrics::Record(const std::string& method, int code, int64_t micros) {
   counts->latency.ObserveMicros(micros);
 }
 
+bool IsRefusal(int code) {
+  switch (static_cast<grpc::StatusCode>(code)) {
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void CallMetrics::RecordStreamRequest(int code) {
+  if (code < 0 || code > 16) code = 2;  // UNKNOWN
+  stream_requests_[static_cast<size_t>(code)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
 void CallMetrics::AppendPrometheus(std::string* out) const {
+  absl::StrAppend(out,
+                  "# HELP missionlog_append_stream_requests_total Requests "
+                  "of AppendStream calls, by the status each was answered "
+                  "with.\n"
+                  "# TYPE missionlog_append_stream_requests_total counter\n");
+  for (int code = 0; code <= 16; ++code) {
+    const uint64_t count = stream_requests_[static_cast<size_t>(code)].load(
+        std::memory_order_relaxed);
+    if (count == 0) continue;
+    absl::StrAppend(out, "missionlog_append_stream_requests_total{code=\"",
+                    StatusCodeName(code), "\"} ", count, "\n");
+  }
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::string> names;
   for (const auto& [name, unused] : methods_) names.push_back(name);

@@ -23,14 +23,24 @@ namespace missionlog {
 // "PERMISSION_DENIED" for 7.
 std::string StatusCodeName(int code);
 
+// Whether a call or request that ended with `code` was refused (and is
+// logged as such): UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED
+// or INVALID_ARGUMENT.
+bool IsRefusal(int code);
+
 class CallMetrics {
  public:
   // Counts one call of `method` ("/missionlog.v1.EventStore/Append") that
   // ended with `code` after `micros`.
   void Record(const std::string& method, int code, int64_t micros);
 
-  // The metrics' lines: missionlog_grpc_server_handled_total and
-  // missionlog_grpc_server_handling_seconds.
+  // Counts one request of an AppendStream call answered with `code` (each
+  // is answered on its own, in the stream; Record counts the call).
+  void RecordStreamRequest(int code);
+
+  // The metrics' lines: missionlog_grpc_server_handled_total,
+  // missionlog_grpc_server_handling_seconds and
+  // missionlog_append_stream_requests_total.
   void AppendPrometheus(std::string* out) const;
 
   // Told of every call that ends UNAUTHENTICATED, PERMISSION_DENIED,
@@ -40,7 +50,10 @@ class CallMetrics {
                      grpc::ServerContextBase* context)>
       on_refused;
 
-  // The interceptor factory to give the server builder.
+  // The interceptor factory to give the server builder. It sees every call
+  // but AppendStream's (the one bidi method: interceptor hooks run for each
+  // of its messages, a quarter of its throughput), which its reactor
+  // counts itself with Record and RecordStreamRequest.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
   InterceptorFactory();
 
@@ -51,6 +64,7 @@ class CallMetrics {
   };
   Method* Find(const std::string& method);
 
+  std::array<std::atomic<uint64_t>, 17> stream_requests_{};  // by code
   mutable absl::Mutex mu_;
   // Entries are never removed: pointers stay valid.
   absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_

@@ -63,7 +63,8 @@ EventStoreService::AppendStream(grpc::CallbackServerContext* context) {
       caller.ok() ? access_->OpenStream(*context) : caller.status();
   if (!slot.ok()) caller = slot.status();
   return new AppendStreamReactor(handler_, access_, options_, std::move(caller),
-                                 slot.ok() ? *std::move(slot) : StreamSlot());
+                                 slot.ok() ? *std::move(slot) : StreamSlot(),
+                                 call_metrics_, context);
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #include "eventstore/event_log.h"
 #include "missionlog/v1/store.grpc.pb.h"
 #include "services/access_control.h"
+#include "services/call_metrics.h"
 #include "services/encoded_events.h"
 #include "services/service_options.h"
 #include "services/subscriptions.h"
@@ -65,8 +66,19 @@ class EventStoreService final
   void EndSubscriptions() { subscriptions_.EndAll(); }
   // Subscribe calls open now.
   size_t open_subscriptions() { return subscriptions_.open(); }
+  // Events committed beyond the furthest-behind subscription's last
+  // message (0 with none open).
+  uint64_t slowest_subscription_lag() {
+    const uint64_t head = store_->GetHead().next_position;
+    const uint64_t slowest = subscriptions_.SlowestPosition(head);
+    return head > slowest ? head - slowest : 0;
+  }
+  // Where AppendStream calls and their requests are counted (and refused
+  // requests told, CallMetrics::on_refused); set before the server starts.
+  void set_call_metrics(CallMetrics* metrics) { call_metrics_ = metrics; }
 
  private:
+  CallMetrics* call_metrics_ = nullptr;
   EventLog* const store_;
   WorkerPool* const workers_;
   AccessControl* const access_;

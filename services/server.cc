@@ -334,6 +334,10 @@ std::string Server::Parts::Metrics() {
   if (event_store_service != nullptr) {
     one("missionlog_subscriptions_open", "gauge", "Subscribe calls open now.",
         event_store_service->open_subscriptions());
+    one("missionlog_subscriptions_max_lag_events", "gauge",
+        "Committed events beyond the furthest-behind subscription's last "
+        "message (0: none open, or all at the head).",
+        event_store_service->slowest_subscription_lag());
   }
   one("missionlog_log_events", "gauge", "Events in the log.",
       head.next_position);
@@ -567,6 +571,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   AccessControl* access = parts->access.get();
   parts->event_store_service = std::make_unique<EventStoreService>(
       log, parts->commands.get(), parts->workers.get(), access, config.service);
+  parts->event_store_service->set_call_metrics(&parts->call_metrics);
   parts->audit_service = std::make_unique<AuditService>(
       engine, engine, engine, parts->workers.get(), access, config.service);
   parts->accountability_service =

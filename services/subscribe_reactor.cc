@@ -33,6 +33,7 @@ SubscribeReactor::SubscribeReactor(Subscriptions* subscriptions,
                   ? store->GetHead().next_position
                   : request.from_position();
   reported_ = position_;
+  examined_.store(position_, std::memory_order_relaxed);
   last_report_ = absl::Now();
   if (const uint64_t head = store->GetHead().next_position; position_ > head) {
     FinishOnce(grpc::Status(
@@ -197,6 +198,7 @@ void SubscribeReactor::WriteMessage(int field, const std::string& bytes) {
 void SubscribeReactor::Send(std::string message) {
   response_ = ToByteBuffer(std::move(message));
   reported_ = position_;
+  examined_.store(position_, std::memory_order_relaxed);
   last_report_ = absl::Now();
   StartWrite(&response_);
 }

@@ -7,6 +7,7 @@
 #ifndef MISSIONLOG_SERVICES_SUBSCRIBE_REACTOR_H_
 #define MISSIONLOG_SERVICES_SUBSCRIBE_REACTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,6 +31,11 @@ namespace missionlog {
 // threads; its state is guarded by its mutex.
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
+  // The position the subscriber was last told of (every one below it was
+  // sent to it or skipped): head minus this is its lag.
+  uint64_t examined() const {
+    return examined_.load(std::memory_order_relaxed);
+  }
   // `request` has been parsed by the service.
   SubscribeReactor(Subscriptions* subscriptions, EventLog* store,
                    EncodedEvents* encoded, WorkerPool* workers,
@@ -93,9 +99,10 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   // Touched only by the single fetch or write in flight.
   grpc::ByteBuffer response_;
-  uint64_t position_ = 0;   // next position to examine
-  uint64_t reported_ = 0;   // position of the last message sent
-  absl::Time last_report_;  // when it was sent
+  uint64_t position_ = 0;              // next position to examine
+  std::atomic<uint64_t> examined_{0};  // position_, for the metrics
+  uint64_t reported_ = 0;              // position of the last message sent
+  absl::Time last_report_;             // when it was sent
   bool caught_up_sent_ = false;
 };
 

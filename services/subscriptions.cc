@@ -1,5 +1,7 @@
 #include "services/subscriptions.h"
 
+#include <algorithm>
+
 #include "services/subscribe_reactor.h"
 
 namespace missionlog {
@@ -28,6 +30,15 @@ void Subscriptions::EndAll() {
     reactor->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                               "the server is shutting down"));
   }
+}
+
+uint64_t Subscriptions::SlowestPosition(uint64_t none) {
+  absl::MutexLock lock(&mu_);
+  uint64_t slowest = none;
+  for (SubscribeReactor* reactor : open_) {
+    slowest = std::min(slowest, reactor->examined());
+  }
+  return slowest;
 }
 
 }  // namespace missionlog

@@ -32,6 +32,10 @@ class Subscriptions {
   // refuses new ones.
   void EndAll();
 
+  // The lowest position an open subscription was last told of (see
+  // SubscribeReactor::examined); `none` when none is open.
+  uint64_t SlowestPosition(uint64_t none) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Subscriptions open now.
   size_t open() ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);

@@ -401,6 +401,54 @@ TEST_F(HttpTest, MetricsMoveByExactlyWhatWasDone) {
             0);
   EXPECT_EQ(MetricValue(last->body, "missionlog_subscriptions_open"), 0);
   EXPECT_GE(MetricValue(last->body, "missionlog_checkpoint_lag_events"), 0);
+
+  // AppendStream: the call by its code, and each request by its own.
+  std::vector<v1::AppendRequest> pipelined;
+  for (int i = 0; i < 3; ++i) {
+    pipelined.push_back(Note("dept/notes/2", absl::StrCat("p", i)));
+  }
+  pipelined[1].mutable_events(0)->clear_type();
+  auto answers = grpc_->AppendPipelined(pipelined);
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  ASSERT_EQ(answers->size(), 3u);
+  EXPECT_FALSE((*answers)[1].ok());
+  auto streamed = Http()->Get("/metrics");
+  ASSERT_TRUE(streamed);
+  const std::string stream =
+      "method=\"/missionlog.v1.EventStore/AppendStream\"";
+  EXPECT_EQ(
+      MetricValue(streamed->body, "missionlog_grpc_server_handled_total{" +
+                                      stream + ",code=\"OK\"}"),
+      1)
+      << streamed->body;
+  EXPECT_EQ(MetricValue(streamed->body,
+                        "missionlog_append_stream_requests_total{code=\"OK\"}"),
+            2);
+  EXPECT_EQ(
+      MetricValue(streamed->body,
+                  "missionlog_append_stream_requests_total{code=\"INVALID_"
+                  "ARGUMENT\"}"),
+      1);
+  EXPECT_EQ(MetricValue(streamed->body, "missionlog_appends_total"), 5);
+
+  // A subscription caught up at the head: open, and no lag.
+  EXPECT_EQ(
+      MetricValue(streamed->body, "missionlog_subscriptions_max_lag_events"),
+      0);
+  v1::SubscribeRequest subscribe;
+  subscribe.set_from_position(0);
+  std::string scraped;
+  grpc_
+      ->Subscribe(subscribe,
+                  [&](const v1::SubscribeResponse& message) {
+                    if (!message.has_caught_up()) return true;
+                    auto page = Http()->Get("/metrics");
+                    if (page) scraped = page->body;
+                    return false;
+                  })
+      .IgnoreError();  // ended by the callback
+  EXPECT_EQ(MetricValue(scraped, "missionlog_subscriptions_open"), 1);
+  EXPECT_EQ(MetricValue(scraped, "missionlog_subscriptions_max_lag_events"), 0);
 }
 
 // The Grafana dashboard in deploy/ asks only for metrics the server has.

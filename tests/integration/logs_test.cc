@@ -106,6 +106,27 @@ TEST_F(LogsTest, EveryRefusedCallIsOneLineWithWhoWhereWhatAndWhy) {
   EXPECT_TRUE(absl::StrContains(refused[1], "dft/note/1")) << refused[1];
 }
 
+// A request refused inside an AppendStream call is a refused write too.
+TEST_F(LogsTest, ARefusedRequestOnAnAppendStreamIsLogged) {
+  Start({"--log_format=json"});
+  auto answers = Connect(token_)->AppendPipelined(
+      {Event("dhsc/note/1"), Event("dft/note/2"), Event("dhsc/note/3")});
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  EXPECT_EQ((*answers)[1].status().code(), absl::StatusCode::kPermissionDenied);
+  std::vector<std::string> refused;
+  for (const std::string& line : Lines()) {
+    if (absl::StrContains(line, "\"msg\":\"call refused\"")) {
+      refused.push_back(line);
+    }
+  }
+  ASSERT_EQ(refused.size(), 1u) << absl::StrJoin(refused, "\n");
+  EXPECT_TRUE(absl::StrContains(
+      refused[0], "\"method\":\"/missionlog.v1.EventStore/AppendStream\""));
+  EXPECT_TRUE(absl::StrContains(refused[0], "\"code\":\"PERMISSION_DENIED\""));
+  EXPECT_TRUE(absl::StrContains(refused[0], "\"principal\":\"dhsc-ingest\""));
+  EXPECT_TRUE(absl::StrContains(refused[0], "dft/note/2")) << refused[0];
+}
+
 TEST_F(LogsTest, AFloodOfRefusalsIsRateLimited) {
   Start({"--log_refused_per_second=3"});
   std::unique_ptr<Client> client = Connect(token_);
