@@ -8,7 +8,7 @@
 //   query post-holders POST [--from=DATE] [--to=DATE]
 //   query who-owned SUBJECT DATE
 //   query ownership-history SUBJECT
-//   query spending [--mission=STREAM] [--organisation=PREFIX]
+//   query spending [--mission=STREAM] [--organisation=SLUG]
 //                  [--supplier=NAME] [--fiscal-year=2024-25]
 //   query decisions [--mission=] [--organisation=] [--forum=] [--level=]
 //                   [--decided-by=STREAM] [--from=DATE] [--to=DATE]
@@ -32,6 +32,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/currency.h"
 #include "clients/cli_commands.h"
 #include "clients/import/fields.h"
 #include "google/protobuf/util/json_util.h"
@@ -48,18 +49,6 @@ std::string Positions(const google::protobuf::RepeatedField<uint64_t>& p) {
   for (int i = 0; i < p.size() && i < 6; ++i) out.push_back(absl::StrCat(p[i]));
   if (p.size() > 6) out.push_back(absl::StrCat("+", p.size() - 6));
   return absl::StrJoin(out, ",");
-}
-
-// 123456 minor units -> "1,234.56".
-std::string Money(int64_t minor) {
-  const bool negative = minor < 0;
-  uint64_t m = negative ? -static_cast<uint64_t>(minor) : minor;
-  std::string whole = absl::StrCat(m / 100);
-  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) {
-    whole.insert(static_cast<size_t>(i), ",");
-  }
-  return absl::StrFormat("%s%s.%02d", negative ? "-" : "", whole,
-                         static_cast<int>(m % 100));
 }
 
 std::string OwnerText(const v1::Owner& owner) {
@@ -286,10 +275,18 @@ int Spending(Client* client, const Args& args, bool json) {
     std::printf("%-8s %-8s %-4s %20s %20s %20s %7llu %s\n",
                 row.fiscal_year().c_str(),
                 row.month().empty() ? "total" : row.month().c_str(),
-                row.currency().c_str(), Money(row.allocated()).c_str(),
-                Money(row.committed()).c_str(), Money(row.incurred()).c_str(),
+                row.currency().c_str(),
+                FormatMinorUnits(row.allocated(), row.currency()).c_str(),
+                FormatMinorUnits(row.committed(), row.currency()).c_str(),
+                FormatMinorUnits(row.incurred(), row.currency()).c_str(),
                 static_cast<unsigned long long>(row.events()),
                 Positions(row.positions()).c_str());
+    if (row.not_proceeding() != 0) {
+      std::printf(
+          "%-22s %20s not proceeding (tenders unsuccessful or "
+          "cancelled: not in ALLOCATED)\n",
+          "", FormatMinorUnits(row.not_proceeding(), row.currency()).c_str());
+    }
   }
   PrintInfo(response->info(), request.options());
   return 0;

@@ -118,7 +118,7 @@ const char kUsage[] =
     "  query post-holders POST [--from=DATE] [--to=DATE]\n"
     "  query who-owned SUBJECT DATE\n"
     "  query ownership-history SUBJECT\n"
-    "  query spending [--mission=STREAM] [--organisation=PREFIX] "
+    "  query spending [--mission=STREAM] [--organisation=SLUG] "
     "[--supplier=NAME] [--fiscal-year=YYYY-YY]\n"
     "  query decisions [--mission=] [--organisation=] [--forum=] "
     "[--level=] [--decided-by=] [--from=] [--to=]\n"

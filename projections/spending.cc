@@ -78,6 +78,8 @@ void AddTo(SpendTotals* totals, const SpendLine& line) {
   if (KeepsPosition(*totals)) totals->add_positions(line.position());
   if (line.kind() == "allocated" || line.kind() == "reallocated") {
     totals->set_allocated(totals->allocated() + line.amount());
+  } else if (line.kind() == "not_proceeding") {
+    totals->set_not_proceeding(totals->not_proceeding() + line.amount());
   } else if (line.kind() == "committed") {
     totals->set_committed(totals->committed() + line.amount());
   } else if (line.kind() == "incurred") {
@@ -95,7 +97,8 @@ class SpendingProjection : public FamilyProjection {
   SpendingProjection()
       : FamilyProjection(kSpendingProjection, domain::Family::kSpending) {}
   // 2: lines in chunks; totals' positions apart from their sums.
-  int version() const override { return 2; }
+  // 3: budgets of tenders that did not proceed kept apart.
+  int version() const override { return 3; }
 
  protected:
   absl::Status ApplyDecoded(domain::EventType type_id,
@@ -114,7 +117,10 @@ class SpendingProjection : public FamilyProjection {
     };
     if (type_id == domain::EventType::kBudgetAllocated) {
       const auto& m = static_cast<const v1::BudgetAllocated&>(payload);
-      line.set_kind("allocated");
+      const bool proceeded = m.tender_status() != "unsuccessful" &&
+                             m.tender_status() != "cancelled" &&
+                             m.tender_status() != "withdrawn";
+      line.set_kind(proceeded ? "allocated" : "not_proceeding");
       line.set_amount(m.amount().minor_units());
       line.set_currency(m.amount().currency());
       missions(m.missions());
@@ -230,6 +236,7 @@ void Merge(const SpendTotals& from, SpendTotals* to) {
   to->set_allocated(to->allocated() + from.allocated());
   to->set_committed(to->committed() + from.committed());
   to->set_incurred(to->incurred() + from.incurred());
+  to->set_not_proceeding(to->not_proceeding() + from.not_proceeding());
   to->set_events(to->events() + from.events());
   for (uint64_t p : from.positions()) {
     if (static_cast<size_t>(to->positions_size()) >= kMaxPositionsPerRow) break;
@@ -348,6 +355,7 @@ absl::StatusOr<v1::SpendingResponse> SpendingView::Spending(
     row->set_allocated(t.allocated());
     row->set_committed(t.committed());
     row->set_incurred(t.incurred());
+    row->set_not_proceeding(t.not_proceeding());
     row->set_events(t.events());
     for (uint64_t p : t.positions()) row->add_positions(p);
   };

@@ -1,22 +1,36 @@
 // The OCDS 1.1 importer (see importers.h). Per ocid, the latest release
-// (by date) that carries a value stands: its tender's value becomes a
-// BudgetAllocated on the buyer's <buyer>/budget/<ocid> stream, and each
-// award's value (awards not cancelled or unsuccessful) a SpendCommitted on
-// <buyer>/contract/<ocid>--<award id>. Buyers are registered once each as
-// organisations. Event ids are named by ocid (and award id), so a newer
-// release with a different value is reported by the server as a conflict,
-// not silently counted twice.
-#include <cmath>
+// stands: latest by its date as an instant (offsets honoured), then the one
+// that validates against OCDS 1.1 (buyer.id resolves in parties), then a
+// record's compiled release, then the smallest serialization, so the
+// choice never depends on the order files are read. Copies of one release
+// (the same id within an ocid, which OCDS 1.1 makes unique) are one
+// release: the same rule keeps one, and the others are reported. The
+// tender's value becomes a BudgetAllocated on the buyer's
+// <buyer>/budget/<ocid> stream, with the tender's status (an unsuccessful
+// or cancelled tender is not counted as allocated by the spending view),
+// and each award's value (awards not cancelled or unsuccessful) a
+// SpendCommitted on <buyer>/contract/<ocid>--<award id>. Amounts are kept
+// in the currency's ISO 4217 minor units (JPY 0 digits, KWD 3). Buyers are
+// registered once each as organisations. Event ids are named by ocid (and
+// award id), so a newer release with a different value is reported by the
+// server as a conflict, not silently counted twice.
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "base/currency.h"
 #include "clients/import/fields.h"
 #include "clients/import/importers.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "missionlog/v1/domain/organisations.pb.h"
@@ -46,28 +60,48 @@ std::string GetString(const Struct& object, const std::string& key) {
              : "";
 }
 
-// An OCDS Value: amount (a JSON number, at most two decimals) and currency.
+// An OCDS Value: amount (a JSON number) in the minor units of its currency
+// (ISO 4217: at most that many decimals).
 absl::StatusOr<v1::Money> MoneyOf(const Struct& value) {
   const Value* amount = Get(value, "amount");
   if (amount == nullptr || amount->kind_case() != Value::kNumberValue) {
     return absl::InvalidArgumentError("value.amount: missing");
   }
-  const double x = amount->number_value();
-  const std::string text = absl::StrFormat("%.2f", x);
-  if (std::strtod(text.c_str(), nullptr) != x) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("value.amount: ", x, " has more than two decimals"));
-  }
-  absl::StatusOr<int64_t> minor = ParseMinorUnits(text);
-  if (!minor.ok()) return minor.status();
   const std::string currency = GetString(value, "currency");
-  if (currency.size() != 3) {
+  if (currency.empty()) {
     return absl::InvalidArgumentError("value.currency: missing");
+  }
+  absl::StatusOr<int64_t> minor =
+      ToMinorUnits(amount->number_value(), currency);
+  if (!minor.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value.amount: ", minor.status().message()));
   }
   v1::Money money;
   money.set_minor_units(*minor);
   money.set_currency(currency);
   return money;
+}
+
+// A release's date as an instant: RFC 3339 with any offset, or a date
+// alone (midnight UTC). nullopt if it is neither.
+std::optional<absl::Time> InstantOf(const std::string& text) {
+  absl::Time time;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
+  if (absl::ParseTime("%Y-%m-%d", text, &time, &error)) return time;
+  return std::nullopt;
+}
+
+// The bytes of `message` with map keys sorted: equal for equal JSON.
+std::string Canonical(const Struct& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream out(&stream);
+  out.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&out);
+  out.Trim();
+  return bytes;
 }
 
 // "2014-15" for a date in the UK fiscal year April 2014 - March 2015.
@@ -113,22 +147,73 @@ class OcdsImport {
   }
 
   void Finish() {
-    for (const auto& [ocid, latest] : latest_)
-      Emit(latest.file, latest.release);
+    for (auto& [ocid, candidates] : candidates_) {
+      std::sort(candidates.begin(), candidates.end(), Better);
+      // One copy per release id: the best (the list is in order).
+      std::map<std::string, const Candidate*> kept;
+      std::vector<const Candidate*> releases;
+      for (const Candidate& candidate : candidates) {
+        auto [it, first] = kept.emplace(candidate.id, &candidate);
+        if (first || candidate.id.empty()) {
+          releases.push_back(&candidate);
+          continue;
+        }
+        ReportCopy(ocid, *it->second, candidate);
+      }
+      Emit(releases.front()->file, releases.front()->release);
+    }
     builder_.Finish();
   }
 
  private:
-  struct Latest {
+  struct Candidate {
     std::string file;
-    std::string date;
+    std::string id;  // the release id
     Struct release;
+    bool compiled = false;  // a record's compiledRelease
+    std::optional<absl::Time> instant;
+    bool valid = false;  // buyer.id resolves in parties (OCDS 1.1)
+    std::string bytes;   // Canonical(release): the last tie-break
   };
+
+  // The release that stands first: the latest; at the same instant, one
+  // that validates, then a compiled release, then the smaller bytes.
+  static bool Better(const Candidate& a, const Candidate& b) {
+    const absl::Time ta = a.instant.value_or(absl::InfinitePast());
+    const absl::Time tb = b.instant.value_or(absl::InfinitePast());
+    if (ta != tb) return ta > tb;
+    return std::make_tuple(!a.valid, !a.compiled, std::cref(a.bytes)) <
+           std::make_tuple(!b.valid, !b.compiled, std::cref(b.bytes));
+  }
+
+  // Buyer name of a release, for the report.
+  static std::string BuyerName(const Struct& release) {
+    const Struct* buyer = GetObject(release, "buyer");
+    return buyer != nullptr ? CleanText(GetString(*buyer, "name")) : "";
+  }
+
+  void ReportCopy(const std::string& ocid, const Candidate& kept,
+                  const Candidate& dropped) {
+    std::string why = kept.valid && !dropped.valid
+                          ? "its buyer.id resolves in parties (OCDS 1.1)"
+                      : kept.compiled && !dropped.compiled
+                          ? "it is the record's compiled release"
+                          : "the copies are otherwise alike (the smaller "
+                            "serialization is kept)";
+    if (kept.bytes == dropped.bytes) why = "the copies are identical";
+    plan_->skipped.push_back(
+        {dropped.file, 0,
+         absl::StrCat(ocid, ": release ", dropped.id,
+                      " is published more than once; this copy (buyer '",
+                      BuyerName(dropped.release),
+                      "') is not used: the copy in ", kept.file, " (buyer '",
+                      BuyerName(kept.release), "') is, because ", why)});
+  }
 
   void Record(const std::string& path, const Struct& record) {
     ++plan_->rows_read;
     if (const Struct* compiled = GetObject(record, "compiledRelease")) {
-      Keep(path, *compiled);
+      Keep(path, *compiled, /*compiled=*/true);
       return;
     }
     const Value* releases = Get(record, "releases");
@@ -139,28 +224,41 @@ class OcdsImport {
     }
     for (const Value& release : releases->list_value().values()) {
       if (release.has_struct_value() && Get(release.struct_value(), "tag")) {
-        Keep(path, release.struct_value());
+        Keep(path, release.struct_value(), /*compiled=*/false);
       }
     }
   }
 
   void Release(const std::string& path, const Struct& release) {
     ++plan_->rows_read;
-    Keep(path, release);
+    Keep(path, release, /*compiled=*/false);
   }
 
-  // Keeps the latest release per ocid (ties: the last read).
-  void Keep(const std::string& path, const Struct& release) {
+  void Keep(const std::string& path, const Struct& release, bool compiled) {
     const std::string ocid = GetString(release, "ocid");
     if (ocid.empty()) {
       plan_->skipped.push_back({path, 0, "a release with no ocid"});
       return;
     }
-    const std::string date = GetString(release, "date");
-    auto it = latest_.find(ocid);
-    if (it == latest_.end() || it->second.date <= date) {
-      latest_[ocid] = Latest{path, date, release};
+    Candidate candidate;
+    candidate.file = path;
+    candidate.id = GetString(release, "id");
+    candidate.release = release;
+    candidate.compiled = compiled;
+    candidate.instant = InstantOf(GetString(release, "date"));
+    if (const Struct* buyer = GetObject(release, "buyer")) {
+      const std::string buyer_id = GetString(*buyer, "id");
+      if (const Value* parties = Get(release, "parties");
+          !buyer_id.empty() && parties != nullptr &&
+          parties->has_list_value()) {
+        for (const Value& party : parties->list_value().values()) {
+          candidate.valid |= party.has_struct_value() &&
+                             GetString(party.struct_value(), "id") == buyer_id;
+        }
+      }
     }
+    candidate.bytes = Canonical(release);
+    candidates_[ocid].push_back(std::move(candidate));
   }
 
   void Emit(const std::string& path, const Struct& release) {
@@ -205,6 +303,7 @@ class OcdsImport {
           *event.mutable_to() = buyer_ref;
           event.set_fiscal_year(FiscalYear(*date));
           event.set_budget_line(CleanText(GetString(*tender, "title")));
+          event.set_tender_status(GetString(*tender, "status"));
           *event.mutable_valid_from() = *date;
           builder_.Add(1, budget_stream, domain::EventType::kBudgetAllocated,
                        event, absl::StrCat("budget\n", ocid));
@@ -277,7 +376,7 @@ class OcdsImport {
 
   ImportPlan* const plan_;
   PlanBuilder builder_;
-  std::map<std::string, Latest> latest_;  // by ocid
+  std::map<std::string, std::vector<Candidate>> candidates_;  // by ocid
   std::set<std::string> buyers_;
 };
 

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "base/currency.h"
 #include "clients/import/csv_reader.h"
 #include "clients/import/fields.h"
 #include "domain/name_uuid.h"
@@ -142,6 +143,24 @@ TEST(NameBasedUuidTest, SameNameSameIdVersion8) {
   ASSERT_EQ(id.size(), 36u);
   EXPECT_EQ(id[14], '8');                                          // version 8
   EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);  // variant
+}
+
+TEST(CurrencyTest, ISO4217MinorUnits) {
+  EXPECT_EQ(MinorUnitDigits("GBP"), 2);
+  EXPECT_EQ(MinorUnitDigits("JPY"), 0);
+  EXPECT_EQ(MinorUnitDigits("KWD"), 3);
+  EXPECT_EQ(MinorUnitDigits("CLF"), 4);
+  EXPECT_EQ(MinorUnitDigits("XAU"), -1);
+  EXPECT_EQ(MinorUnitDigits("gbp"), -1);
+  EXPECT_EQ(ToMinorUnits(23105000, "GBP").value(), 2310500000);
+  EXPECT_EQ(ToMinorUnits(1500000, "JPY").value(), 1500000);
+  EXPECT_EQ(ToMinorUnits(12.345, "KWD").value(), 12345);
+  EXPECT_FALSE(ToMinorUnits(12.5, "JPY").ok());
+  EXPECT_FALSE(ToMinorUnits(10.005, "GBP").ok());
+  EXPECT_EQ(FormatMinorUnits(123456, "GBP"), "1,234.56");
+  EXPECT_EQ(FormatMinorUnits(-5, "GBP"), "-0.05");
+  EXPECT_EQ(FormatMinorUnits(1234567, "JPY"), "1,234,567");
+  EXPECT_EQ(FormatMinorUnits(12345, "KWD"), "12.345");
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 // what each plan would append, and every row it skips, with its reason.
 #include "clients/import/importers.h"
 
+#include <map>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -219,6 +222,128 @@ TEST(OcdsImportTest, TendersBecomeBudgetsAndAwardsCommitments) {
     precise |= absl::StrContains(row.reason, "award-3: value.amount: 10.005");
   }
   EXPECT_TRUE(precise);
+}
+
+// Every event of a plan, in order: stream, type, id and payload bytes.
+std::string Serialized(const ImportPlan& plan) {
+  std::string out;
+  for (const auto& phase : plan.phases) {
+    for (const v1::AppendRequest& append : phase) {
+      for (const v1::EventData& event : append.events()) {
+        absl::StrAppend(&out, append.stream(), "\n", event.type(), "\n",
+                        event.id(), "\n", event.data(), "\n");
+      }
+    }
+  }
+  return out;
+}
+
+// The budgets a plan allocates, by stream: (buyer's stream, amount, status).
+std::map<std::string, std::tuple<std::string, int64_t, std::string>> Budgets(
+    const ImportPlan& plan) {
+  std::map<std::string, std::tuple<std::string, int64_t, std::string>> out;
+  for (const Planned& p :
+       EventsOf(plan, "missionlog.spending.budget_allocated.v1")) {
+    auto budget = Decode<v1::BudgetAllocated>(p);
+    out[p.stream] = {budget.from().stream(), budget.amount().minor_units(),
+                     budget.tender_status()};
+  }
+  return out;
+}
+
+TEST(OcdsImportTest, CopiesOfOneReleaseAreOneReleaseInEitherOrder) {
+  const std::string dir = kData + "/ocds-copies/";
+  const std::string v11 =
+      dir +
+      "ocds-b5fd17-2c391a7a-adc8-11e6-9901-0019b9f3037b-59431-bath-swce-"
+      "9fdjpf.json";
+  const std::string old_style =
+      dir +
+      "ocds-b5fd17-2c391a7a-adc8-11e6-9901-0019b9f3037b-ocds-b5fd17-2c391a7a-"
+      "adc8-11e6-9901-0019b9f3037b-59431-bath-swce-9fdjpf.json";
+  absl::StatusOr<ImportPlan> forward = PlanOcds({v11, old_style});
+  absl::StatusOr<ImportPlan> backward = PlanOcds({old_style, v11});
+  ASSERT_TRUE(forward.ok()) << forward.status();
+  ASSERT_TRUE(backward.ok()) << backward.status();
+  EXPECT_EQ(Serialized(*forward), Serialized(*backward));
+  const auto budgets = Budgets(*forward);
+  ASSERT_EQ(budgets.size(), 1u);
+  const auto& [buyer, amount, status] = budgets.begin()->second;
+  EXPECT_EQ(buyer,
+            "bath-and-north-east-somerset-council/organisation/"
+            "bath-and-north-east-somerset-council");
+  EXPECT_EQ(amount, 2000000000);  // GBP 20,000,000.00
+  EXPECT_EQ(status, "unsuccessful");
+  EXPECT_TRUE(
+      EventsOf(*forward, "missionlog.organisation.registered.v1").size() == 1);
+  for (const ImportPlan* plan : {&*forward, &*backward}) {
+    EXPECT_TRUE(Skipped(*plan, "-59431-bath-swce-9fdjpf.json", 0,
+                        "is published more than once; this copy (buyer "
+                        "'Spend Network') is not used"));
+    EXPECT_TRUE(Skipped(*plan, "-59431-bath-swce-9fdjpf.json", 0,
+                        "because its buyer.id resolves in parties"));
+  }
+}
+
+TEST(OcdsImportTest, TheDemoDataGivesOneResultInAnyOrderAndTwice) {
+  const std::string records = std::string(DEMO_DATA) + "/ocds/records";
+  const std::string releases = std::string(DEMO_DATA) + "/ocds/releases";
+  absl::StatusOr<ImportPlan> one = PlanOcds({records, releases});
+  absl::StatusOr<ImportPlan> other = PlanOcds({releases, records});
+  absl::StatusOr<ImportPlan> twice =
+      PlanOcds({releases, records, releases, records});
+  ASSERT_TRUE(one.ok() && other.ok() && twice.ok());
+  EXPECT_EQ(Serialized(*one), Serialized(*other));
+  EXPECT_EQ(Serialized(*one), Serialized(*twice));
+  // The three ocids whose older copies name Spend Network (their
+  // publisher) as the buyer are the councils' (their OCDS 1.1 copies).
+  const auto budgets = Budgets(*one);
+  const auto buyer_of = [&](const std::string& ocid) {
+    for (const auto& [stream, budget] : budgets) {
+      if (absl::EndsWith(stream, ocid)) return std::get<0>(budget);
+    }
+    return std::string("none");
+  };
+  const std::string bath =
+      "bath-and-north-east-somerset-council/organisation/"
+      "bath-and-north-east-somerset-council";
+  EXPECT_EQ(buyer_of("ocds-b5fd17-2c391a7a-adc8-11e6-9901-0019b9f3037b"), bath);
+  EXPECT_EQ(buyer_of("ocds-b5fd17-2c489619-adc8-11e6-9901-0019b9f3037b"), bath);
+  EXPECT_EQ(buyer_of("ocds-b5fd17-2c470411-adc8-11e6-9901-0019b9f3037b"),
+            "devon-county-council/organisation/devon-county-council");
+}
+
+TEST(OcdsImportTest, DatesCompareAsInstants) {
+  absl::StatusOr<ImportPlan> plan =
+      PlanOcds({kData + "/ocds-constructed/offsets.json"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const auto budgets = Budgets(*plan);
+  ASSERT_EQ(budgets.size(), 1u);
+  // 09:00Z is later than 10:00+02:00 (08:00Z), though not as text.
+  EXPECT_EQ(std::get<1>(budgets.begin()->second), 200000);
+}
+
+TEST(OcdsImportTest, AmountsInEachCurrencysMinorUnits) {
+  absl::StatusOr<ImportPlan> plan =
+      PlanOcds({kData + "/ocds-constructed/currencies.json"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::map<std::string, std::pair<int64_t, std::string>> amounts;
+  for (const Planned& p :
+       EventsOf(*plan, "missionlog.spending.budget_allocated.v1")) {
+    auto budget = Decode<v1::BudgetAllocated>(p);
+    amounts[p.stream.substr(p.stream.rfind('/') + 1)] = {
+        budget.amount().minor_units(), budget.amount().currency()};
+  }
+  EXPECT_EQ(amounts.size(), 2u);
+  EXPECT_EQ(amounts["ocds-test-jpy"],
+            std::make_pair(int64_t{1500000}, std::string("JPY")));
+  EXPECT_EQ(amounts["ocds-test-kwd"],
+            std::make_pair(int64_t{12345}, std::string("KWD")));
+  EXPECT_TRUE(Skipped(*plan, "currencies.json", 0,
+                      "ocds-test-gbp: tender.value.amount: 12.345 has more "
+                      "decimals than GBP's 2"));
+  EXPECT_TRUE(Skipped(*plan, "currencies.json", 0,
+                      "ocds-test-xyz: tender.value.amount: currency 'XYZ'"));
 }
 
 TEST(GovukImportTest, TheFebruary2023SplitBecomesEvents) {

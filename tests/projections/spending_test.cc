@@ -80,5 +80,42 @@ TEST_F(ProjectionsTest, SpendingTotalsAreExactAndAsOfAgrees) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A tender that was unsuccessful or cancelled never became spending: its
+// budget is shown apart, not as allocated; an organisation is its exact
+// slug, not a prefix of one.
+TEST_F(ProjectionsTest, TendersThatDidNotProceedAreShownApart) {
+  const auto tender = [&](const std::string& ocid, int64_t pence,
+                          const std::string& status) {
+    v1::BudgetAllocated m;
+    m.mutable_amount()->set_minor_units(pence);
+    m.mutable_amount()->set_currency("GBP");
+    m.set_fiscal_year("2014-15");
+    *m.mutable_valid_from() = Day(2014, 12, 17);
+    m.set_tender_status(status);
+    return Append("bath/budget/" + ocid, domain::EventType::kBudgetAllocated,
+                  m);
+  };
+  tender("o-1", 2000000000, "unsuccessful");
+  tender("o-2", 500, "cancelled");
+  tender("o-3", 700, "active");
+  tender("o-4", 11, "");
+  CatchUp();
+  for (const uint64_t as_of :
+       {uint64_t{UINT64_MAX}, store_->GetHead().next_position}) {
+    SpendingView view(store_.get(), as_of);
+    v1::SpendingRequest request;
+    request.set_organisation("bath");
+    const v1::SpendingResponse response = view.Spending(request).value();
+    ASSERT_EQ(response.rows_size(), 2) << as_of;  // the month, the year
+    for (const v1::SpendingRow& row : response.rows()) {
+      EXPECT_EQ(row.allocated(), 711) << as_of;
+      EXPECT_EQ(row.not_proceeding(), 2000000500) << as_of;
+      EXPECT_EQ(row.events(), 4u) << as_of;
+    }
+    request.set_organisation("ba");
+    EXPECT_EQ(view.Spending(request).value().rows_size(), 0) << as_of;
+  }
+}
+
 }  // namespace
 }  // namespace missionlog
