@@ -40,8 +40,8 @@ cluster: build
 demo: build
 	BUILD_DIR=$(BUILD_DIR) deploy/demo.sh
 
-# The server under load: missionlogd on a scratch directory, the load
-# generator's workloads, a table.
+# The server under load: missionlogd and an empty gRPC server side by side,
+# the engine in process; the targets as ratios measured in the one run.
 bench: build
 	BUILD_DIR=$(BUILD_DIR) bench/run_server_bench.sh
 

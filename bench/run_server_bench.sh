@@ -1,22 +1,99 @@
 #!/usr/bin/env bash
-# make bench: starts missionlogd on a scratch directory and a free loopback
-# port, runs the load generator's workloads against it, stops it, and prints
-# the results as a table. Extra arguments go to the load generator.
+# make bench: the server under load, and the performance targets as ratios
+# to what this machine does without Missionlog, all measured in this one
+# run (issue "missionlogd's wire contract ...": absolute targets were above
+# what an RPC that does nothing reaches on a 2-core VM).
+#
+# missionlogd (on a scratch store) and bench's empty_server (gRPC with no
+# store: empty_server.cc) are started side by side; the load generator
+# drives each workload; the engine's in-process append_batch runs on its
+# own scratch store. Then a table of each workload, and the targets:
+#   append_single  64 clients, one connection   >= 60% of noop (GetHead)
+#   append_single  p99 at 16 clients            <= 2x noop's p99 at 16
+#   append_stream                               >= 75% of noop_stream
+#   append_batch   16 x 100 over gRPC           >= 80% of the engine's
+#   read_all                                    >= 60% of empty_server's read,
+#                                  and >= 1,000,000 events/s when that read
+#                                  exceeds 1,700,000
+#   subscribe_fanout  100 subscribers, p99      <= 2x empty_server's p99
+# Extra arguments go to every load generator run (e.g. --ops=20000).
 set -euo pipefail
 build=${BUILD_DIR:-build}
 # shellcheck source=bench/servers.sh
 source "$(dirname "$0")/servers.sh"
 out="$scratch/results"
+: >"$out"
 
 start_server missionlogd "$build/services/missionlogd" --listen=127.0.0.1:0 --http_listen= \
   --data_dir="$scratch/data"
-echo "missionlogd on ${address[missionlogd]}, data in $scratch/data"
+start_server empty "$build/bench/empty_server" --listen=127.0.0.1:0
+echo "missionlogd on ${address[missionlogd]} (data in $scratch/data), empty_server on ${address[empty]}"
 
-"$build/bench/load_generator" --server="${address[missionlogd]}" "$@" |
-  tee "$out"
+declare -A line
+# run NAME SERVER LOAD_GENERATOR_FLAGS...: one workload, its line kept.
+run() {
+  local name=$1 server=$2
+  shift 2
+  line[$name]=$("$build/bench/load_generator" --server="${address[$server]}" "$@" "${extra[@]}" |
+    grep 'workload=' | tail -1)
+  echo "$server ${line[$name]}" | tee -a "$out"
+}
+extra=("$@")
+# field NAME KEY: a number from a kept line.
+field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"${line[$1]}"; }
+
+run noop missionlogd --workloads=noop --clients=64
+run append_single missionlogd --workloads=append_single --clients=64
+run noop_16 missionlogd --workloads=noop --clients=16
+run append_single_16 missionlogd --workloads=append_single --clients=16
+run noop_stream missionlogd --workloads=noop_stream
+run append_stream missionlogd --workloads=append_stream
+run append_batch missionlogd --workloads=append_batch --batch_clients=16 --batch=100
+run read_all missionlogd --workloads=read_all
+run empty_read_all empty --workloads=read_all
+run subscribe_fanout missionlogd --workloads=subscribe_fanout --subscribers=100
+run empty_subscribe_fanout empty --workloads=subscribe_fanout --subscribers=100
+line[engine_append_batch]=$("$build/bench/eventstore_bench" --db="$scratch/engine" \
+  --workloads=append_batch --batch_threads=16 --batch=100 | grep 'workload=' | tail -1)
+echo "engine ${line[engine_append_batch]}" | tee -a "$out"
+
 echo
-printf '%-18s %8s %12s %10s %10s\n' workload clients events/s p50_ms p99_ms
-sed -E 's/.*workload=([^ ]+) clients=([^ ]+).* events_per_s=([^ ]+) p50_ms=([^ ]+) p99_ms=([^ ]+).*/\1 \2 \3 \4 \5/' \
-  "$out" | while read -r w c e p50 p99; do
-  printf '%-18s %8s %12s %10s %10s\n' "$w" "$c" "$e" "$p50" "$p99"
+printf '%-24s %-12s %12s %10s %10s\n' workload server events/s p50_ms p99_ms
+for name in noop append_single noop_16 append_single_16 noop_stream append_stream \
+  append_batch read_all empty_read_all subscribe_fanout empty_subscribe_fanout; do
+  server=missionlogd
+  [[ $name == empty_* ]] && server=empty_server
+  printf '%-24s %-12s %12s %10s %10s\n' "${name#empty_}" "$server" \
+    "$(field "$name" events_per_s)" "$(field "$name" p50_ms)" "$(field "$name" p99_ms)"
 done
+printf '%-24s %-12s %12s\n' append_batch "engine" "$(field engine_append_batch events_per_s)"
+
+# target WHAT MEASURED BASE OP BOUND: prints the ratio MEASURED/BASE, the
+# bound and whether it holds (OP: ge or le).
+echo
+printf '%-46s %8s %8s  %s\n' target ratio bound result
+failed=0
+target() {
+  local what=$1 measured=$2 base=$3 op=$4 bound=$5
+  local ratio verdict
+  ratio=$(awk -v m="$measured" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", m / b; else print "n/a" }')
+  if awk -v r="$ratio" -v b="$bound" -v op="$op" 'BEGIN { exit !(r != "n/a" && (op == "ge" ? r >= b : r <= b)) }'; then
+    verdict=met
+  else
+    verdict="NOT MET"
+    failed=$((failed + 1))
+  fi
+  printf '%-46s %8s %8s  %s\n' "$what" "$ratio" "$([ "$op" = ge ] && echo ">=" || echo "<=")$bound" "$verdict"
+}
+target "append_single / noop (64 clients, events/s)" "$(field append_single events_per_s)" "$(field noop events_per_s)" ge 0.60
+target "append_single p99 / noop p99 (16 clients)" "$(field append_single_16 p99_ms)" "$(field noop_16 p99_ms)" le 2
+target "append_stream / noop_stream (events/s)" "$(field append_stream events_per_s)" "$(field noop_stream events_per_s)" ge 0.75
+target "append_batch gRPC / engine (events/s)" "$(field append_batch events_per_s)" "$(field engine_append_batch events_per_s)" ge 0.80
+target "read_all / empty_server read_all (events/s)" "$(field read_all events_per_s)" "$(field empty_read_all events_per_s)" ge 0.60
+empty_read=$(field empty_read_all events_per_s)
+if awk -v e="$empty_read" 'BEGIN { exit !(e > 1700000) }'; then
+  target "read_all / 1,000,000 events/s" "$(field read_all events_per_s)" 1000000 ge 1
+fi
+target "subscribe_fanout p99 / empty_server's p99" "$(field subscribe_fanout p99_ms)" "$(field empty_subscribe_fanout p99_ms)" le 2
+echo
+echo "$failed target(s) not met in this run (README 'Performance' says why, where a ceiling explains it)"
