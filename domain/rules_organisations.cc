@@ -22,6 +22,7 @@ std::vector<TypeRules> OrganisationRules() {
             c->Text(m.short_name(), "short_name", false);
             c->Known(v1::OrganisationKind_IsValid(m.kind()), m.kind(), "kind");
             c->Ref(m.has_parent(), m.parent(), "parent", false, "organisation");
+            c->Refs_(m.parents(), "parents", false, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", false);
           }),
       Rules<v1::OrganisationRenamed>(
@@ -34,6 +35,7 @@ std::vector<TypeRules> OrganisationRules() {
           EventType::kOrganisationParentChanged, {"organisation"}, true,
           [](const v1::OrganisationParentChanged& m, Check* c) {
             c->Ref(m.has_parent(), m.parent(), "parent", false, "organisation");
+            c->Refs_(m.parents(), "parents", false, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
           }),
       Rules<v1::OrganisationMerged>(
@@ -53,6 +55,7 @@ std::vector<TypeRules> OrganisationRules() {
           [](const v1::FunctionsTransferred& m, Check* c) {
             c->Ref(m.has_to(), m.to(), "to", true, "organisation");
             c->Text(m.functions(), "functions", false);
+            c->Refs_(m.bodies(), "bodies", false, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
           }),
       Rules<v1::OrganisationClosed>(

@@ -1,13 +1,21 @@
 // The GOV.UK organisations importer (see importers.h). The earlier
 // snapshot's organisations are registered parents first (so each can name
-// its sponsoring parent), closures recorded with their closed_at dates;
+// its sponsoring parents, all of them), closures recorded with their
+// closed_at dates (a closure without one is recorded as closed by the
+// snapshot's date, date_unknown); successors are taken from both sides
+// (superseding_organisations of the closed body, superseded_organisations
+// of its successor);
 // then the differences to the later snapshot become events dated
 // `changed_on`: new organisations, renames, parent changes, closures (with
 // OrganisationMerged / OrganisationDemerged for "merged" and "split"), and,
 // where a body's parent moved from an old organisation to a new one, a
 // FunctionsTransferred naming the sponsorships that moved. An organisation
 // missing from the later snapshot is only noted: leaving the API is not a
-// closure.
+// closure. Every organisation keeps its whole slug in its stream name; the
+// `organisation` field, which must be a 1-64 character slug of letters,
+// digits and '-', is the slug itself where it is one, else its first 55
+// characters as a slug, '-' and 8 hex digits of a hash of the whole slug
+// (collision-free, and noted). A row that cannot be read is reported.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -19,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "clients/import/fields.h"
 #include "clients/import/importers.h"
+#include "domain/name_uuid.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "missionlog/v1/domain/organisations.pb.h"
@@ -64,11 +73,40 @@ struct Organisation {
   std::string closed_at;      // RFC 3339, or ""
   std::string updated_at;
   std::vector<std::string> parents;
-  std::vector<std::string> superseding;
+  std::vector<std::string> superseding;  // its successors
+  std::vector<std::string> superseded;   // its predecessors
 };
 
-absl::StatusOr<std::map<std::string, Organisation>> ReadSnapshot(
-    const std::string& path) {
+// A snapshot: its organisations by slug, and the date it stands for (its
+// latest updated_at).
+struct Snapshot {
+  std::map<std::string, Organisation> organisations;
+  std::string as_of;  // RFC 3339
+};
+
+// A GOV.UK slug usable as a stream id (govuk/organisation/<slug>).
+bool UsableSlug(const std::string& slug) {
+  if (slug.empty() || slug.size() > 128) return false;
+  for (char c : slug) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The `organisation` field for a GOV.UK slug (see the top of this file).
+std::string OrganisationSlug(const std::string& slug) {
+  if (Slug(slug, 64) == slug) return slug;
+  std::string prefix = Slug(slug, 55);
+  while (!prefix.empty() && prefix.back() == '-') prefix.pop_back();
+  return absl::StrCat(
+      prefix, "-",
+      NameBasedUuid(absl::StrCat("govuk slug\n", slug)).substr(0, 8));
+}
+
+absl::StatusOr<Snapshot> ReadSnapshot(const std::string& path,
+                                      ImportPlan* plan) {
   absl::StatusOr<std::string> text = ReadWholeFile(path);
   if (!text.ok()) return text.status();
   ListValue list;
@@ -77,18 +115,34 @@ absl::StatusOr<std::map<std::string, Organisation>> ReadSnapshot(
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": not a JSON array of organisations: ", parsed.ToString()));
   }
-  std::map<std::string, Organisation> snapshot;
+  Snapshot snapshot;
+  int index = 0;
   for (const Value& item : list.values()) {
-    if (!item.has_struct_value()) continue;
+    ++index;
+    const auto skip = [&](const std::string& why) {
+      plan->skipped.push_back(
+          {path, 0,
+           absl::StrCat("organisation ", index, " of the file: ", why)});
+    };
+    if (!item.has_struct_value()) {
+      skip("not a JSON object");
+      continue;
+    }
     const Struct& o = item.struct_value();
     auto details = o.fields().find("details");
     if (details == o.fields().end() || !details->second.has_struct_value()) {
+      skip(absl::StrCat("'", Text(o, "title"), "' has no details"));
       continue;
     }
     const Struct& d = details->second.struct_value();
     Organisation org;
     org.slug = Text(d, "slug");
-    if (org.slug.empty() || Slug(org.slug, 128) != org.slug) continue;
+    if (!UsableSlug(org.slug)) {
+      skip(absl::StrCat("'", Text(o, "title"), "': details.slug '", org.slug,
+                        "' is not 1-128 characters of a-z, 0-9, '-', '_' "
+                        "or '.'"));
+      continue;
+    }
     org.title = CleanText(Text(o, "title"));
     org.abbreviation = CleanText(Text(d, "abbreviation"));
     org.format = Text(o, "format");
@@ -98,9 +152,11 @@ absl::StatusOr<std::map<std::string, Organisation>> ReadSnapshot(
     org.updated_at = Text(o, "updated_at");
     org.parents = Slugs(o, "parent_organisations");
     org.superseding = Slugs(o, "superseding_organisations");
-    snapshot[org.slug] = std::move(org);
+    org.superseded = Slugs(o, "superseded_organisations");
+    snapshot.as_of = std::max(snapshot.as_of, org.updated_at);
+    snapshot.organisations[org.slug] = std::move(org);
   }
-  if (snapshot.empty()) {
+  if (snapshot.organisations.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": no organisations with a details.slug"));
   }
@@ -136,74 +192,142 @@ v1::Ref RefTo(const std::string& slug) {
 
 class GovukImport {
  public:
-  GovukImport(ImportPlan* plan, std::map<std::string, Organisation> before,
-              std::map<std::string, Organisation> after, v1::Date changed_on)
+  GovukImport(ImportPlan* plan, Snapshot before, Snapshot after,
+              v1::Date changed_on)
       : plan_(plan),
         builder_(plan, kFormat),
-        before_(std::move(before)),
-        after_(std::move(after)),
+        before_(std::move(before.organisations)),
+        after_(std::move(after.organisations)),
+        before_date_(ParseIsoDate(before.as_of)),
+        after_date_(ParseIsoDate(after.as_of)),
         changed_on_(changed_on) {}
 
   void Run() {
     plan_->rows_read = before_.size() + after_.size();
+    for (const auto* snapshot : {&before_, &after_}) {
+      for (const auto& [slug, org] : *snapshot) {
+        const std::string field = OrganisationSlug(slug);
+        if (field != slug && mapped_.insert(slug).second) {
+          plan_->notes.push_back(absl::StrCat(
+              "govuk/organisation/", slug, ": its organisation field is '",
+              field, "' (the slug is not 1-64 of a-z, 0-9 and '-')"));
+        }
+      }
+    }
     const size_t phases = RegisterBefore();
     Changes(phases);
     builder_.Finish();
   }
 
  private:
-  // The first parent that is itself in `snapshot`, or "".
-  static std::string ParentIn(
-      const Organisation& org,
-      const std::map<std::string, Organisation>& snapshot) {
+  using Organisations = std::map<std::string, Organisation>;
+
+  // Every parent that is itself in `snapshot`, in the order given.
+  static std::vector<std::string> ParentsIn(const Organisation& org,
+                                            const Organisations& snapshot) {
+    std::vector<std::string> parents;
     for (const std::string& parent : org.parents) {
-      if (parent != org.slug && snapshot.count(parent)) return parent;
+      if (parent != org.slug && snapshot.count(parent) &&
+          std::find(parents.begin(), parents.end(), parent) == parents.end()) {
+        parents.push_back(parent);
+      }
     }
-    return "";
+    return parents;
+  }
+
+  // Successors of `org` from both sides: its superseding_organisations, and
+  // every organisation that names it among its superseded_organisations;
+  // sorted, those in `snapshot` or registered.
+  std::vector<std::string> Successors(const Organisation& org,
+                                      const Organisations& snapshot) const {
+    std::set<std::string> found(org.superseding.begin(), org.superseding.end());
+    for (const auto& [slug, other] : snapshot) {
+      if (std::find(other.superseded.begin(), other.superseded.end(),
+                    org.slug) != other.superseded.end()) {
+        found.insert(slug);
+      }
+    }
+    std::vector<std::string> successors;
+    for (const std::string& s : found) {
+      if (s != org.slug && (registered_.count(s) || snapshot.count(s))) {
+        successors.push_back(s);
+      }
+    }
+    return successors;
+  }
+
+  // Sets `parent` (the first) and, when there are several, `parents`.
+  template <typename Event>
+  static void SetParents(const std::vector<std::string>& parents,
+                         Event* event) {
+    if (parents.empty()) return;
+    *event->mutable_parent() = RefTo(parents[0]);
+    if (parents.size() > 1) {
+      for (const std::string& p : parents) *event->add_parents() = RefTo(p);
+    }
+  }
+
+  // Phase of `slug` in the earlier snapshot: one more than its deepest
+  // parent's (0 without parents), so every parent is registered first.
+  size_t Depth(const std::string& slug, std::map<std::string, size_t>* memo,
+               std::set<std::string>* visiting) {
+    if (auto it = memo->find(slug); it != memo->end()) return it->second;
+    if (!visiting->insert(slug).second) return 0;  // a cycle: cut it here
+    size_t depth = 0;
+    for (const std::string& parent : ParentsIn(before_.at(slug), before_)) {
+      depth = std::max(depth, Depth(parent, memo, visiting) + 1);
+    }
+    visiting->erase(slug);
+    (*memo)[slug] = depth;
+    return depth;
   }
 
   // Registers the earlier snapshot, parents a phase before their children;
   // returns the number of phases used.
   size_t RegisterBefore() {
     std::map<std::string, size_t> depth;
-    for (const auto& [slug, org] : before_) {
-      size_t d = 0;
-      std::string at = slug;
-      std::set<std::string> seen{slug};
-      while (true) {
-        const std::string parent = ParentIn(before_.at(at), before_);
-        if (parent.empty() || !seen.insert(parent).second) break;
-        at = parent;
-        ++d;
-      }
-      depth[slug] = d;
-    }
+    std::set<std::string> visiting;
+    for (const auto& [slug, org] : before_) Depth(slug, &depth, &visiting);
     size_t phases = 1;
     for (const auto& [slug, org] : before_) {
       v1::OrganisationRegistered event = Registration(org);
-      const std::string parent = ParentIn(org, before_);
-      if (!parent.empty() && depth[slug] > 0) {
-        *event.mutable_parent() = RefTo(parent);
-      }
+      std::vector<std::string> parents = ParentsIn(org, before_);
+      // A parent in a cycle with this body is left out (registered later).
+      parents.erase(std::remove_if(parents.begin(), parents.end(),
+                                   [&](const std::string& p) {
+                                     return depth[p] >= depth[slug];
+                                   }),
+                    parents.end());
+      SetParents(parents, &event);
       builder_.Add(depth[slug], RefTo(slug).stream(),
                    domain::EventType::kOrganisationRegistered, event,
                    absl::StrCat("registered\n", slug));
       phases = std::max(phases, depth[slug] + 1);
       registered_.insert(slug);
     }
-    // Closures already known to the earlier snapshot, with their own dates.
+    // Closures already known to the earlier snapshot: with their own
+    // dates, or, without one, as closed by the snapshot's date.
     for (const auto& [slug, org] : before_) {
       if (org.status != "closed") continue;
       absl::StatusOr<v1::Date> date = ParseIsoDate(org.closed_at);
-      if (!date.ok()) continue;  // closed at an unknown date: nothing to date
-      Close(phases, org, *date, before_);
+      if (date.ok()) {
+        Close(phases, org, *date, false, before_);
+      } else if (before_date_.ok()) {
+        Close(phases, org, *before_date_, true, before_);
+      } else {
+        plan_->skipped.push_back(
+            {"", 0,
+             absl::StrCat(slug,
+                          ": closed, with no closed_at and no date for "
+                          "the snapshot")});
+      }
     }
     return phases + 1;
   }
 
   v1::OrganisationRegistered Registration(const Organisation& org) {
     v1::OrganisationRegistered event;
-    event.set_organisation(Slug(org.slug, 64));
+    event.set_organisation(OrganisationSlug(org.slug));
     event.set_name(org.title.empty() ? org.slug : org.title);
     event.set_short_name(org.abbreviation);
     event.set_kind(KindOf(org.format));
@@ -212,11 +336,8 @@ class GovukImport {
   }
 
   void Close(size_t phase, const Organisation& org, const v1::Date& date,
-             const std::map<std::string, Organisation>& snapshot) {
-    std::vector<std::string> successors;
-    for (const std::string& s : org.superseding) {
-      if (registered_.count(s) || snapshot.count(s)) successors.push_back(s);
-    }
+             bool date_unknown, const Organisations& snapshot) {
+    const std::vector<std::string> successors = Successors(org, snapshot);
     const std::string stream = RefTo(org.slug).stream();
     const std::string key = absl::StrCat(org.slug, "\n", FormatDate(date));
     if (org.closed_status == "merged" && !successors.empty() &&
@@ -243,6 +364,7 @@ class GovukImport {
       if (registered_.count(s)) *closed.add_superseded_by() = RefTo(s);
     }
     *closed.mutable_valid_from() = date;
+    closed.set_date_unknown(date_unknown);
     builder_.Add(phase, stream, domain::EventType::kOrganisationClosed, closed,
                  absl::StrCat("closed\n", key));
   }
@@ -265,8 +387,8 @@ class GovukImport {
     for (const auto& [slug, org] : after_) {
       auto earlier = before_.find(slug);
       if (earlier == before_.end()) {
-        const std::string parent = ParentIn(org, after_);
-        if (!parent.empty()) ParentChanged(phase + 1, slug, parent, on);
+        const std::vector<std::string> parents = ParentsIn(org, after_);
+        if (!parents.empty()) ParentChanged(phase + 1, slug, parents, on);
         continue;
       }
       const Organisation& was = earlier->second;
@@ -279,25 +401,36 @@ class GovukImport {
                      domain::EventType::kOrganisationRenamed, event,
                      absl::StrCat("renamed\n", slug, "\n", on));
       }
-      const std::string old_parent = ParentIn(was, before_);
-      const std::string new_parent = ParentIn(org, after_);
-      if (old_parent != new_parent) {
-        ParentChanged(phase + 1, slug, new_parent, on);
-        if (!old_parent.empty() && !new_parent.empty() &&
-            !before_.count(new_parent)) {
-          moved[{old_parent, new_parent}].push_back(org.title);
+      const std::vector<std::string> old_parents = ParentsIn(was, before_);
+      const std::vector<std::string> new_parents = ParentsIn(org, after_);
+      if (old_parents != new_parents) {
+        ParentChanged(phase + 1, slug, new_parents, on);
+        for (const std::string& from : old_parents) {
+          if (std::count(new_parents.begin(), new_parents.end(), from)) {
+            continue;
+          }
+          for (const std::string& to : new_parents) {
+            if (!before_.count(to)) moved[{from, to}].push_back(slug);
+          }
         }
       }
       if (org.status == "closed" && was.status != "closed") {
         absl::StatusOr<v1::Date> date = ParseIsoDate(org.closed_at);
-        Close(phase + 1, org, date.ok() ? *date : changed_on_, after_);
+        if (date.ok()) {
+          Close(phase + 1, org, *date, false, after_);
+        } else {
+          Close(phase + 1, org, after_date_.ok() ? *after_date_ : changed_on_,
+                true, after_);
+        }
       }
     }
     for (const auto& [link, bodies] : moved) {
       v1::FunctionsTransferred event;
       *event.mutable_to() = RefTo(link.second);
-      event.set_functions(CleanText(
-          absl::StrCat("sponsorship of ", absl::StrJoin(bodies, ", "))));
+      event.set_functions(absl::StrCat("sponsorship of ", bodies.size(),
+                                       bodies.size() == 1 ? " body" : " bodies",
+                                       " (listed in bodies)"));
+      for (const std::string& body : bodies) *event.add_bodies() = RefTo(body);
       *event.mutable_valid_from() = changed_on_;
       builder_.Add(phase + 1, RefTo(link.first).stream(),
                    domain::EventType::kFunctionsTransferred, event,
@@ -315,9 +448,10 @@ class GovukImport {
   }
 
   void ParentChanged(size_t phase, const std::string& slug,
-                     const std::string& parent, const std::string& on) {
+                     const std::vector<std::string>& parents,
+                     const std::string& on) {
     v1::OrganisationParentChanged event;
-    if (!parent.empty()) *event.mutable_parent() = RefTo(parent);
+    SetParents(parents, &event);
     *event.mutable_valid_from() = changed_on_;
     builder_.Add(phase, RefTo(slug).stream(),
                  domain::EventType::kOrganisationParentChanged, event,
@@ -326,10 +460,13 @@ class GovukImport {
 
   ImportPlan* const plan_;
   PlanBuilder builder_;
-  const std::map<std::string, Organisation> before_;
-  const std::map<std::string, Organisation> after_;
+  const Organisations before_;
+  const Organisations after_;
+  const absl::StatusOr<v1::Date> before_date_;  // the snapshots' own dates
+  const absl::StatusOr<v1::Date> after_date_;
   const v1::Date changed_on_;
   std::set<std::string> registered_;
+  std::set<std::string> mapped_;  // slugs whose organisation field differs
 };
 
 // Without --changed-on: the earliest update of an organisation new in the
@@ -353,14 +490,15 @@ absl::StatusOr<v1::Date> DefaultChangeDate(
 absl::StatusOr<ImportPlan> PlanGovukOrgs(const std::string& before,
                                          const std::string& after,
                                          const std::string& changed_on) {
-  auto earlier = ReadSnapshot(before);
-  if (!earlier.ok()) return earlier.status();
-  auto later = ReadSnapshot(after);
-  if (!later.ok()) return later.status();
   ImportPlan plan;
-  absl::StatusOr<v1::Date> date = changed_on.empty()
-                                      ? DefaultChangeDate(*earlier, *later)
-                                      : ParseIsoDate(changed_on);
+  auto earlier = ReadSnapshot(before, &plan);
+  if (!earlier.ok()) return earlier.status();
+  auto later = ReadSnapshot(after, &plan);
+  if (!later.ok()) return later.status();
+  absl::StatusOr<v1::Date> date =
+      changed_on.empty()
+          ? DefaultChangeDate(earlier->organisations, later->organisations)
+          : ParseIsoDate(changed_on);
   if (!date.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--changed-on: ", date.status().message()));

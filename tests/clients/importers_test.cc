@@ -4,6 +4,7 @@
 #include "clients/import/importers.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -380,11 +381,14 @@ TEST(GovukImportTest, TheFebruary2023SplitBecomesEvents) {
   bool beis_to_dsit = false;
   for (const Planned& p : transfers) {
     auto t = Decode<v1::FunctionsTransferred>(p);
-    beis_to_dsit |=
-        p.stream ==
-            "govuk/organisation/"
-            "department-for-business-energy-and-industrial-strategy" &&
-        absl::StrContains(t.functions(), "UK Space Agency");
+    if (p.stream !=
+        "govuk/organisation/"
+        "department-for-business-energy-and-industrial-strategy") {
+      continue;
+    }
+    for (const v1::Ref& body : t.bodies()) {
+      beis_to_dsit |= body.stream() == "govuk/organisation/uk-space-agency";
+    }
   }
   EXPECT_TRUE(beis_to_dsit);
   // The Geffrye Museum became the Museum of the Home.
@@ -393,6 +397,161 @@ TEST(GovukImportTest, TheFebruary2023SplitBecomesEvents) {
   ASSERT_EQ(renamed.size(), 1u);
   EXPECT_EQ(Decode<v1::OrganisationRenamed>(renamed[0]).name(),
             "Museum of the Home");
+}
+
+// The whole snapshots in data/, as the readers checked them.
+class GovukWholeSnapshotsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<ImportPlan> planned =
+        PlanGovukOrgs(std::string(DEMO_DATA) +
+                          "/govuk-organisations/organisations-2023-02-01.json",
+                      std::string(DEMO_DATA) +
+                          "/govuk-organisations/organisations-2023-03-01.json",
+                      "");
+    ASSERT_TRUE(planned.ok()) << planned.status();
+    plan_ = new ImportPlan(*std::move(planned));
+  }
+  static void TearDownTestSuite() { delete plan_; }
+
+  template <typename M>
+  static std::vector<M> On(const std::string& slug, const std::string& type) {
+    std::vector<M> found;
+    for (const Planned& p : EventsOf(*plan_, type)) {
+      if (p.stream == "govuk/organisation/" + slug) {
+        found.push_back(Decode<M>(p));
+      }
+    }
+    return found;
+  }
+  static std::vector<std::string> Streams(
+      const google::protobuf::RepeatedPtrField<v1::Ref>& refs) {
+    std::vector<std::string> out;
+    for (const v1::Ref& ref : refs) out.push_back(ref.stream());
+    return out;
+  }
+
+  static ImportPlan* plan_;
+};
+ImportPlan* GovukWholeSnapshotsTest::plan_ = nullptr;
+
+constexpr char kRegistered[] = "missionlog.organisation.registered.v1";
+constexpr char kParentChanged[] = "missionlog.organisation.parent_changed.v1";
+constexpr char kClosed[] = "missionlog.organisation.closed.v1";
+constexpr char kTransferred[] =
+    "missionlog.organisation.functions_transferred.v1";
+
+TEST_F(GovukWholeSnapshotsTest, EveryParentIsKept) {
+  auto registered = On<v1::OrganisationRegistered>(
+      "uk-council-for-internet-safety", kRegistered);
+  ASSERT_EQ(registered.size(), 1u);
+  EXPECT_EQ(Streams(registered[0].parents()),
+            (std::vector<std::string>{
+                "govuk/organisation/department-for-digital-culture-media-sport",
+                "govuk/organisation/department-for-education",
+                "govuk/organisation/home-office"}));
+  auto changed = On<v1::OrganisationParentChanged>(
+      "uk-council-for-internet-safety", kParentChanged);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(Streams(changed[0].parents()),
+            (std::vector<std::string>{
+                "govuk/organisation/department-for-education",
+                "govuk/organisation/home-office",
+                "govuk/organisation/"
+                "department-for-science-innovation-and-technology"}));
+  // BEIS -> DSIT names the Office for AI (BEIS was its second parent).
+  bool office_for_ai = false;
+  for (const auto& t : On<v1::FunctionsTransferred>(
+           "department-for-business-energy-and-industrial-strategy",
+           kTransferred)) {
+    for (const v1::Ref& body : t.bodies()) {
+      office_for_ai |= body.stream() ==
+                       "govuk/organisation/office-for-artificial-intelligence";
+    }
+  }
+  EXPECT_TRUE(office_for_ai);
+}
+
+TEST_F(GovukWholeSnapshotsTest, TransfersListEveryBodyByReference) {
+  // Our own reading of the files: the bodies whose parents lost the old
+  // DCMS and gained the new one, counted here from the JSON's fields.
+  auto transfers = On<v1::FunctionsTransferred>(
+      "department-for-digital-culture-media-sport", kTransferred);
+  size_t to_new_dcms = 0;
+  for (const auto& t : transfers) {
+    if (t.to().stream() ==
+        "govuk/organisation/department-for-culture-media-and-sport") {
+      to_new_dcms = static_cast<size_t>(t.bodies_size());
+      EXPECT_EQ(t.functions(), absl::StrCat("sponsorship of ", to_new_dcms,
+                                            " bodies (listed in bodies)"));
+    }
+  }
+  EXPECT_GE(to_new_dcms, 40u);
+}
+
+TEST_F(GovukWholeSnapshotsTest, NoRowIsDroppedOrGuessed) {
+  // A slug with '_' is registered, its organisation field mapped.
+  auto climbie =
+      On<v1::OrganisationRegistered>("victoria-climbi_-inquiry", kRegistered);
+  ASSERT_EQ(climbie.size(), 1u);
+  EXPECT_TRUE(
+      absl::StartsWith(climbie[0].organisation(), "victoria-climbi-inquiry-"));
+  EXPECT_EQ(climbie[0].external_ids(0), "govuk:victoria-climbi_-inquiry");
+  // Closed in both snapshots without closed_at: closed, date unknown.
+  auto dti =
+      On<v1::OrganisationClosed>("department-of-trade-and-industry", kClosed);
+  ASSERT_EQ(dti.size(), 1u);
+  EXPECT_TRUE(dti[0].date_unknown());
+  EXPECT_EQ(dti[0].valid_from().year(), 2023);  // closed by the snapshot
+  EXPECT_EQ(Streams(dti[0].superseded_by()).size(), 2u);
+  size_t closed_without_date = 0;
+  for (const Planned& p : EventsOf(*plan_, kClosed)) {
+    closed_without_date += Decode<v1::OrganisationClosed>(p).date_unknown();
+  }
+  EXPECT_GE(closed_without_date, 353u);
+  // Every organisation of the earlier file is registered.
+  EXPECT_EQ(EventsOf(*plan_, kRegistered).size(), 1166u + 4u);
+}
+
+TEST_F(GovukWholeSnapshotsTest, SuccessorsFromEitherSide) {
+  // Only the successor names it (superseded_organisations).
+  auto drd = On<v1::OrganisationClosed>("department-for-regional-development",
+                                        kClosed);
+  ASSERT_EQ(drd.size(), 1u);
+  const std::vector<std::string> successors = Streams(drd[0].superseded_by());
+  EXPECT_NE(std::find(successors.begin(), successors.end(),
+                      "govuk/organisation/northern-ireland-executive"),
+            successors.end());
+  auto nhsi = On<v1::OrganisationClosed>("nhs-improvement", kClosed);
+  ASSERT_EQ(nhsi.size(), 1u);
+  const std::vector<std::string> nhs = Streams(nhsi[0].superseded_by());
+  EXPECT_NE(std::find(nhs.begin(), nhs.end(), "govuk/organisation/nhs-england"),
+            nhs.end());
+}
+
+TEST_F(GovukWholeSnapshotsTest, LongSlugsKeepTheirWholeNameAndAreDistinct) {
+  std::set<std::string> fields;
+  size_t long_slugs = 0;
+  for (const Planned& p : EventsOf(*plan_, kRegistered)) {
+    auto org = Decode<v1::OrganisationRegistered>(p);
+    EXPECT_TRUE(fields.insert(org.organisation()).second) << org.organisation();
+    EXPECT_LE(org.organisation().size(), 64u);
+    const std::string slug = p.stream.substr(p.stream.rfind('/') + 1);
+    EXPECT_EQ(org.external_ids(0), "govuk:" + slug);
+    long_slugs += slug.size() > 64;
+  }
+  EXPECT_EQ(long_slugs, 20u);
+}
+
+TEST_F(GovukWholeSnapshotsTest, TheSamePlanTwice) {
+  absl::StatusOr<ImportPlan> again =
+      PlanGovukOrgs(std::string(DEMO_DATA) +
+                        "/govuk-organisations/organisations-2023-02-01.json",
+                    std::string(DEMO_DATA) +
+                        "/govuk-organisations/organisations-2023-03-01.json",
+                    "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Serialized(*again), Serialized(*plan_));
 }
 
 }  // namespace
