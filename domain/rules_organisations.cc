@@ -1,6 +1,8 @@
 // The rules of the domain's organisations, people, posts and appointments (one
 // entry per event type: the stream kinds it belongs on, whether it is about an
 // existing subject, and its field rules).
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "domain/rules.h"
 #include "missionlog/v1/domain/organisations.pb.h"
@@ -8,6 +10,23 @@
 
 namespace missionlog {
 namespace domain {
+namespace {
+
+// A dating period's first day (`not_before`): a real date, not after
+// `valid_from`.
+void NotBefore(bool present, const v1::Date& not_before, bool has_valid_from,
+               const v1::Date& valid_from, Check* c) {
+  if (!present) return;
+  c->Date(present, not_before, "not_before", false);
+  const auto key = [](const v1::Date& d) {
+    return std::make_tuple(d.year(), d.month(), d.day());
+  };
+  if (has_valid_from && key(not_before) > key(valid_from)) {
+    c->Fail("not_before", "is after valid_from");
+  }
+}
+
+}  // namespace
 
 std::vector<TypeRules> OrganisationRules() {
   return {
@@ -24,12 +43,16 @@ std::vector<TypeRules> OrganisationRules() {
             c->Ref(m.has_parent(), m.parent(), "parent", false, "organisation");
             c->Refs_(m.parents(), "parents", false, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", false);
+            NotBefore(m.has_not_before(), m.not_before(), m.has_valid_from(),
+                      m.valid_from(), c);
           }),
       Rules<v1::OrganisationRenamed>(
           EventType::kOrganisationRenamed, {"organisation"}, true,
           [](const v1::OrganisationRenamed& m, Check* c) {
             c->Text(m.name(), "name", true);
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
+            NotBefore(m.has_not_before(), m.not_before(), m.has_valid_from(),
+                      m.valid_from(), c);
           }),
       Rules<v1::OrganisationParentChanged>(
           EventType::kOrganisationParentChanged, {"organisation"}, true,
@@ -37,18 +60,24 @@ std::vector<TypeRules> OrganisationRules() {
             c->Ref(m.has_parent(), m.parent(), "parent", false, "organisation");
             c->Refs_(m.parents(), "parents", false, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
+            NotBefore(m.has_not_before(), m.not_before(), m.has_valid_from(),
+                      m.valid_from(), c);
           }),
       Rules<v1::OrganisationMerged>(
           EventType::kOrganisationMerged, {"organisation"}, true,
           [](const v1::OrganisationMerged& m, Check* c) {
             c->Ref(m.has_into(), m.into(), "into", true, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
+            NotBefore(m.has_not_before(), m.not_before(), m.has_valid_from(),
+                      m.valid_from(), c);
           }),
       Rules<v1::OrganisationDemerged>(
           EventType::kOrganisationDemerged, {"organisation"}, true,
           [](const v1::OrganisationDemerged& m, Check* c) {
             c->Refs_(m.successors(), "successors", true, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
+            NotBefore(m.has_not_before(), m.not_before(), m.has_valid_from(),
+                      m.valid_from(), c);
           }),
       Rules<v1::FunctionsTransferred>(
           EventType::kFunctionsTransferred, {"organisation"}, true,
@@ -57,6 +86,8 @@ std::vector<TypeRules> OrganisationRules() {
             c->Text(m.functions(), "functions", false);
             c->Refs_(m.bodies(), "bodies", false, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
+            NotBefore(m.has_not_before(), m.not_before(), m.has_valid_from(),
+                      m.valid_from(), c);
           }),
       Rules<v1::OrganisationClosed>(
           EventType::kOrganisationClosed, {"organisation"}, true,
@@ -64,6 +95,8 @@ std::vector<TypeRules> OrganisationRules() {
             c->Text(m.status(), "status", true);
             c->Refs_(m.superseded_by(), "superseded_by", false, "organisation");
             c->Date(m.has_valid_from(), m.valid_from(), "valid_from", true);
+            NotBefore(m.has_not_before(), m.not_before(), m.has_valid_from(),
+                      m.valid_from(), c);
           }),
       Rules<v1::PersonRegistered>(
           EventType::kPersonRegistered, {"person"}, false,

@@ -5,21 +5,26 @@
 // snapshot's date, date_unknown); successors are taken from both sides
 // (superseding_organisations of the closed body, superseded_organisations
 // of its successor);
-// then the differences to the later snapshot become events dated
-// `changed_on`: new organisations, renames, parent changes, closures (with
-// OrganisationMerged / OrganisationDemerged for "merged" and "split"), and,
-// where a body's parent moved from an old organisation to a new one, a
-// FunctionsTransferred naming the sponsorships that moved. An organisation
-// missing from the later snapshot is only noted: leaving the API is not a
-// closure. Every organisation keeps its whole slug in its stream name; the
-// `organisation` field, which must be a 1-64 character slug of letters,
-// digits and '-', is the slug itself where it is one, else its first 55
-// characters as a slug, '-' and 8 hex digits of a hash of the whole slug
-// (collision-free, and noted). A row that cannot be read is reported.
+// then the differences to the later snapshot become events, each dated by
+// the period it is known to lie in (not_before: the earlier snapshot's
+// date, valid_from: the later one's; a snapshot's date is its latest
+// updated_at), or by the one date --changed-on asserts: new organisations,
+// renames, parent changes, closures (with OrganisationMerged /
+// OrganisationDemerged for "merged" and "split"), and, where a body's parent
+// moved from an old organisation to a new one, a FunctionsTransferred naming
+// the sponsorships that moved. An organisation missing from the later snapshot
+// is only noted: leaving the API is not a closure. Every organisation keeps its
+// whole slug in its stream name; the `organisation` field, which must be a 1-64
+// character slug of letters, digits and '-', is the slug itself where it is
+// one, else its first 55 characters as a slug, '-' and 8 hex digits of a hash
+// of the whole slug (collision-free, and noted). A row that cannot be read is
+// reported.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -192,15 +197,36 @@ v1::Ref RefTo(const std::string& slug) {
 
 class GovukImport {
  public:
+  // `changed_on`: the date the user asserts for every change (exact), or
+  // nullopt: each change is dated by the period between the snapshots'
+  // dates, or by `fallback` where a snapshot has none.
   GovukImport(ImportPlan* plan, Snapshot before, Snapshot after,
-              v1::Date changed_on)
+              std::optional<v1::Date> changed_on, v1::Date fallback)
       : plan_(plan),
         builder_(plan, kFormat),
         before_(std::move(before.organisations)),
         after_(std::move(after.organisations)),
         before_date_(ParseIsoDate(before.as_of)),
         after_date_(ParseIsoDate(after.as_of)),
-        changed_on_(changed_on) {}
+        changed_on_(changed_on.has_value() ? *changed_on
+                    : after_date_.ok()     ? *after_date_
+                                           : fallback) {
+    if (!changed_on.has_value() && before_date_.ok() && after_date_.ok()) {
+      not_before_ = *before_date_;
+    }
+  }
+
+  // The period the changes are dated by, for the plan's notes.
+  std::string Dating() const {
+    if (!not_before_.has_value()) {
+      return absl::StrCat("changes dated ", FormatDate(changed_on_));
+    }
+    return absl::StrCat(
+        "changes dated by the period they are known to lie in: not_before ",
+        FormatDate(*not_before_), " (the earlier snapshot's date), valid_from ",
+        FormatDate(changed_on_),
+        " (the later one's); --changed-on=DATE asserts one date instead");
+  }
 
   void Run() {
     plan_->rows_read = before_.size() + after_.size();
@@ -335,8 +361,28 @@ class GovukImport {
     return event;
   }
 
+  // Dates a change found between the snapshots (see Dating): in a period,
+  // by when it had happened: the changed organisation's own updated_at in
+  // the later snapshot (GOV.UK updates it with each change), not before
+  // the period's start.
+  template <typename Event>
+  void DateChange(Event* event, const std::string& updated_at) const {
+    *event->mutable_valid_from() = By(updated_at);
+    if (not_before_.has_value()) *event->mutable_not_before() = *not_before_;
+  }
+  v1::Date By(const std::string& updated_at) const {
+    if (!not_before_.has_value()) return changed_on_;
+    absl::StatusOr<v1::Date> at = ParseIsoDate(updated_at);
+    const auto key = [](const v1::Date& d) {
+      return std::make_tuple(d.year(), d.month(), d.day());
+    };
+    if (!at.ok() || key(*at) < key(*not_before_)) return *not_before_;
+    return *at;
+  }
+
   void Close(size_t phase, const Organisation& org, const v1::Date& date,
-             bool date_unknown, const Organisations& snapshot) {
+             bool date_unknown, const Organisations& snapshot,
+             std::optional<v1::Date> not_before = std::nullopt) {
     const std::vector<std::string> successors = Successors(org, snapshot);
     const std::string stream = RefTo(org.slug).stream();
     const std::string key = absl::StrCat(org.slug, "\n", FormatDate(date));
@@ -345,6 +391,7 @@ class GovukImport {
       v1::OrganisationMerged merged;
       *merged.mutable_into() = RefTo(successors[0]);
       *merged.mutable_valid_from() = date;
+      if (not_before.has_value()) *merged.mutable_not_before() = *not_before;
       builder_.Add(phase, stream, domain::EventType::kOrganisationMerged,
                    merged, absl::StrCat("merged\n", key));
     } else if (org.closed_status == "split" && !successors.empty()) {
@@ -353,6 +400,7 @@ class GovukImport {
         if (registered_.count(s)) *split.add_successors() = RefTo(s);
       }
       *split.mutable_valid_from() = date;
+      if (not_before.has_value()) *split.mutable_not_before() = *not_before;
       if (split.successors_size() > 0) {
         builder_.Add(phase, stream, domain::EventType::kOrganisationDemerged,
                      split, absl::StrCat("split\n", key));
@@ -365,6 +413,7 @@ class GovukImport {
     }
     *closed.mutable_valid_from() = date;
     closed.set_date_unknown(date_unknown);
+    if (not_before.has_value()) *closed.mutable_not_before() = *not_before;
     builder_.Add(phase, stream, domain::EventType::kOrganisationClosed, closed,
                  absl::StrCat("closed\n", key));
   }
@@ -375,7 +424,7 @@ class GovukImport {
     for (const auto& [slug, org] : after_) {
       if (before_.count(slug)) continue;
       v1::OrganisationRegistered event = Registration(org);
-      *event.mutable_valid_from() = changed_on_;
+      DateChange(&event, org.updated_at);
       builder_.Add(phase, RefTo(slug).stream(),
                    domain::EventType::kOrganisationRegistered, event,
                    absl::StrCat("registered\n", slug));
@@ -388,7 +437,9 @@ class GovukImport {
       auto earlier = before_.find(slug);
       if (earlier == before_.end()) {
         const std::vector<std::string> parents = ParentsIn(org, after_);
-        if (!parents.empty()) ParentChanged(phase + 1, slug, parents, on);
+        if (!parents.empty()) {
+          ParentChanged(phase + 1, slug, parents, org.updated_at, on);
+        }
         continue;
       }
       const Organisation& was = earlier->second;
@@ -396,7 +447,7 @@ class GovukImport {
         v1::OrganisationRenamed event;
         event.set_name(org.title);
         event.set_short_name(org.abbreviation);
-        *event.mutable_valid_from() = changed_on_;
+        DateChange(&event, org.updated_at);
         builder_.Add(phase + 1, RefTo(slug).stream(),
                      domain::EventType::kOrganisationRenamed, event,
                      absl::StrCat("renamed\n", slug, "\n", on));
@@ -404,7 +455,7 @@ class GovukImport {
       const std::vector<std::string> old_parents = ParentsIn(was, before_);
       const std::vector<std::string> new_parents = ParentsIn(org, after_);
       if (old_parents != new_parents) {
-        ParentChanged(phase + 1, slug, new_parents, on);
+        ParentChanged(phase + 1, slug, new_parents, org.updated_at, on);
         for (const std::string& from : old_parents) {
           if (std::count(new_parents.begin(), new_parents.end(), from)) {
             continue;
@@ -419,8 +470,7 @@ class GovukImport {
         if (date.ok()) {
           Close(phase + 1, org, *date, false, after_);
         } else {
-          Close(phase + 1, org, after_date_.ok() ? *after_date_ : changed_on_,
-                true, after_);
+          Close(phase + 1, org, By(org.updated_at), true, after_, not_before_);
         }
       }
     }
@@ -430,8 +480,13 @@ class GovukImport {
       event.set_functions(absl::StrCat("sponsorship of ", bodies.size(),
                                        bodies.size() == 1 ? " body" : " bodies",
                                        " (listed in bodies)"));
-      for (const std::string& body : bodies) *event.add_bodies() = RefTo(body);
-      *event.mutable_valid_from() = changed_on_;
+      // Complete once the last body had moved.
+      std::string last;
+      for (const std::string& body : bodies) {
+        *event.add_bodies() = RefTo(body);
+        last = std::max(last, after_.at(body).updated_at);
+      }
+      DateChange(&event, last);
       builder_.Add(phase + 1, RefTo(link.first).stream(),
                    domain::EventType::kFunctionsTransferred, event,
                    absl::StrCat("transferred\n", link.first, "\n", link.second,
@@ -449,10 +504,10 @@ class GovukImport {
 
   void ParentChanged(size_t phase, const std::string& slug,
                      const std::vector<std::string>& parents,
-                     const std::string& on) {
+                     const std::string& updated_at, const std::string& on) {
     v1::OrganisationParentChanged event;
     SetParents(parents, &event);
-    *event.mutable_valid_from() = changed_on_;
+    DateChange(&event, updated_at);
     builder_.Add(phase, RefTo(slug).stream(),
                  domain::EventType::kOrganisationParentChanged, event,
                  absl::StrCat("parent\n", slug, "\n", on));
@@ -464,7 +519,9 @@ class GovukImport {
   const Organisations after_;
   const absl::StatusOr<v1::Date> before_date_;  // the snapshots' own dates
   const absl::StatusOr<v1::Date> after_date_;
+  // Every change's valid_from (asserted), or the later snapshot's date.
   const v1::Date changed_on_;
+  std::optional<v1::Date> not_before_;  // set: changes dated by a period
   std::set<std::string> registered_;
   std::set<std::string> mapped_;  // slugs whose organisation field differs
 };
@@ -495,21 +552,20 @@ absl::StatusOr<ImportPlan> PlanGovukOrgs(const std::string& before,
   if (!earlier.ok()) return earlier.status();
   auto later = ReadSnapshot(after, &plan);
   if (!later.ok()) return later.status();
-  absl::StatusOr<v1::Date> date =
-      changed_on.empty()
-          ? DefaultChangeDate(earlier->organisations, later->organisations)
-          : ParseIsoDate(changed_on);
-  if (!date.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--changed-on: ", date.status().message()));
+  absl::StatusOr<v1::Date> fallback =
+      DefaultChangeDate(earlier->organisations, later->organisations);
+  std::optional<v1::Date> asserted;
+  if (!changed_on.empty()) {
+    absl::StatusOr<v1::Date> date = ParseIsoDate(changed_on);
+    if (!date.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--changed-on: ", date.status().message()));
+    }
+    asserted = *date;
   }
-  if (changed_on.empty()) {
-    plan.notes.push_back(absl::StrCat(
-        "changes dated ", FormatDate(*date),
-        " (the first publication of a new organisation; --changed-on=DATE "
-        "sets it)"));
-  }
-  GovukImport import(&plan, *std::move(earlier), *std::move(later), *date);
+  GovukImport import(&plan, *std::move(earlier), *std::move(later), asserted,
+                     fallback.ok() ? *fallback : v1::Date());
+  plan.notes.push_back(import.Dating());
   import.Run();
   return plan;
 }

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "clients/import/fields.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
@@ -352,6 +353,8 @@ TEST(GovukImportTest, TheFebruary2023SplitBecomesEvents) {
       PlanGovukOrgs(kData + "/govuk/organisations-2023-02-01.json",
                     kData + "/govuk/organisations-2023-03-01.json", "");
   ASSERT_TRUE(plan.ok()) << plan.status();
+  // New organisations, dated by the period between the snapshots (the
+  // files say only that they appeared in between).
   std::vector<std::string> new_departments;
   for (const Planned& p :
        EventsOf(*plan, "missionlog.organisation.registered.v1")) {
@@ -359,11 +362,26 @@ TEST(GovukImportTest, TheFebruary2023SplitBecomesEvents) {
     if (org.has_valid_from()) {
       new_departments.push_back(org.short_name().empty() ? org.name()
                                                          : org.short_name());
-      EXPECT_EQ(org.valid_from().month(), 2);
-      EXPECT_EQ(org.valid_from().day(), 7);  // DBT first published 7 Feb
+      // From the earlier file's latest update (30 Nov 2022 in this
+      // excerpt) to the department's own first publication (7 Feb on).
+      EXPECT_TRUE(org.has_not_before());
+      EXPECT_EQ(FormatDate(org.not_before()), "2022-11-30");
+      EXPECT_GE(FormatDate(org.valid_from()), "2023-02-07");
     }
   }
   EXPECT_EQ(new_departments.size(), 4u);
+  // --changed-on asserts one date: exact, no period.
+  absl::StatusOr<ImportPlan> asserted = PlanGovukOrgs(
+      kData + "/govuk/organisations-2023-02-01.json",
+      kData + "/govuk/organisations-2023-03-01.json", "2023-02-07");
+  ASSERT_TRUE(asserted.ok());
+  for (const Planned& p :
+       EventsOf(*asserted, "missionlog.organisation.registered.v1")) {
+    auto org = Decode<v1::OrganisationRegistered>(p);
+    if (!org.has_valid_from()) continue;
+    EXPECT_FALSE(org.has_not_before());
+    EXPECT_EQ(org.valid_from().day(), 7);
+  }
   // The UK Space Agency moved from BEIS to DSIT.
   bool space = false;
   for (const Planned& p :
@@ -391,12 +409,18 @@ TEST(GovukImportTest, TheFebruary2023SplitBecomesEvents) {
     }
   }
   EXPECT_TRUE(beis_to_dsit);
-  // The Geffrye Museum became the Museum of the Home.
+  // The Geffrye Museum became the Museum of the Home (years before; the
+  // files say only that it happened by the later snapshot, after none of
+  // them: dated by that period, not a false day).
   std::vector<Planned> renamed =
       EventsOf(*plan, "missionlog.organisation.renamed.v1");
   ASSERT_EQ(renamed.size(), 1u);
-  EXPECT_EQ(Decode<v1::OrganisationRenamed>(renamed[0]).name(),
-            "Museum of the Home");
+  auto museum = Decode<v1::OrganisationRenamed>(renamed[0]);
+  EXPECT_EQ(museum.name(), "Museum of the Home");
+  EXPECT_TRUE(museum.has_not_before());
+  EXPECT_EQ(FormatDate(museum.not_before()), "2022-11-30");
+  EXPECT_GE(FormatDate(museum.valid_from()), "2022-11-30");
+  EXPECT_NE(FormatDate(museum.valid_from()), "2023-02-07");
 }
 
 // The whole snapshots in data/, as the readers checked them.
