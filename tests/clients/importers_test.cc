@@ -3,8 +3,12 @@
 // what each plan would append, and every row it skips, with its reason.
 #include "clients/import/importers.h"
 
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -13,6 +17,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/import/fields.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
@@ -315,6 +321,84 @@ TEST(OcdsImportTest, TheDemoDataGivesOneResultInAnyOrderAndTwice) {
             "devon-county-council/organisation/devon-county-council");
 }
 
+// An independent reading of the demo OCDS files: per ocid, the OCDS 1.1
+// release (buyer.id in parties) with the latest date; its tender value in
+// pence must be the plan's budget, with its buyer.
+TEST(OcdsImportTest, AgreesWithAnIndependentReadingOfTheFiles) {
+  std::map<std::string, std::tuple<std::string, std::string, int64_t>>
+      expected;  // ocid -> (date, buyer name, pence)
+  for (const char* dir : {"/ocds/releases/", "/ocds/records/"}) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(DEMO_DATA) + dir)) {
+      std::ifstream in(entry.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      google::protobuf::Struct root;
+      ASSERT_TRUE(
+          google::protobuf::util::JsonStringToMessage(text.str(), &root).ok());
+      std::vector<const google::protobuf::Struct*> releases;
+      const auto& f = root.fields();
+      if (f.count("releases")) {
+        for (const auto& r : f.at("releases").list_value().values()) {
+          releases.push_back(&r.struct_value());
+        }
+      }
+      if (f.count("records")) {
+        for (const auto& record : f.at("records").list_value().values()) {
+          const auto& rf = record.struct_value().fields();
+          if (!rf.count("releases")) continue;
+          for (const auto& r : rf.at("releases").list_value().values()) {
+            releases.push_back(&r.struct_value());
+          }
+        }
+      }
+      for (const google::protobuf::Struct* release : releases) {
+        const auto& rf = release->fields();
+        if (!rf.count("parties") || !rf.count("buyer") || !rf.count("tender")) {
+          continue;
+        }
+        const auto& buyer = rf.at("buyer").struct_value().fields();
+        bool valid = false;
+        for (const auto& party : rf.at("parties").list_value().values()) {
+          valid |= buyer.count("id") &&
+                   party.struct_value().fields().at("id").string_value() ==
+                       buyer.at("id").string_value();
+        }
+        const auto& tender = rf.at("tender").struct_value().fields();
+        if (!valid || !tender.count("value")) continue;
+        const std::string ocid = rf.at("ocid").string_value();
+        const std::string date = rf.at("date").string_value();  // all 'Z'
+        const double amount = tender.at("value")
+                                  .struct_value()
+                                  .fields()
+                                  .at("amount")
+                                  .number_value();
+        auto& slot = expected[ocid];
+        if (date >= std::get<0>(slot)) {
+          slot = {date, buyer.at("name").string_value(),
+                  static_cast<int64_t>(std::llround(amount * 100))};
+        }
+      }
+    }
+  }
+  absl::StatusOr<ImportPlan> plan =
+      PlanOcds({std::string(DEMO_DATA) + "/ocds/releases",
+                std::string(DEMO_DATA) + "/ocds/records"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const auto budgets = Budgets(*plan);
+  size_t compared = 0;
+  for (const auto& [ocid, want] : expected) {
+    for (const auto& [stream, got] : budgets) {
+      if (!absl::EndsWith(stream, "/budget/" + ocid)) continue;
+      EXPECT_EQ(std::get<1>(got), std::get<2>(want)) << ocid;
+      EXPECT_TRUE(absl::StartsWith(std::get<0>(got), Slug(std::get<1>(want))))
+          << ocid << " " << std::get<0>(got);
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 9u);
+}
+
 TEST(OcdsImportTest, DatesCompareAsInstants) {
   absl::StatusOr<ImportPlan> plan =
       PlanOcds({kData + "/ocds-constructed/offsets.json"});
@@ -565,6 +649,58 @@ TEST_F(GovukWholeSnapshotsTest, LongSlugsKeepTheirWholeNameAndAreDistinct) {
     long_slugs += slug.size() > 64;
   }
   EXPECT_EQ(long_slugs, 20u);
+}
+
+// An independent reading of the earlier file, as a reader of the API's
+// documentation would: every organisation's parents and closure, compared
+// with what the plan registers.
+TEST_F(GovukWholeSnapshotsTest, AgreesWithAnIndependentReadingOfTheFile) {
+  std::ifstream in(std::string(DEMO_DATA) +
+                   "/govuk-organisations/organisations-2023-02-01.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::ListValue list;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(text.str(), &list).ok());
+  std::map<std::string, size_t> parents;  // by stream
+  std::set<std::string> closed;
+  for (const auto& item : list.values()) {
+    const auto& fields = item.struct_value().fields();
+    const auto& details = fields.at("details").struct_value().fields();
+    const std::string stream =
+        "govuk/organisation/" + details.at("slug").string_value();
+    parents[stream] =
+        fields.count("parent_organisations")
+            ? static_cast<size_t>(
+                  fields.at("parent_organisations").list_value().values_size())
+            : 0;
+    if (details.count("govuk_status") &&
+        details.at("govuk_status").string_value() == "closed") {
+      closed.insert(stream);
+    }
+  }
+  ASSERT_EQ(parents.size(), 1166u);
+  size_t compared = 0;
+  for (const Planned& p : EventsOf(*plan_, kRegistered)) {
+    auto org = Decode<v1::OrganisationRegistered>(p);
+    if (org.has_valid_from()) continue;  // new in the later file
+    ASSERT_TRUE(parents.count(p.stream)) << p.stream;
+    const size_t expected = parents[p.stream];
+    const size_t planned = org.parents_size() > 0
+                               ? static_cast<size_t>(org.parents_size())
+                               : (org.has_parent() ? 1 : 0);
+    // A parent outside the file cannot be named; none is left out here.
+    EXPECT_EQ(planned, expected) << p.stream;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 1166u);
+  std::set<std::string> planned_closed;
+  for (const Planned& p : EventsOf(*plan_, kClosed)) {
+    planned_closed.insert(p.stream);
+  }
+  for (const std::string& stream : closed) {
+    EXPECT_TRUE(planned_closed.count(stream)) << stream << " is not closed";
+  }
 }
 
 TEST_F(GovukWholeSnapshotsTest, TheSamePlanTwice) {

@@ -12,6 +12,7 @@
 #include "missionlog/v1/domain/accountability.pb.h"
 #include "missionlog/v1/domain/concerns.pb.h"
 #include "missionlog/v1/domain/decisions.pb.h"
+#include "missionlog/v1/domain/organisations.pb.h"
 #include "missionlog/v1/domain/people.pb.h"
 #include "missionlog/v1/domain/spending.pb.h"
 
@@ -165,6 +166,28 @@ TEST_F(DomainValidationTest, AppointmentDatesMustBeOrdered) {
       << same_day;
   SetDate(appointment.mutable_end(), 2026, 1, 1);
   EXPECT_TRUE(Validate("ifg/appointment/a1", type, appointment).ok());
+}
+
+// A change known only to lie in a period: not_before a real date, not
+// after valid_from.
+TEST_F(DomainValidationTest, APeriodStartsNoLaterThanItEnds) {
+  const std::string type = "missionlog.organisation.renamed.v1";
+  v1::OrganisationRenamed renamed;
+  renamed.set_name("Museum of the Home");
+  SetDate(renamed.mutable_valid_from(), 2023, 2, 28);
+  SetDate(renamed.mutable_not_before(), 2023, 1, 30);
+  EXPECT_TRUE(Validate("dhsc/organisation/dhsc", type, renamed).ok());
+  SetDate(renamed.mutable_not_before(), 2023, 2, 28);
+  EXPECT_TRUE(Validate("dhsc/organisation/dhsc", type, renamed).ok());
+  SetDate(renamed.mutable_not_before(), 2023, 3, 1);
+  absl::Status after = Validate("dhsc/organisation/dhsc", type, renamed);
+  EXPECT_EQ(after.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(after.message().find("not_before: is after valid_from"),
+            std::string::npos)
+      << after;
+  SetDate(renamed.mutable_not_before(), 2023, 2, 30);
+  EXPECT_EQ(Validate("dhsc/organisation/dhsc", type, renamed).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(DomainValidationTest, MoneyIsMinorUnitsWithARealCurrency) {
