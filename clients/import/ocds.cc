@@ -160,7 +160,18 @@ class OcdsImport {
         }
         ReportCopy(ocid, *it->second, candidate);
       }
-      Emit(releases.front()->file, releases.front()->release);
+      const Candidate& stands = *releases.front();
+      for (size_t i = 1; i < releases.size(); ++i) {
+        plan_->skipped.push_back(
+            {releases[i]->file, 0,
+             absl::StrCat(ocid, ": release ", releases[i]->id, " (",
+                          GetString(releases[i]->release, "date"),
+                          ") is superseded: release ", stands.id, " (",
+                          GetString(stands.release, "date"), ", in ",
+                          stands.file,
+                          ") stands for the contracting process")});
+      }
+      Emit(stands.file, stands.release);
     }
     builder_.Finish();
   }
