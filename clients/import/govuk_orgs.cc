@@ -319,9 +319,10 @@ class GovukImport {
       v1::OrganisationRegistered event = Registration(org);
       std::vector<std::string> parents = ParentsIn(org, before_);
       // A parent in a cycle with this body is left out (registered later).
+      const size_t own = depth[slug];
       parents.erase(std::remove_if(parents.begin(), parents.end(),
-                                   [&](const std::string& p) {
-                                     return depth[p] >= depth[slug];
+                                   [&depth, own](const std::string& p) {
+                                     return depth[p] >= own;
                                    }),
                     parents.end());
       SetParents(parents, &event);
