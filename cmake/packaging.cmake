@@ -33,6 +33,21 @@ add_custom_command(
 add_custom_target(debian_changelog ALL DEPENDS ${changelog_gz})
 install(FILES ${debian_dir}/copyright ${changelog_gz}
         DESTINATION ${doc_dir} COMPONENT server)
+# Manual pages, compressed as Debian policy 12.1 asks.
+foreach(page missionlogd.8 missionlog.1)
+  string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section ${page})
+  set(page_gz ${CMAKE_BINARY_DIR}/debian/${page}.gz)
+  add_custom_command(
+    OUTPUT ${page_gz}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/debian
+    COMMAND gzip -9 -n -c ${debian_dir}/${page} > ${page_gz}
+    DEPENDS ${debian_dir}/${page}
+    COMMENT "The manual page ${page}")
+  list(APPEND manual_pages ${page_gz})
+  install(FILES ${page_gz} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section}
+          COMPONENT server)
+endforeach()
+add_custom_target(debian_manual_pages ALL DEPENDS ${manual_pages})
 install(FILES ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${doc_dir} COMPONENT server)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/policy.textproto
