@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "base/currency.h"
 
 namespace missionlog {
 namespace domain {
@@ -12,16 +13,6 @@ namespace {
 
 // ISO 4217 alphabetic codes in use (2024 list, funds and precious metals
 // excluded).
-constexpr char kCurrencies[] =
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND "
-    "BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF "
-    "DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD "
-    "HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW "
-    "KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR "
-    "MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN "
-    "PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN "
-    "SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED "
-    "VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG";
 
 bool IsStreamId(absl::string_view text) {
   if (text.empty() || text.size() > 128) return false;
@@ -74,11 +65,7 @@ std::string FormatDate(const v1::Date& date) {
 }
 
 bool IsCurrencyCode(absl::string_view code) {
-  if (code.size() != 3) return false;
-  for (absl::string_view known : absl::StrSplit(kCurrencies, ' ')) {
-    if (known == code) return true;
-  }
-  return false;
+  return MinorUnitDigits(code) >= 0;
 }
 
 bool IsSlug(absl::string_view text, size_t max) {

@@ -26,7 +26,8 @@ v1::Date MakeDate(int year, int month, int day);
 // "YYYY-MM-DD" (sorts as the dates do).
 std::string FormatDate(const v1::Date& date);
 
-// An ISO 4217 alphabetic code in use (funds and precious metals excluded).
+// An active ISO 4217 alphabetic code with a minor unit (base/currency.h:
+// the one list; precious metals, SDR and testing codes excluded).
 bool IsCurrencyCode(absl::string_view code);
 
 // Stream names: "<organisation>/<kind>/<id>", where organisation (1-64) and
