@@ -1,8 +1,6 @@
 // The rules of the domain's organisations, people, posts and appointments (one
 // entry per event type: the stream kinds it belongs on, whether it is about an
 // existing subject, and its field rules).
-#include <tuple>
-
 #include "absl/strings/str_cat.h"
 #include "domain/rules.h"
 #include "missionlog/v1/domain/organisations.pb.h"
@@ -18,10 +16,7 @@ void NotBefore(bool present, const v1::Date& not_before, bool has_valid_from,
                const v1::Date& valid_from, Check* c) {
   if (!present) return;
   c->Date(present, not_before, "not_before", false);
-  const auto key = [](const v1::Date& d) {
-    return std::make_tuple(d.year(), d.month(), d.day());
-  };
-  if (has_valid_from && key(not_before) > key(valid_from)) {
+  if (has_valid_from && CompareDates(not_before, valid_from) > 0) {
     c->Fail("not_before", "is after valid_from");
   }
 }

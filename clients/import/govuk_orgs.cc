@@ -24,7 +24,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -33,6 +32,7 @@
 #include "clients/import/fields.h"
 #include "clients/import/importers.h"
 #include "domain/name_uuid.h"
+#include "domain/values.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "missionlog/v1/domain/organisations.pb.h"
@@ -78,8 +78,9 @@ struct Organisation {
   std::string closed_at;      // RFC 3339, or ""
   std::string updated_at;
   std::vector<std::string> parents;
-  std::vector<std::string> superseding;  // its successors
-  std::vector<std::string> superseded;   // its predecessors
+  // Its successors, from both sides (ReadSnapshot), sorted.
+  std::vector<std::string> superseding;
+  std::vector<std::string> superseded;  // its predecessors, as given
 };
 
 // A snapshot: its organisations by slug, and the date it stands for (its
@@ -164,6 +165,23 @@ absl::StatusOr<Snapshot> ReadSnapshot(const std::string& path,
   if (snapshot.organisations.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": no organisations with a details.slug"));
+  }
+  // Successor links given only on the successor's side
+  // (superseded_organisations) join the predecessor's own list, so each
+  // organisation knows all its successors, sorted and once each.
+  for (const auto& [slug, org] : snapshot.organisations) {
+    for (const std::string& predecessor : org.superseded) {
+      auto it = snapshot.organisations.find(predecessor);
+      if (it != snapshot.organisations.end()) {
+        it->second.superseding.push_back(slug);
+      }
+    }
+  }
+  for (auto& [slug, org] : snapshot.organisations) {
+    std::sort(org.superseding.begin(), org.superseding.end());
+    org.superseding.erase(
+        std::unique(org.superseding.begin(), org.superseding.end()),
+        org.superseding.end());
   }
   return snapshot;
 }
@@ -261,20 +279,12 @@ class GovukImport {
     return parents;
   }
 
-  // Successors of `org` from both sides: its superseding_organisations, and
-  // every organisation that names it among its superseded_organisations;
-  // sorted, those in `snapshot` or registered.
+  // Successors of `org` (both sides, see ReadSnapshot) that are in
+  // `snapshot` or registered.
   std::vector<std::string> Successors(const Organisation& org,
                                       const Organisations& snapshot) const {
-    std::set<std::string> found(org.superseding.begin(), org.superseding.end());
-    for (const auto& [slug, other] : snapshot) {
-      if (std::find(other.superseded.begin(), other.superseded.end(),
-                    org.slug) != other.superseded.end()) {
-        found.insert(slug);
-      }
-    }
     std::vector<std::string> successors;
-    for (const std::string& s : found) {
+    for (const std::string& s : org.superseding) {
       if (s != org.slug && (registered_.count(s) || snapshot.count(s))) {
         successors.push_back(s);
       }
@@ -374,10 +384,9 @@ class GovukImport {
   v1::Date By(const std::string& updated_at) const {
     if (!not_before_.has_value()) return changed_on_;
     absl::StatusOr<v1::Date> at = ParseIsoDate(updated_at);
-    const auto key = [](const v1::Date& d) {
-      return std::make_tuple(d.year(), d.month(), d.day());
-    };
-    if (!at.ok() || key(*at) < key(*not_before_)) return *not_before_;
+    if (!at.ok() || domain::CompareDates(*at, *not_before_) < 0) {
+      return *not_before_;
+    }
     return *at;
   }
 
