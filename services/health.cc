@@ -66,6 +66,8 @@ HealthReport AssessHealth(const HealthInputs& inputs) {
         "appends are refused: a write failed and the store has not yet "
         "reopened");
   }
+  report.disk_free_bytes = stats.disk_free_bytes;
+  report.disk_reserve_bytes = stats.disk_reserve_bytes;
   report.disk_space_low = stats.disk_reserve_bytes != 0 &&
                           stats.disk_free_bytes < 2 * stats.disk_reserve_bytes;
   if (report.disk_space_low && stats.refusing_for_space == 0) {
@@ -93,7 +95,7 @@ HealthReport AssessHealth(const HealthInputs& inputs) {
   return report;
 }
 
-std::string HealthReport::Json(const Stats& stats) const {
+std::string HealthReport::Json() const {
   std::vector<std::string> quoted;
   quoted.reserve(reasons.size());
   for (const std::string& reason : reasons) {
@@ -103,8 +105,8 @@ std::string HealthReport::Json(const Stats& stats) const {
       "{\"status\":", JsonString(status),
       ",\"accepting_appends\":", accepting_appends ? "true" : "false",
       ",\"serving_reads\":", serving_reads ? "true" : "false",
-      ",\"disk_free_bytes\":", stats.disk_free_bytes,
-      ",\"disk_reserve_bytes\":", stats.disk_reserve_bytes, ",\"reasons\":[",
+      ",\"disk_free_bytes\":", disk_free_bytes,
+      ",\"disk_reserve_bytes\":", disk_reserve_bytes, ",\"reasons\":[",
       absl::StrJoin(quoted, ","), "]}\n");
 }
 

@@ -46,6 +46,8 @@ struct HealthReport {
   bool accepting_appends = true;
   bool serving_reads = true;
   bool disk_space_low = false;       // less than twice the reserve free
+  uint64_t disk_free_bytes = 0;      // the store's last reading
+  uint64_t disk_reserve_bytes = 0;   // 0: no reserve
   std::vector<std::string> reasons;  // one sentence each; empty when ok
   // grpc.health.v1 per service name ("" included): whether SERVING.
   std::vector<std::pair<std::string, bool>> services;
@@ -53,7 +55,7 @@ struct HealthReport {
   // GET /health's body: {"status":..., "accepting_appends":...,
   // "serving_reads":..., "disk_free_bytes":..., "disk_reserve_bytes":...,
   // "reasons":[...]}.
-  std::string Json(const Stats& stats) const;
+  std::string Json() const;
   // 200 for ok and warning, 503 otherwise (load balancers' convention).
   int HttpStatus() const;
   bool operator==(const HealthReport& other) const;

@@ -241,17 +241,23 @@ struct Server::Parts {
     }
     RefreshHealth();
   }
-  HealthReport CurrentHealth() {
+  // Health now; from `stats` when the caller has just read them.
+  HealthReport CurrentHealth(const Stats* stats = nullptr) {
     absl::MutexLock lock(&health_mu);
-    RefreshHealth();
+    RefreshHealth(stats);
     return health;
   }
-  void RefreshHealth() ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu) {
+  void RefreshHealth(const Stats* stats = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu) {
     HealthInputs inputs;
     inputs.stopping = stopping;
     inputs.catching_up = catching_up;
     inputs.stopped_applying = stopped_applying;
-    if (store != nullptr) inputs.stats = store->GetStats();
+    if (stats != nullptr) {
+      inputs.stats = *stats;
+    } else if (store != nullptr) {
+      inputs.stats = store->GetStats();
+    }
     HealthReport now = AssessHealth(inputs);
     const bool changed = !(now == health);
     health = std::move(now);
@@ -345,7 +351,7 @@ std::string Server::Parts::Metrics() {
       "Free space on the store's disk at the last reading.",
       stats.disk_free_bytes);
   {
-    const HealthReport health = CurrentHealth();
+    const HealthReport health = CurrentHealth(&stats);
     one("missionlog_accepting_appends", "gauge",
         "1 while appends are taken (health: EventStore SERVING).",
         health.accepting_appends ? 1 : 0);
@@ -664,8 +670,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     http.metrics = [raw = parts.get()] { return raw->Metrics(); };
     http.health = [raw = parts.get()] {
       HealthReport report = raw->CurrentHealth();
-      return std::make_pair(report.HttpStatus(),
-                            report.Json(raw->store->GetStats()));
+      return std::make_pair(report.HttpStatus(), report.Json());
     };
     http_reservation->Release();
     grpc::ChannelArguments args;

@@ -99,7 +99,7 @@ TEST(HealthTest, NoReserveNoWarning) {
 
 TEST(HealthTest, TheJsonBodySaysWhy) {
   const HealthInputs inputs = WithDisk(100, 256);
-  EXPECT_EQ(AssessHealth(inputs).Json(inputs.stats),
+  EXPECT_EQ(AssessHealth(inputs).Json(),
             "{\"status\":\"degraded\",\"accepting_appends\":false,"
             "\"serving_reads\":true,\"disk_free_bytes\":100000000,"
             "\"disk_reserve_bytes\":256000000,\"reasons\":[\"appends are "
