@@ -209,7 +209,7 @@ void AppendStreamReactor::FinishCall(const grpc::Status& status) {
                      (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
     if (IsRefusal(status.error_code()) && metrics_->on_refused &&
         context_ != nullptr) {
-      metrics_->on_refused(kMethod, status, context_);
+      metrics_->on_refused(kMethod, status, context_, nullptr);
     }
   }
   Finish(status);
@@ -220,11 +220,12 @@ void AppendStreamReactor::CountAnswer(const absl::Status& status) {
   metrics_->RecordStreamRequest(static_cast<int>(status.code()));
   if (IsRefusal(static_cast<int>(status.code())) && metrics_->on_refused &&
       context_ != nullptr) {
+    // The call authenticated once; its principal is known here.
     metrics_->on_refused(
         kMethod,
         grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                      std::string(status.message())),
-        context_);
+        context_, &caller_.principal);
   }
 }
 

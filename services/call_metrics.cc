@@ -64,7 +64,7 @@ class Interceptor final : public grpc::experimental::Interceptor {
       metrics_->Record(method_, status.error_code(),
                        (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
       if (IsRefusal(status.error_code()) && metrics_->on_refused) {
-        metrics_->on_refused(method_, status, info_->server_context());
+        metrics_->on_refused(method_, status, info_->server_context(), nullptr);
       }
     }
     methods->Proceed();

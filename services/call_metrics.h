@@ -44,10 +44,12 @@ class CallMetrics {
   void AppendPrometheus(std::string* out) const;
 
   // Told of every call that ends UNAUTHENTICATED, PERMISSION_DENIED,
-  // RESOURCE_EXHAUSTED or INVALID_ARGUMENT: a refused call, to log. Set
-  // before the server starts.
+  // RESOURCE_EXHAUSTED or INVALID_ARGUMENT: a refused call, to log, with
+  // the caller's principal when the teller knows it (null: to be found
+  // from `context`). Set before the server starts.
   std::function<void(const std::string& method, const grpc::Status& status,
-                     grpc::ServerContextBase* context)>
+                     grpc::ServerContextBase* context,
+                     const std::string* principal)>
       on_refused;
 
   // The interceptor factory to give the server builder. It sees every call

@@ -597,19 +597,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   parts->log = std::make_unique<RequestLog>(config.log_format, config.log_level,
                                             config.log_refused_per_second);
-  parts->call_metrics.on_refused = [log = parts->log.get(), access](
-                                       const std::string& method,
-                                       const grpc::Status& status,
-                                       grpc::ServerContextBase* context) {
-    std::string principal = "-", peer = "-";
-    if (context != nullptr) {
-      peer = context->peer();
-      absl::StatusOr<Caller> caller = access->Authenticate(*context);
-      if (caller.ok()) principal = caller->principal;
-    }
-    log->Refused(method, StatusCodeName(status.error_code()),
-                 status.error_message(), principal, peer);
-  };
+  parts->call_metrics.on_refused =
+      [log = parts->log.get(), access](
+          const std::string& method, const grpc::Status& status,
+          grpc::ServerContextBase* context, const std::string* known) {
+        std::string principal = "-", peer = "-";
+        if (context != nullptr) peer = context->peer();
+        if (known != nullptr) {
+          if (!known->empty()) principal = *known;
+        } else if (context != nullptr) {
+          absl::StatusOr<Caller> caller = access->Authenticate(*context);
+          if (caller.ok()) principal = caller->principal;
+        }
+        log->Refused(method, StatusCodeName(status.error_code()),
+                     status.error_message(), principal, peer);
+      };
   {
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
