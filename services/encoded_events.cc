@@ -36,4 +36,30 @@ void EncodedEvents::Put(uint64_t first,
   }
 }
 
+bool SharedMessages::Get(const Key& key, grpc::ByteBuffer* message) const {
+  absl::MutexLock lock(&mu_);
+  for (auto it = kept_.rbegin(); it != kept_.rend(); ++it) {
+    if (it->from == key.from && it->to == key.to &&
+        it->stream_prefix == key.stream_prefix &&
+        it->type_prefix == key.type_prefix) {
+      *message = it->message;  // shares the slices
+      return true;
+    }
+  }
+  return false;
+}
+
+void SharedMessages::Put(const Key& key, const grpc::ByteBuffer& message) {
+  const size_t size = message.Length();
+  if (size > max_bytes_) return;
+  absl::MutexLock lock(&mu_);
+  kept_.push_back(Kept{key.from, key.to, std::string(key.stream_prefix),
+                       std::string(key.type_prefix), message});
+  bytes_ += size;
+  while (kept_.size() > kMaxKept || bytes_ > max_bytes_) {
+    bytes_ -= kept_.front().message.Length();
+    kept_.pop_front();
+  }
+}
+
 }  // namespace missionlog

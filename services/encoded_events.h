@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/support/byte_buffer.h"
 
 namespace missionlog {
 
@@ -46,6 +48,49 @@ class EncodedEvents {
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<SharedEncodedEvent> events_ ABSL_GUARDED_BY(mu_);
   uint64_t first_position_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Whole SubscribeResponse messages, kept for the subscribers that would
+// build the same one: those at the same position with the same filter (the
+// usual case at the head: every consumer of a mission's streams is woken
+// by one commit and would send the same batch). The first builds it, the
+// others send the same refcounted bytes, as a broker sends one encoded
+// message to every consumer. A few recent messages are kept, bounded in
+// bytes.
+class SharedMessages {
+ public:
+  explicit SharedMessages(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // What a message holds: the events of positions [from, to) matching the
+  // filter's prefixes.
+  struct Key {
+    uint64_t from = 0;
+    uint64_t to = 0;
+    absl::string_view stream_prefix;
+    absl::string_view type_prefix;
+  };
+
+  // True, and `*message` shares the kept bytes, if a message for `key` is
+  // kept.
+  bool Get(const Key& key, grpc::ByteBuffer* message) const;
+  // Keeps `message` (sharing its bytes) for `key`, dropping the oldest
+  // beyond the bound.
+  void Put(const Key& key, const grpc::ByteBuffer& message);
+
+ private:
+  struct Kept {
+    uint64_t from;
+    uint64_t to;
+    std::string stream_prefix;
+    std::string type_prefix;
+    grpc::ByteBuffer message;
+  };
+  static constexpr size_t kMaxKept = 8;
+
+  const size_t max_bytes_;
+  mutable absl::Mutex mu_;
+  std::deque<Kept> kept_ ABSL_GUARDED_BY(mu_);  // newest last
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace missionlog

@@ -21,6 +21,7 @@ EventStoreService::EventStoreService(EventLog* store,
       options_(options),
       handler_(handler),
       encoded_(options.encoded_events, options.encoded_event_bytes),
+      messages_(options.shared_message_bytes),
       subscriptions_(access->quotas()) {}
 
 grpc::ServerUnaryReactor* EventStoreService::Append(
@@ -113,8 +114,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
   if (!slot.ok()) return new FailedWrite(ToGrpcStatus(slot.status()));
   absl::Status opened = access_->OpenSubscription(*caller);
   if (!opened.ok()) return new FailedWrite(ToGrpcStatus(opened));
-  return new SubscribeReactor(&subscriptions_, store_, &encoded_, workers_,
-                              options_, request, *std::move(caller),
+  return new SubscribeReactor(&subscriptions_, store_, &encoded_, &messages_,
+                              workers_, options_, request, *std::move(caller),
                               *std::move(slot));
 }
 

@@ -84,7 +84,8 @@ class EventStoreService final
   AccessControl* const access_;
   const ServiceOptions options_;
   domain::CommandHandler* const handler_;
-  EncodedEvents encoded_;  // shared by all subscriptions
+  EncodedEvents encoded_;    // shared by all subscriptions
+  SharedMessages messages_;  // and so are these
   Subscriptions subscriptions_;
 };
 

@@ -23,6 +23,8 @@ struct ServiceOptions {
   // Recent events kept encoded for subscribers (see EncodedEvents).
   size_t encoded_events = 100000;
   size_t encoded_event_bytes = 64 << 20;
+  // Recent whole messages shared by subscribers (see SharedMessages).
+  size_t shared_message_bytes = 16 << 20;
   // Appends in flight on one AppendStream call.
   size_t max_stream_inflight = 256;
 };

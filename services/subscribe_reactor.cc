@@ -12,6 +12,7 @@ namespace missionlog {
 
 SubscribeReactor::SubscribeReactor(Subscriptions* subscriptions,
                                    EventLog* store, EncodedEvents* encoded,
+                                   SharedMessages* messages,
                                    WorkerPool* workers,
                                    const ServiceOptions& options,
                                    const v1::SubscribeRequest& request,
@@ -19,6 +20,7 @@ SubscribeReactor::SubscribeReactor(Subscriptions* subscriptions,
     : subscriptions_(subscriptions),
       store_(store),
       encoded_(encoded),
+      messages_(messages),
       workers_(workers),
       options_(options),
       filter_(request.filter()),
@@ -51,13 +53,13 @@ SubscribeReactor::SubscribeReactor(Subscriptions* subscriptions,
 }
 
 void SubscribeReactor::ScheduleFetch() {
-  if (!workers_->Schedule([this] { Fetch(); })) {
+  if (!workers_->Schedule([this] { Fetch(/*memory_only=*/false); })) {
     FinishOnce(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             "the server's read queue is full; retry later"));
   }
 }
 
-void SubscribeReactor::Fetch() {
+void SubscribeReactor::Fetch(bool memory_only) {
   bool end = false;
   grpc::Status end_status;
   {
@@ -73,15 +75,27 @@ void SubscribeReactor::Fetch() {
   }
   std::vector<SharedEncodedEvent> events;
   bool end_of_log = false;
-  absl::Status read = NextEvents(&events, &end_of_log);
-  if (!read.ok()) {
-    FinishOnce(ToGrpcStatus(read));
+  if (!CachedEvents(&events, &end_of_log)) {
+    if (memory_only) {  // a storage read: not on gRPC's thread
+      ScheduleFetch();
+      return;
+    }
+    absl::Status read = ReadEvents(&events, &end_of_log);
+    if (!read.ok()) {
+      FinishOnce(ToGrpcStatus(read));
+      return;
+    }
+  }
+  const SharedMessages::Key key{position_, position_ + events.size(),
+                                filter_.stream_prefix(), filter_.type_prefix()};
+  position_ += events.size();
+  if (!events.empty() && messages_->Get(key, &response_)) {
+    WriteResponse();  // another subscriber's message, the same bytes
     return;
   }
-  position_ += events.size();
   // The message (SubscribeResponse.events, each event in it) is built in
   // one buffer of the exact size, which the write then takes without a
-  // copy: each event's bytes are copied once per subscriber.
+  // copy, and is kept for the subscribers that would build it again.
   size_t batch_size = 0;
   size_t matched = 0;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -100,7 +114,9 @@ void SubscribeReactor::Fetch() {
     for (size_t i = 0; i < matched; ++i) {
       AppendLengthDelimited(1, events[i]->bytes, &message);
     }
-    Send(std::move(message));
+    response_ = ToByteBuffer(std::move(message));
+    messages_->Put(key, response_);
+    WriteResponse();
     return;
   }
   std::string position;
@@ -163,13 +179,20 @@ void SubscribeReactor::Fetch() {
   if (fetch_again) ScheduleFetch();
 }
 
-absl::Status SubscribeReactor::NextEvents(
-    std::vector<SharedEncodedEvent>* events, bool* end_of_log) {
-  encoded_->Get(position_, options_.batch_events, events);
-  if (!events->empty()) {
-    *end_of_log = position_ + events->size() >= store_->GetHead().next_position;
-    return absl::OkStatus();
+bool SubscribeReactor::CachedEvents(std::vector<SharedEncodedEvent>* events,
+                                    bool* end_of_log) {
+  const uint64_t head = store_->GetHead().next_position;
+  if (position_ >= head) {
+    *end_of_log = true;
+    return true;
   }
+  encoded_->Get(position_, options_.batch_events, events);
+  *end_of_log = position_ + events->size() >= head;
+  return !events->empty();
+}
+
+absl::Status SubscribeReactor::ReadEvents(
+    std::vector<SharedEncodedEvent>* events, bool* end_of_log) {
   // Not cached: read unfiltered (so the cache stays contiguous for every
   // subscriber), encode, and share.
   ReadAllRequest read;
@@ -197,6 +220,10 @@ void SubscribeReactor::WriteMessage(int field, const std::string& bytes) {
 
 void SubscribeReactor::Send(std::string message) {
   response_ = ToByteBuffer(std::move(message));
+  WriteResponse();
+}
+
+void SubscribeReactor::WriteResponse() {
   reported_ = position_;
   examined_.store(position_, std::memory_order_relaxed);
   last_report_ = absl::Now();
@@ -222,7 +249,11 @@ void SubscribeReactor::OnWriteDone(bool ok) {
     FinishOnce(grpc::Status::CANCELLED);
     return;
   }
-  ScheduleFetch();  // Fetch looks at ending_ first
+  // On gRPC's thread: what memory holds (the usual case at the head, where
+  // the next batch is cached or nothing is new) is sent from here, without
+  // a hop to a worker; a storage read is handed to one. Fetch looks at
+  // ending_ first.
+  Fetch(/*memory_only=*/true);
 }
 
 void SubscribeReactor::OnCancel() { End(grpc::Status::CANCELLED); }

@@ -38,8 +38,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
   // `request` has been parsed by the service.
   SubscribeReactor(Subscriptions* subscriptions, EventLog* store,
-                   EncodedEvents* encoded, WorkerPool* workers,
-                   const ServiceOptions& options,
+                   EncodedEvents* encoded, SharedMessages* messages,
+                   WorkerPool* workers, const ServiceOptions& options,
                    const v1::SubscribeRequest& request, Caller caller,
                    StreamSlot slot);
 
@@ -63,8 +63,11 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   enum class State { kBusy, kWoken, kWaiting, kFinished };
 
   void ScheduleFetch();
-  void Fetch();  // on a worker
-  void Wake();   // the head moved past position_
+  // Sends the next message or waits for the next commit. With
+  // `memory_only` (on gRPC's thread) a batch that must be read from
+  // storage is left to a worker.
+  void Fetch(bool memory_only);
+  void Wake();  // the head moved past position_
   // Finishes with `status` unless already finished. REQUIRES: not mu_.
   void FinishOnce(const grpc::Status& status);
   // Writes a SubscribeResponse whose oneof is field `field` holding the
@@ -73,14 +76,21 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Writes a whole SubscribeResponse (taking its buffer) and notes the
   // position reported.
   void Send(std::string message);
-  // The next batch from position_, unfiltered: from the shared cache of
-  // encoded events, else read, encoded and added to it.
-  absl::Status NextEvents(std::vector<SharedEncodedEvent>* events,
+  // Writes response_, and notes the position reported.
+  void WriteResponse();
+  // The next batch from position_, unfiltered, if memory has it: from the
+  // shared cache of encoded events, or none at the head. False if it must
+  // be read.
+  bool CachedEvents(std::vector<SharedEncodedEvent>* events, bool* end_of_log);
+  // The next batch from position_, unfiltered, read from storage, encoded
+  // and added to the shared cache.
+  absl::Status ReadEvents(std::vector<SharedEncodedEvent>* events,
                           bool* end_of_log);
 
   Subscriptions* const subscriptions_;
   EventLog* const store_;
   EncodedEvents* const encoded_;
+  SharedMessages* const messages_;
   WorkerPool* const workers_;
   const ServiceOptions options_;
   const v1::Filter filter_;

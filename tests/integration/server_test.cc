@@ -11,9 +11,12 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "clients/client.h"
@@ -510,6 +513,79 @@ TEST_F(ServerTest, SubscribersAtDifferentPositionsSeeExactlyTheLog) {
     for (size_t i = 0; i < seen[s].size(); ++i) {
       ASSERT_EQ(seen[s][i], start + i) << "subscriber " << s;
     }
+  }
+}
+
+// Subscribers at the head with the same filter share one message per batch
+// (SharedMessages); each filter must still get exactly its own events, in
+// log order, whoever built the message it was sent.
+TEST_F(ServerTest, SubscribersWithTheSameOrDifferentFiltersEachSeeTheirOwn) {
+  constexpr int kWriters = 3;
+  constexpr int kAppendsPerWriter = 200;
+  constexpr int kEventsPerAppend = 5;
+  const std::vector<std::string> departments = {"dft/", "dhsc/", "mod/"};
+  // Two subscribers per filter, so that messages are shared.
+  const std::vector<std::string> filters = {"",     "",      "dft/",
+                                            "dft/", "dhsc/", "dhsc/"};
+  auto expected_count = [&](const std::string& prefix) {
+    return static_cast<size_t>(kAppendsPerWriter * kEventsPerAppend *
+                               (prefix.empty() ? kWriters : 1));
+  };
+  std::vector<std::vector<std::pair<uint64_t, std::string>>> seen(
+      filters.size());
+  absl::BlockingCounter caught_up(static_cast<int>(filters.size()));
+  std::vector<std::thread> subscribers;
+  for (size_t s = 0; s < filters.size(); ++s) {
+    subscribers.emplace_back([&, s] {
+      // gRPC's own stub, with a deadline: a subscriber sent another
+      // filter's messages misses some of its own, and must fail, not hang.
+      auto stub = v1::EventStore::NewStub(grpc::CreateChannel(
+          server_->address(), grpc::InsecureChannelCredentials()));
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+      v1::SubscribeRequest request;
+      request.set_from_now(true);
+      request.mutable_filter()->set_stream_prefix(filters[s]);
+      auto reader = stub->Subscribe(&context, request);
+      v1::SubscribeResponse message;
+      while (seen[s].size() < expected_count(filters[s]) &&
+             reader->Read(&message)) {
+        if (message.has_caught_up()) caught_up.DecrementCount();
+        for (const auto& event : message.events().events()) {
+          seen[s].emplace_back(event.position(), event.subject());
+        }
+      }
+      context.TryCancel();
+      reader->Finish().IgnoreError();
+    });
+  }
+  caught_up.Wait();
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto client = Client::Connect(server_->address());
+      for (int i = 0; i < kAppendsPerWriter; ++i) {
+        auto result = client->Append(MakeRequest(
+            absl::StrCat(departments[w], "s/", i % 4), kEventsPerAppend, "f"));
+        ASSERT_TRUE(result.ok()) << result.status();
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  for (auto& subscriber : subscribers) subscriber.join();
+  // The log itself, filtered here, is what each subscriber must have seen.
+  std::vector<std::pair<uint64_t, std::string>> log;
+  for (const v1::RecordedEvent& event : ReadAll()) {
+    log.emplace_back(event.position(), event.subject());
+  }
+  ASSERT_EQ(log.size(), kWriters * kAppendsPerWriter * kEventsPerAppend);
+  for (size_t s = 0; s < filters.size(); ++s) {
+    std::vector<std::pair<uint64_t, std::string>> want;
+    for (const auto& event : log) {
+      if (absl::StartsWith(event.second, filters[s])) want.push_back(event);
+    }
+    EXPECT_EQ(seen[s], want)
+        << "subscriber " << s << " (filter '" << filters[s] << "')";
   }
 }
 
