@@ -1,16 +1,21 @@
 // One Read call: batches of events fetched on the worker pool and written
 // one message at a time, until the limit or the end of the stream or log.
-// The next batch is fetched while the previous one is written, so reading
-// and sending run on two threads; at most two messages are held.
+// The next batch is fetched while the previous one is written; an
+// unfiltered read of the whole log fetches the next two at once, on two
+// workers (reading, checking hashes and encoding are most of its cost).
+// At most three messages are held: one being written and two more.
 #ifndef MISSIONLOG_SERVICES_READ_REACTOR_H_
 #define MISSIONLOG_SERVICES_READ_REACTOR_H_
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "base/worker_pool.h"
 #include "eventstore/event_log.h"
@@ -39,30 +44,46 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 
  private:
+  // One message's worth of the read, fetched on a worker. Shared with the
+  // worker fetching it, so that a batch dropped meanwhile (fetched from a
+  // position that turned out wrong) is simply let go.
+  struct Batch {
+    uint64_t from = 0;   // position ($all) or version (stream)
+    uint64_t limit = 0;  // events at most
+    // Set by the fetch.
+    std::string bytes;  // ReadResponse.events, encoded
+    uint64_t count = 0;
+    uint64_t next = 0;  // where the read goes on after it
+    bool end = false;   // it reached the end of the stream or log
+    absl::Status status;
+    bool fetched = false;  // guarded by the reactor's mu_
+  };
   // What a step decided, carried out once mu_ is released.
   struct Next {
-    grpc::ByteBuffer* write = nullptr;  // StartWrite this
-    bool fetch = false;                 // schedule the next fetch
+    grpc::ByteBuffer* write = nullptr;            // StartWrite this
+    std::vector<std::shared_ptr<Batch>> fetches;  // schedule these
     std::optional<grpc::Status> finish;
   };
 
-  // Checks the request and schedules the first fetch, or finishes.
+  // Checks the request and issues the first fetches, or finishes.
   void Start();
-  // On a worker: reads the next batch and hands it to the writer.
-  void Fetch();
-  absl::Status FetchAll();
-  absl::Status FetchStream();
-  // Appends `events` to bytes_ as ReadResponse.events.
-  void AppendEvents(const std::vector<RecordedEvent>& events);
-  void AppendEvent(const RecordedEvent& event);
+  // On a worker: fills `batch`, then moves the read on.
+  void Fetch(const std::shared_ptr<Batch>& batch);
+  absl::Status FetchAll(Batch* batch);
+  absl::Status FetchStream(Batch* batch);
+  void AppendEvent(const RecordedEvent& event, std::string* out);
   // The call ends with `status` (the first one given) once no write or
   // fetch is in flight.
   void EndWith(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Starts writing `slot`, and fetching the batch after it unless it is the
-  // last message.
-  void StartWriting(int slot, bool last, Next* next)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the fetched batches at the front, in order, into ready_; drops
+  // and reissues those fetched from a position that proved wrong.
+  void TakeFetched() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Issues fetches while fewer than the read's depth are held.
+  void IssueFetches(Next* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartWriteIfIdle(Next* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishIfIdle(Next* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The step after a fetch or a write: all of the above.
+  void Advance(Next* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Carry(Next next);
 
   EventLog* const store_;
@@ -70,22 +91,35 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const ServiceOptions options_;
   v1::ReadRequest request_;
   const bool leaves_only_ = false;
-
-  // The fetch's own state: one fetch runs at a time.
-  std::string bytes_;       // the response being built
-  uint64_t next_ = 0;       // position ($all) or version (stream)
-  uint64_t remaining_ = 0;  // events still allowed by the limit
-  bool done_ = false;       // the batch just built is the last message
-  bool end_ = false;        // ... and it reached the end
   std::atomic<bool> cancelled_{false};
 
   absl::Mutex mu_;
-  grpc::ByteBuffer messages_[2];           // one being written, one fetched
-  int writing_ ABSL_GUARDED_BY(mu_) = -1;  // slot in flight, or -1
+  // An unfiltered read of the whole log knows where each batch starts
+  // before the one ahead of it is read (it is `limit` further on, unless
+  // that one stops short): two batches are fetched at once, on two
+  // workers. Any other read learns where to go on only from the batch
+  // before, and fetches one at a time (while the previous one is written).
+  int depth_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t limit_ ABSL_GUARDED_BY(mu_) = 0;  // events the request allows
+  // Where the next fetch issued starts, and what it may still take.
+  uint64_t issue_from_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t issue_remaining_ ABSL_GUARDED_BY(mu_) = 0;
+  bool issue_known_ ABSL_GUARDED_BY(mu_) = false;  // issue_from_ is known
+  bool issued_all_ ABSL_GUARDED_BY(mu_) = false;   // the last is taken
+  // Where the batch after the last one taken must start, and the events
+  // taken so far.
+  uint64_t expected_from_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t taken_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::shared_ptr<Batch>> fetches_ ABSL_GUARDED_BY(mu_);
+  int fetching_ ABSL_GUARDED_BY(mu_) = 0;  // fetches running, kept or not
+  struct Ready {
+    grpc::ByteBuffer message;
+    bool last = false;
+  };
+  std::deque<Ready> ready_ ABSL_GUARDED_BY(mu_);  // taken, not yet written
+  grpc::ByteBuffer writing_message_;              // in flight while writing_
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_last_ ABSL_GUARDED_BY(mu_) = false;
-  int ready_ ABSL_GUARDED_BY(mu_) = -1;  // slot waiting for the write
-  bool ready_last_ ABSL_GUARDED_BY(mu_) = false;
-  bool fetching_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };

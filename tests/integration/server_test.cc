@@ -641,6 +641,65 @@ TEST_F(ServerTest, StalledSubscriberDoesNotGrowServerMemoryWithTheBacklog) {
   reader->Finish().ok();
 }
 
+// An unfiltered read of the log fetches two batches ahead, each from where
+// the one before will stop if it is full (read_reactor.cc). A batch that
+// stops short (its bytes reach the 2 MiB message bound: 100 events of
+// 32 KiB do), the end of the log and the request's limit each leave the
+// batches fetched ahead starting at the wrong place: every read below must
+// still return each event of its range once, in order, and the right
+// `next` and `end`.
+TEST_F(ServerTest, ReadsFetchedAheadAreExactWhateverStopsTheirBatches) {
+  client_.reset();
+  server_.reset();
+  StartServer({"--batch_events=100"});
+  auto append = [&](const std::string& stream, int events, size_t bytes) {
+    v1::AppendRequest request = MakeRequest(stream, events, "r");
+    for (auto& event : *request.mutable_events()) {
+      event.set_data(std::string(bytes, 'r'));
+    }
+    ASSERT_TRUE(client_->Append(request).ok());
+  };
+  for (int i = 0; i < 10; ++i) append("small/a/1", 50, 100);   // 0-499
+  for (int i = 0; i < 6; ++i) append("large/a/1", 50, 32768);  // 500-799
+  for (int i = 0; i < 5; ++i) append("small/b/1", 50, 100);    // 800-1049
+  constexpr uint64_t kHead = 1050;
+  struct Case {
+    uint64_t from;
+    uint64_t limit;  // 0: none
+    uint64_t want_next;
+    bool want_end;
+  };
+  const std::vector<Case> cases = {
+      {0, 0, kHead, true},         // the whole log
+      {37, 777, 37 + 777, false},  // a limit ending among the large
+      {450, 120, 570, false},      // from small into large
+      {0, kHead, kHead, true},     // the limit and the end at once
+      {0, 1000, 1000, false},      // a limit that is a multiple of batches
+      {1049, 0, kHead, true},      // the last event
+      {kHead, 0, kHead, true},     // at the head: nothing, and the end
+  };
+  for (const Case& c : cases) {
+    v1::ReadRequest request;
+    request.mutable_all()->set_from_position(c.from);
+    request.set_limit(c.limit);
+    std::vector<uint64_t> positions;
+    auto end = client_->Read(request, [&](const v1::ReadResponse& message) {
+      for (const auto& event : message.events()) {
+        positions.push_back(event.position());
+      }
+      return true;
+    });
+    ASSERT_TRUE(end.ok()) << end.status();
+    const uint64_t to =
+        c.limit == 0 ? kHead : std::min(kHead, c.from + c.limit);
+    std::vector<uint64_t> want;
+    for (uint64_t p = c.from; p < to; ++p) want.push_back(p);
+    EXPECT_EQ(positions, want) << "from " << c.from << " limit " << c.limit;
+    EXPECT_EQ(end->next, c.want_next) << "from " << c.from;
+    EXPECT_EQ(end->end, c.want_end) << "from " << c.from;
+  }
+}
+
 // Reads fetch the next message while the previous one is being sent
 // (read_reactor.cc): across many messages every event still arrives once,
 // in order; a reader that stops reading holds the server to a few messages,
