@@ -264,7 +264,9 @@ std::unique_ptr<Writer::Group> Writer::CommitGroup(
     group_bytes += pending->append.bytes + pending->append.events.size() * 192;
   }
   group->chunk.reserve(group_bytes);
-  rocksdb::WriteBatch batch;
+  // The batch holds the records and the index entries: reserved once
+  // rather than grown (and copied) by each Put.
+  rocksdb::WriteBatch batch(group_bytes + group_bytes / 4);
   bool replicated = false;
   for (std::unique_ptr<Pending>& pending : appends) {
     const bool from_cluster = pending->append.replicated();

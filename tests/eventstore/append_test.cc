@@ -1,8 +1,11 @@
 // Append: atomicity, dense positions and versions, expected versions,
 // idempotency, server-stamped metadata.
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "eventstore/event_store.h"
@@ -90,6 +93,36 @@ TEST_F(AppendTest, EqualPayloadsGetDifferentSaltsAndDigests) {
   ASSERT_EQ(all.size(), 2u);
   EXPECT_NE(all[0].payload_salt(), all[1].payload_salt());
   EXPECT_NE(all[0].payload_sha256(), all[1].payload_sha256());
+}
+
+// Salts are drawn from a per-thread pool of 4 KiB (256 salts) refilled
+// from the DRBG: across refills, appends of any size and two threads, no
+// salt repeats and none is left zero (a wiped pool byte handed out again).
+TEST_F(AppendTest, SaltsNeverRepeatAcrossThePoolsRefillsAndThreads) {
+  auto append_some = [this](int thread) {
+    for (int i = 0; i < 40; ++i) {
+      std::vector<EventData> events;
+      for (int e = 0; e < 1 + (i * 7) % 23; ++e) {
+        events.push_back(MakeEvent("t", "same"));
+      }
+      ASSERT_TRUE(Append(absl::StrCat("s/salt/", thread),
+                         ExpectedVersion::Any(), events)
+                      .ok());
+    }
+  };
+  std::thread other(append_some, 1);
+  append_some(0);
+  other.join();
+  std::vector<RecordedEvent> all = ReadAll();
+  ASSERT_GT(all.size(), 2u * 256u);  // both threads' pools refilled
+  std::set<std::string> salts;
+  const std::string zero(kPayloadSaltSize, '\0');
+  for (const RecordedEvent& event : all) {
+    ASSERT_EQ(event.payload_salt().size(), kPayloadSaltSize);
+    EXPECT_NE(std::string(event.payload_salt()), zero);
+    EXPECT_TRUE(salts.insert(std::string(event.payload_salt())).second)
+        << "position " << event.position();
+  }
 }
 
 // A store written before format v2 keeps its v1 records readable and
