@@ -121,6 +121,7 @@ class ReplicatedLog : public EventLog {
   Stats GetStats() override;
   bool NotifyWhenBeyond(uint64_t position,
                         std::function<void()> callback) override;
+  uint64_t Erasures() override { return store_->Erasures(); }
 
  private:
   struct Queued;

@@ -259,6 +259,10 @@ class EventLog {
       absl::string_view id) = 0;
   virtual Head GetHead() = 0;
   virtual Stats GetStats() = 0;
+  // How many payloads this store has erased since it opened. It grows just
+  // after each erasure is written: a cache of events read while it had an
+  // earlier value may hold a payload that is gone, and must let it go.
+  virtual uint64_t Erasures() = 0;
 
   // The bus's wake-up for subscribers that have caught up: runs `callback`
   // once, on an internal thread, as soon as the committed head passes

@@ -410,6 +410,7 @@ absl::Status EventStoreImpl::ErasePayload(uint64_t position) {
     write_options.sync = true;
     rocksdb::Status written = db->Write(write_options, &batch);
     if (!written.ok()) return FromRocksDb(written, "erasing the payload");
+    erasures_.fetch_add(1, std::memory_order_release);
     recent_.ForgetThrough(position);
     return PurgeOldValues(key, {storage_->log(), storage_->sealed()});
   });

@@ -3,6 +3,7 @@
 #ifndef MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
 #define MISSIONLOG_EVENTSTORE_EVENT_STORE_IMPL_H_
 
+#include <atomic>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -88,6 +89,9 @@ class EventStoreImpl : public EventStore {
                         std::function<void()> callback) override {
     return head_.NotifyWhenBeyond(position, std::move(callback));
   }
+  uint64_t Erasures() override {
+    return erasures_.load(std::memory_order_acquire);
+  }
 
  private:
   // `call()` with the gate passed; UNAVAILABLE while the storage is
@@ -123,6 +127,7 @@ class EventStoreImpl : public EventStore {
   CommittedHead head_;
   absl::Mutex backup_mu_;  // one backup at a time
   RecentEvents recent_;
+  std::atomic<uint64_t> erasures_{0};  // see Erasures()
   const Reader reader_;
   Writer writer_;
   // Every call that reads or writes storage passes the gate, so that a

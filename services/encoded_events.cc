@@ -2,9 +2,20 @@
 
 namespace missionlog {
 
-void EncodedEvents::Get(uint64_t from, size_t max,
-                        std::vector<SharedEncodedEvent>* events) const {
+bool EncodedEvents::Current(uint64_t erasures) {
+  if (erasures < erasures_) return false;
+  if (erasures > erasures_) {
+    events_.clear();
+    bytes_ = 0;
+    erasures_ = erasures;
+  }
+  return true;
+}
+
+void EncodedEvents::Get(uint64_t from, size_t max, uint64_t erasures,
+                        std::vector<SharedEncodedEvent>* events) {
   absl::MutexLock lock(&mu_);
+  if (!Current(erasures)) return;
   const uint64_t end = first_position_ + events_.size();
   for (uint64_t position = from;
        position >= first_position_ && position < end && events->size() < max;
@@ -14,9 +25,11 @@ void EncodedEvents::Get(uint64_t from, size_t max,
 }
 
 void EncodedEvents::Put(uint64_t first,
-                        const std::vector<SharedEncodedEvent>& events) {
+                        const std::vector<SharedEncodedEvent>& events,
+                        uint64_t erasures) {
   if (max_events_ == 0) return;
   absl::MutexLock lock(&mu_);
+  if (!Current(erasures)) return;
   if (first < first_position_ || first > first_position_ + events_.size()) {
     events_.clear();
     bytes_ = 0;
@@ -40,6 +53,7 @@ bool SharedMessages::Get(const Key& key, grpc::ByteBuffer* message) const {
   absl::MutexLock lock(&mu_);
   for (auto it = kept_.rbegin(); it != kept_.rend(); ++it) {
     if (it->from == key.from && it->to == key.to &&
+        it->erasures == key.erasures &&
         it->stream_prefix == key.stream_prefix &&
         it->type_prefix == key.type_prefix) {
       *message = it->message;  // shares the slices
@@ -53,7 +67,8 @@ void SharedMessages::Put(const Key& key, const grpc::ByteBuffer& message) {
   const size_t size = message.Length();
   if (size > max_bytes_) return;
   absl::MutexLock lock(&mu_);
-  kept_.push_back(Kept{key.from, key.to, std::string(key.stream_prefix),
+  kept_.push_back(Kept{key.from, key.to, key.erasures,
+                       std::string(key.stream_prefix),
                        std::string(key.type_prefix), message});
   bytes_ += size;
   while (kept_.size() > kMaxKept || bytes_ > max_bytes_) {

@@ -2,6 +2,10 @@
 // subscribers: the first subscriber to reach a position encodes it, the
 // others copy the bytes. Without it, 100 subscribers decoded and encoded
 // every event 100 times. Bounded in events and bytes; the oldest fall out.
+//
+// Both caches here know which erasures their contents were read after (the
+// store's EventLog::Erasures() then): once the store has erased another
+// payload, what they hold may include it, and they let it all go.
 #ifndef MISSIONLOG_SERVICES_ENCODED_EVENTS_H_
 #define MISSIONLOG_SERVICES_ENCODED_EVENTS_H_
 
@@ -33,21 +37,31 @@ class EncodedEvents {
       : max_events_(max_events), max_bytes_(max_bytes) {}
 
   // The cached events of positions from, from+1, ... (at most `max`),
-  // stopping at the first position not cached.
-  void Get(uint64_t from, size_t max,
-           std::vector<SharedEncodedEvent>* events) const;
+  // stopping at the first position not cached. `erasures`: the store's
+  // count now; if it moved since the cache was filled, the cache is
+  // emptied and gives nothing.
+  void Get(uint64_t from, size_t max, uint64_t erasures,
+           std::vector<SharedEncodedEvent>* events);
 
-  // Caches the events of positions first, first+1, ... If they do not
-  // continue or overlap what is cached, the cache restarts at `first`.
-  void Put(uint64_t first, const std::vector<SharedEncodedEvent>& events);
+  // Caches the events of positions first, first+1, ..., read when the
+  // store's count of erasures was `erasures` (taken before the read). If
+  // they do not continue or overlap what is cached, the cache restarts at
+  // `first`; read before an erasure the cache knows of, they are dropped.
+  void Put(uint64_t first, const std::vector<SharedEncodedEvent>& events,
+           uint64_t erasures);
 
  private:
   const size_t max_events_;
   const size_t max_bytes_;
-  mutable absl::Mutex mu_;
+  // Empties the cache if `erasures` is past what it was filled after.
+  // False if `erasures` is before it (a read older than the contents).
+  bool Current(uint64_t erasures) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<SharedEncodedEvent> events_ ABSL_GUARDED_BY(mu_);
   uint64_t first_position_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t erasures_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Whole SubscribeResponse messages, kept for the subscribers that would
@@ -62,12 +76,14 @@ class SharedMessages {
   explicit SharedMessages(size_t max_bytes) : max_bytes_(max_bytes) {}
 
   // What a message holds: the events of positions [from, to) matching the
-  // filter's prefixes.
+  // filter's prefixes, as read when the store had made `erasures` erasures
+  // (a message of an earlier count is never given again).
   struct Key {
     uint64_t from = 0;
     uint64_t to = 0;
     absl::string_view stream_prefix;
     absl::string_view type_prefix;
+    uint64_t erasures = 0;
   };
 
   // True, and `*message` shares the kept bytes, if a message for `key` is
@@ -81,6 +97,7 @@ class SharedMessages {
   struct Kept {
     uint64_t from;
     uint64_t to;
+    uint64_t erasures;
     std::string stream_prefix;
     std::string type_prefix;
     grpc::ByteBuffer message;

@@ -87,7 +87,8 @@ void SubscribeReactor::Fetch(bool memory_only) {
     }
   }
   const SharedMessages::Key key{position_, position_ + events.size(),
-                                filter_.stream_prefix(), filter_.type_prefix()};
+                                filter_.stream_prefix(), filter_.type_prefix(),
+                                erasures_};
   position_ += events.size();
   if (!events.empty() && messages_->Get(key, &response_)) {
     WriteResponse();  // another subscriber's message, the same bytes
@@ -181,12 +182,13 @@ void SubscribeReactor::Fetch(bool memory_only) {
 
 bool SubscribeReactor::CachedEvents(std::vector<SharedEncodedEvent>* events,
                                     bool* end_of_log) {
+  erasures_ = store_->Erasures();
   const uint64_t head = store_->GetHead().next_position;
   if (position_ >= head) {
     *end_of_log = true;
     return true;
   }
-  encoded_->Get(position_, options_.batch_events, events);
+  encoded_->Get(position_, options_.batch_events, erasures_, events);
   *end_of_log = position_ + events->size() >= head;
   return !events->empty();
 }
@@ -198,6 +200,7 @@ absl::Status SubscribeReactor::ReadEvents(
   ReadAllRequest read;
   read.from_position = position_;
   read.limit = options_.batch_events;
+  erasures_ = store_->Erasures();  // before the read: see EncodedEvents::Put
   absl::StatusOr<ReadAllResult> result = store_->ReadAll(read);
   if (!result.ok()) return result.status();
   for (const RecordedEvent& event : result->events) {
@@ -207,7 +210,7 @@ absl::Status SubscribeReactor::ReadEvents(
     AppendRecordedEvent(event, &encoded->bytes);
     events->push_back(std::move(encoded));
   }
-  encoded_->Put(position_, *events);
+  encoded_->Put(position_, *events, erasures_);
   *end_of_log = result->end_of_log;
   return absl::OkStatus();
 }

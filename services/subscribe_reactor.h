@@ -112,7 +112,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   uint64_t position_ = 0;              // next position to examine
   std::atomic<uint64_t> examined_{0};  // position_, for the metrics
   uint64_t reported_ = 0;              // position of the last message sent
-  absl::Time last_report_;             // when it was sent
+  uint64_t erasures_ = 0;   // the store's erasures when the batch was read
+  absl::Time last_report_;  // when it was sent
   bool caught_up_sent_ = false;
 };
 

@@ -589,6 +589,56 @@ TEST_F(ServerTest, SubscribersWithTheSameOrDifferentFiltersEachSeeTheirOwn) {
   }
 }
 
+// Subscribers are served from caches of encoded events and whole messages
+// (EncodedEvents, SharedMessages). A payload lawfully erased after they
+// were filled must not be served from them again: a subscription from the
+// start after the erasure gets the event with `data_erased`, no data.
+TEST_F(ServerTest, AnErasedPayloadIsNotServedFromTheSubscribersCaches) {
+  for (const char* tag : {"kept", "Sam Smith sent in error", "kept too"}) {
+    ASSERT_TRUE(client_->Append(MakeRequest("dhsc/note/n1", 1, tag)).ok());
+  }
+  // Two subscribers read the three events: both caches now hold them.
+  auto subscribe_from_start = [this](size_t events) {
+    std::vector<v1::RecordedEvent> seen;
+    v1::SubscribeRequest request;
+    request.set_from_position(0);
+    request.mutable_filter()->set_stream_prefix("dhsc/");
+    EXPECT_TRUE(client_
+                    ->Subscribe(request,
+                                [&](const v1::SubscribeResponse& message) {
+                                  for (const auto& event :
+                                       message.events().events()) {
+                                    seen.push_back(event);
+                                  }
+                                  return seen.size() < events;
+                                })
+                    .ok());
+    return seen;
+  };
+  for (int i = 0; i < 2; ++i) {
+    std::vector<v1::RecordedEvent> before = subscribe_from_start(3);
+    ASSERT_EQ(before.size(), 3u);
+    EXPECT_NE(before[1].data().find("Sam Smith"), std::string::npos);
+  }
+  v1::EraseRequest erase;
+  erase.set_position(1);
+  erase.set_whole_payload(true);
+  erase.set_legal_basis("UK GDPR Art. 17");
+  ASSERT_TRUE(client_->Erase(erase).ok());
+  // The erasure is carried out once a checkpoint covers the Erased event:
+  // a read (straight from the store) shows when.
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (!ReadAll()[1].data_erased()) {
+    ASSERT_LT(absl::Now(), give_up);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::vector<v1::RecordedEvent> after = subscribe_from_start(3);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_TRUE(after[1].data_erased());
+  EXPECT_TRUE(after[1].data().empty()) << after[1].data();
+  EXPECT_EQ(after[2].data(), "{\"tag\":\"kept too\",\"i\":0}");
+}
+
 // Appends `events` 2 KiB events in appends of 100.
 void AppendBacklog(Client* client, int events) {
   v1::AppendRequest request = MakeRequest("backlog/s/1", 100, "b");

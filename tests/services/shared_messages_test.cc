@@ -1,5 +1,7 @@
 // SharedMessages: subscribers that would build the same message (the same
-// positions, the same filter) are given the one kept, and only that one.
+// positions, the same filter) are given the one kept, and only that one;
+// neither it nor EncodedEvents gives what was read before an erasure.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,46 @@ TEST(SharedMessagesTest, GivesTheKeptMessageOnlyForTheSameKey) {
   EXPECT_FALSE(messages.Get({10, 20, "dhsc", "missionlog.decision."}, &got));
   EXPECT_FALSE(messages.Get({10, 20, "dhsc/", ""}, &got));
   EXPECT_FALSE(messages.Get({10, 20, "", "missionlog.decision."}, &got));
+}
+
+TEST(SharedMessagesTest, AMessageReadBeforeAnErasureIsNeverGivenAfterIt) {
+  SharedMessages messages(1 << 20);
+  messages.Put({0, 3, "dhsc/", "", /*erasures=*/0},
+               ToByteBuffer(std::string("with the payload")));
+  grpc::ByteBuffer got;
+  EXPECT_TRUE(messages.Get({0, 3, "dhsc/", "", 0}, &got));
+  EXPECT_FALSE(messages.Get({0, 3, "dhsc/", "", 1}, &got));
+  messages.Put({0, 3, "dhsc/", "", 1}, ToByteBuffer(std::string("erased")));
+  ASSERT_TRUE(messages.Get({0, 3, "dhsc/", "", 1}, &got));
+  EXPECT_EQ(Bytes(got), "erased");
+}
+
+// The encoded events follow the store's count of erasures the same way.
+TEST(EncodedEventsTest, AnErasureEmptiesTheCacheAndOlderReadsAreNotKept) {
+  EncodedEvents encoded(/*max_events=*/100, /*max_bytes=*/1 << 20);
+  auto event = [](const std::string& bytes) {
+    auto made = std::make_shared<EncodedEvent>();
+    made->stream = "dhsc/note/n1";
+    made->bytes = bytes;
+    return SharedEncodedEvent(made);
+  };
+  encoded.Put(0, {event("a"), event("secret"), event("c")}, /*erasures=*/0);
+  std::vector<SharedEncodedEvent> got;
+  encoded.Get(0, 10, /*erasures=*/0, &got);
+  EXPECT_EQ(got.size(), 3u);
+  got.clear();
+  // The store erased a payload: nothing cached is given any more.
+  encoded.Get(0, 10, /*erasures=*/1, &got);
+  EXPECT_TRUE(got.empty());
+  // A read taken before that erasure (count 0) is not cached.
+  encoded.Put(0, {event("a"), event("secret"), event("c")}, 0);
+  encoded.Get(0, 10, 1, &got);
+  EXPECT_TRUE(got.empty());
+  // One taken after it is.
+  encoded.Put(0, {event("a"), event(""), event("c")}, 1);
+  encoded.Get(0, 10, 1, &got);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1]->bytes, "");
 }
 
 TEST(SharedMessagesTest, TheKeyOutlivesTheCallersStrings) {
