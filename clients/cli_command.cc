@@ -1,7 +1,8 @@
 // `missionlog command`: one Accountability command (commands.proto), its
 // event given as protobuf JSON, e.g.
-//   missionlog command RecordDecision --stream=dhsc/decision/d-1 \
+//   missionlog command RecordDecision --stream=dhsc/decision/d-1
 //     --command-id=d-1 '{"title": "...", "decision": "...", ...}'
+// (one command line)
 // `missionlog command list` names every action, its event message and
 // the event's type (domain/event_types.h);
 // `missionlog command --file=F` sends a file of commands, one JSON object

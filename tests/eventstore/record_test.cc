@@ -178,7 +178,9 @@ TEST(RecordTest, ErasedFormKeepsHeaderAndLeafOnly) {
     std::string erased;
     EncodeErasedRecordValue(original.header(), original.leaf_hash(), &erased);
     EXPECT_EQ(erased.find(payload), std::string::npos);
-    if (!salt.empty()) EXPECT_EQ(erased.find(salt), std::string::npos);
+    if (!salt.empty()) {
+      EXPECT_EQ(erased.find(salt), std::string::npos);
+    }
     RecordedEvent event;
     ASSERT_TRUE(DecodeRecord(4, erased, /*verify=*/true, &event).ok());
     EXPECT_TRUE(event.payload_erased());
