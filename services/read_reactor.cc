@@ -71,7 +71,6 @@ void ReadReactor::Start() {
     issue_from_ = from;
     issue_remaining_ = limit_;
     issue_known_ = true;
-    expected_from_ = from;
     IssueFetches(&next);
   }
   Carry(std::move(next));
@@ -114,18 +113,9 @@ void ReadReactor::TakeFetched() {
                   : ToGrpcStatus(batch->status));
       break;
     }
-    if (batch->from != expected_from_) {
-      // Issued ahead from where the batch before was expected to stop, and
-      // it stopped elsewhere: this one and those after it are let go, and
-      // the read goes on from where it really is.
-      fetches_.clear();
-      issue_from_ = expected_from_;
-      issue_remaining_ = limit_ - taken_;
-      issue_known_ = true;
-      break;
-    }
+    // Every batch still in fetches_ starts where the one before it
+    // stopped: one that stops short or last clears those issued after it.
     taken_ += batch->count;
-    expected_from_ = batch->next;
     const bool last = batch->end || taken_ == limit_;
     if (last) {
       issued_all_ = true;

@@ -106,9 +106,7 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   uint64_t issue_remaining_ ABSL_GUARDED_BY(mu_) = 0;
   bool issue_known_ ABSL_GUARDED_BY(mu_) = false;  // issue_from_ is known
   bool issued_all_ ABSL_GUARDED_BY(mu_) = false;   // the last is taken
-  // Where the batch after the last one taken must start, and the events
-  // taken so far.
-  uint64_t expected_from_ ABSL_GUARDED_BY(mu_) = 0;
+  // The events taken so far.
   uint64_t taken_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<Batch>> fetches_ ABSL_GUARDED_BY(mu_);
   int fetching_ ABSL_GUARDED_BY(mu_) = 0;  // fetches running, kept or not
