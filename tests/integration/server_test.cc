@@ -65,17 +65,24 @@ class ServerTest : public ::testing::Test {
     return head.ok() ? head->next_position() : 0;
   }
 
+  // Every event `request` reads, in order; its end in `*end` if given.
+  std::vector<v1::RecordedEvent> Read(const v1::ReadRequest& request,
+                                      Client::ReadEnd* end = nullptr) {
+    std::vector<v1::RecordedEvent> events;
+    auto ended = client_->Read(request, [&](const v1::ReadResponse& batch) {
+      events.insert(events.end(), batch.events().begin(), batch.events().end());
+      return true;
+    });
+    EXPECT_TRUE(ended.ok()) << ended.status();
+    if (ended.ok() && end != nullptr) *end = *ended;
+    return events;
+  }
+
   // Every event of the log, in order.
   std::vector<v1::RecordedEvent> ReadAll() {
     v1::ReadRequest request;
     request.mutable_all();
-    std::vector<v1::RecordedEvent> events;
-    auto end = client_->Read(request, [&](const v1::ReadResponse& batch) {
-      events.insert(events.end(), batch.events().begin(), batch.events().end());
-      return true;
-    });
-    EXPECT_TRUE(end.ok()) << end.status();
-    return events;
+    return Read(request);
   }
 
   // The server's peak memory, with a stalled reader, is within 16 MiB of
@@ -121,13 +128,9 @@ TEST_F(ServerTest, AppendReadAndInfoRoundTrip) {
   backward.mutable_stream()->set_backward(true);
   backward.set_limit(2);
   std::vector<uint64_t> versions;
-  auto end = client_->Read(backward, [&](const v1::ReadResponse& batch) {
-    for (const auto& event : batch.events()) {
-      versions.push_back(event.stream_version());
-    }
-    return true;
-  });
-  ASSERT_TRUE(end.ok()) << end.status();
+  for (const v1::RecordedEvent& event : Read(backward)) {
+    versions.push_back(event.stream_version());
+  }
   EXPECT_EQ(versions, (std::vector<uint64_t>{2, 1}));
 
   auto info = client_->GetStreamInfo("dhsc/decision/2025-014");
@@ -732,21 +735,18 @@ TEST_F(ServerTest, ReadsFetchedAheadAreExactWhateverStopsTheirBatches) {
     v1::ReadRequest request;
     request.mutable_all()->set_from_position(c.from);
     request.set_limit(c.limit);
+    Client::ReadEnd end;
     std::vector<uint64_t> positions;
-    auto end = client_->Read(request, [&](const v1::ReadResponse& message) {
-      for (const auto& event : message.events()) {
-        positions.push_back(event.position());
-      }
-      return true;
-    });
-    ASSERT_TRUE(end.ok()) << end.status();
+    for (const v1::RecordedEvent& event : Read(request, &end)) {
+      positions.push_back(event.position());
+    }
     const uint64_t to =
         c.limit == 0 ? kHead : std::min(kHead, c.from + c.limit);
     std::vector<uint64_t> want;
     for (uint64_t p = c.from; p < to; ++p) want.push_back(p);
     EXPECT_EQ(positions, want) << "from " << c.from << " limit " << c.limit;
-    EXPECT_EQ(end->next, c.want_next) << "from " << c.from;
-    EXPECT_EQ(end->end, c.want_end) << "from " << c.from;
+    EXPECT_EQ(end.next, c.want_next) << "from " << c.from;
+    EXPECT_EQ(end.end, c.want_end) << "from " << c.from;
   }
   // The same, many at once on the two workers, while appends go on past
   // the ranges read and some reads are cancelled after one message: each
