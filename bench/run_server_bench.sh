@@ -56,25 +56,47 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # CPU over the whole run per event (cpu_us_per_event=, client_cpu_us=) and
 # the cores both kept busy (cores=).
 run() {
-  local name=$1 server=$2 result before after events client start
+  local name=$1 server=$2 result before after client start
   shift 2
   before=$(cpu_ticks "${pid[$server]}")
   start=$(date +%s.%N)
-  client=$( {
-    TIMEFORMAT='%U %S'
-    time "$build/bench/load_generator" --server="${address[$server]}" "$@" "${extra[@]}" \
-      >"$scratch/run.out"
-  } 2>&1 | tail -1)
+  client=$(timed "$scratch/run.out" "$build/bench/load_generator" \
+    --server="${address[$server]}" "$@" "${extra[@]}")
   after=$(cpu_ticks "${pid[$server]}")
   result=$(grep 'workload=' "$scratch/run.out" | tail -1)
-  events=$(sed -n 's/.* events=\([0-9]*\).*/\1/p' <<<"$result")
-  result+=$(awk -v t=$((after - before)) -v e="$events" -v c="$client" -v s="$start" \
-    -v now="$(date +%s.%N)" 'BEGIN {
-      split(c, u, " ")
+  result+=$(awk -v t=$((after - before)) -v e="$(events_of "$result")" -v c="$client" \
+    -v s="$start" -v now="$(date +%s.%N)" 'BEGIN {
       if (e > 0) printf " cpu_us_per_event=%.1f client_cpu_us=%.1f cores=%.2f", t * 10000 / e,
-        (u[1] + u[2]) * 1e6 / e, (t / 100 + u[1] + u[2]) / (now - s) }')
-  line[$name]+="$result"$'\n'
-  echo "$server $result" | tee -a "$out"
+        c * 1e6 / e, (t / 100 + c) / (now - s) }')
+  keep "$name" "$server" "$result"
+}
+# engine NAME EVENTSTORE_BENCH_FLAGS...: the engine in process, on a
+# scratch store of its own, removed after it, with its CPU per event.
+engine() {
+  local name=$1 result cpu
+  shift
+  cpu=$(timed "$scratch/engine.out" "$build/bench/eventstore_bench" \
+    --db="$scratch/$name-$round" "$@")
+  rm -rf "${scratch:?}/$name-$round"
+  result=$(grep 'workload=' "$scratch/engine.out" | tail -1)
+  result+=$(awk -v c="$cpu" -v e="$(events_of "$result")" \
+    'BEGIN { if (e > 0) printf " cpu_us_per_event=%.1f", c * 1e6 / e }')
+  keep "$name" engine "$result"
+}
+# timed OUT COMMAND...: runs COMMAND, its output to OUT; prints the CPU
+# seconds (user + system) it took.
+timed() {
+  local to=$1
+  shift
+  { TIMEFORMAT='%U %S' && time "$@" >"$to"; } 2>&1 | tail -1 | awk '{ print $1 + $2 }'
+}
+# events_of RESULT: the events a workload line counts.
+events_of() { sed -n 's/.* events=\([0-9]*\).*/\1/p' <<<"$1"; }
+# keep NAME WHO RESULT: RESULT kept with the other rounds' for NAME, and
+# shown.
+keep() {
+  line[$1]+="$3"$'\n'
+  echo "$2 $3" | tee -a "$out"
 }
 extra=("$@")
 # field NAME KEY: the best of the rounds' figures for KEY (the highest
@@ -107,23 +129,6 @@ run empty_read_all empty --workloads=read_all
 run subscribe_fanout missionlogd --workloads=subscribe_fanout --subscribers=100
 run nosync_subscribe_fanout nosync --workloads=subscribe_fanout --subscribers=100
 run empty_subscribe_fanout empty --workloads=subscribe_fanout --subscribers=100
-# engine NAME EVENTSTORE_BENCH_FLAGS...: the engine in process, on a
-# scratch store of its own, removed after it, with its CPU per event.
-engine() {
-  local name=$1 result cpu events
-  shift
-  cpu=$( {
-    TIMEFORMAT='%U %S'
-    time "$build/bench/eventstore_bench" --db="$scratch/$name-$round" "$@" >"$scratch/engine.out"
-  } 2>&1 | tail -1)
-  result=$(grep 'workload=' "$scratch/engine.out" | tail -1)
-  rm -rf "${scratch:?}/$name-$round"
-  events=$(sed -n 's/.* events=\([0-9]*\).*/\1/p' <<<"$result")
-  result+=$(awk -v c="$cpu" -v e="$events" \
-    'BEGIN { split(c, t, " "); if (e > 0) printf " cpu_us_per_event=%.1f", (t[1] + t[2]) * 1e6 / e }')
-  line[$name]+="$result"$'\n'
-  echo "engine $result" | tee -a "$out"
-}
 engine engine_append_batch --workloads=append_batch --batch_threads=16 --batch=100
 engine engine_nosync_append_batch --sync=false --workloads=append_batch --batch_threads=16 \
   --batch=100
