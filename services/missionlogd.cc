@@ -325,14 +325,13 @@ int Restore() {
   return 0;
 }
 
-int Main() {
+int Main(const sigset_t& signals) {
   if (!absl::GetFlag(FLAGS_restore_from).empty()) return Restore();
   // Debian's Abseil checks every mutex for deadlock cycles, which gRPC's
   // own mutexes pay for on every call (a global graph, profiled at several
   // percent of the server). The thread-safety annotations and -Wthread-
   // safety build are our deadlock discipline; the runtime graph is off.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  const sigset_t signals = BlockShutdownSignals();
   const ServerConfig config = ConfigFromFlags();
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(config);
   if (!server.ok()) {
@@ -377,10 +376,14 @@ int main(int argc, char** argv) {
       "missionlogd --listen=127.0.0.1:7600 --data_dir=./missionlog-data");
   absl::ParseCommandLine(argc, argv);
   google::protobuf::SetLogHandler(&missionlog::ProtobufLog);
+  // Before any thread starts (grpc_init starts gRPC's): a thread that does
+  // not block SIGTERM could take it, and its default action would end the
+  // process with no shutdown (exit 143, seen in CI's verify_test).
+  const sigset_t signals = missionlog::BlockShutdownSignals();
   // One gRPC library reference for the life of the process, never
   // released: the last grpc_shutdown() (when Main's credentials go) joins
   // gRPC 1.51's executor threads, which can sit out a poll of up to 10 s
   // first. Everything of ours is closed and synced before Main returns.
   grpc_init();
-  return missionlog::Main();
+  return missionlog::Main(signals);
 }
