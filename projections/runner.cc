@@ -39,7 +39,7 @@ bool ProjectionRunner::Target::Reached(Target* target) {
   // Called by the mutex with mu_ held.
   ProjectionRunner* r = target->runner;
   r->mu_.AssertHeld();
-  return (r->position_ >= target->position && !r->rebuilding_ &&
+  return (r->opened_ && r->position_ >= target->position && !r->rebuilding_ &&
           !r->rebuild_requested_) ||
          !r->failure_.ok() || r->stopping_;
 }
@@ -75,6 +75,7 @@ void ProjectionRunner::Run() {
   }
   {
     absl::MutexLock lock(&mu_);
+    opened_ = true;
     if (!opened.ok()) {
       failure_ = opened.status();
       return;
@@ -257,7 +258,7 @@ absl::Status ProjectionRunner::WaitFor(uint64_t position, absl::Time deadline) {
   --waiters_;
   if (!failure_.ok()) return failure_;
   if (stopping_) return absl::UnavailableError("the server is stopping");
-  if (position_ < position || rebuilding_ || rebuild_requested_) {
+  if (!opened_ || position_ < position || rebuilding_ || rebuild_requested_) {
     return absl::DeadlineExceededError(
         absl::StrCat("projection ", name(), " reached position ", position_,
                      ", not ", position, ", before the deadline"));

@@ -104,6 +104,9 @@ class ProjectionRunner {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool rebuild_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool rebuilding_ ABSL_GUARDED_BY(mu_) = false;
+  // The stored position is read: until then WaitFor waits, whatever the
+  // target, as the open may start a replay from 0.
+  bool opened_ ABSL_GUARDED_BY(mu_) = false;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;  // the bus passed position_
   int waiters_ ABSL_GUARDED_BY(mu_) = 0;     // in WaitFor
   bool live_ ABSL_GUARDED_BY(mu_) = false;   // reached the head once
