@@ -18,6 +18,8 @@ packages=(
   libcpp-httplib-dev chromium
   # Sealed fields: salted commitments, encrypted openings, role keys.
   libsodium-dev
+  # missionlogd's allocator (tcmalloc_minimal): CMakeLists.txt says why.
+  libgoogle-perftools-dev
   # `make package` and its test: dpkg-shlibdeps (in dpkg-dev) computes the
   # .deb's Depends; lintian checks the packages as Debian would.
   dpkg-dev lintian
