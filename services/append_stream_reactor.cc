@@ -104,8 +104,11 @@ void AppendStreamReactor::Submit(uint64_t sequence,
     Complete(sequence, append.status(), request.append());
     return;
   }
-  // The wire request is kept for error details; the engine gets the copy.
-  auto wire = std::make_shared<v1::AppendRequest>(request.append());
+  // What an error's details name (WrongExpectedVersion: the stream and the
+  // version expected) is kept until the answer, not the events.
+  auto wire = std::make_shared<v1::AppendRequest>();
+  wire->set_stream(request.append().stream());
+  *wire->mutable_expected_version() = request.append().expected_version();
   appends_->Append(std::move(append).value(),
                    [this, sequence, wire](absl::StatusOr<AppendResult> r) {
                      Complete(sequence, std::move(r), *wire);

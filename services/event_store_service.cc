@@ -22,7 +22,45 @@ EventStoreService::EventStoreService(EventLog* store,
       handler_(handler),
       encoded_(options.encoded_events, options.encoded_event_bytes),
       messages_(options.shared_message_bytes),
-      subscriptions_(access->quotas()) {}
+      subscriptions_(access->quotas()) {
+  SetMessageAllocatorFor_Append(&arena_messages_);
+}
+
+namespace {
+
+// Holds one call's messages; gRPC releases it after the call's OnDone.
+class ArenaHolder final
+    : public grpc::MessageHolder<v1::AppendRequest, v1::AppendResponse> {
+ public:
+  ArenaHolder() : arena_(Options()) {
+    set_request(
+        google::protobuf::Arena::CreateMessage<v1::AppendRequest>(&arena_));
+    set_response(
+        google::protobuf::Arena::CreateMessage<v1::AppendResponse>(&arena_));
+  }
+  void Release() override { delete this; }
+  // Only called by a handler that asks for it; Append does not.
+  void FreeRequest() override {}
+
+ private:
+  static google::protobuf::ArenaOptions Options() {
+    google::protobuf::ArenaOptions options;
+    // A one-event request fits the first block; a batch of 100 takes a
+    // few of the largest.
+    options.start_block_size = 2048;
+    options.max_block_size = 64 << 10;
+    return options;
+  }
+
+  google::protobuf::Arena arena_;
+};
+
+}  // namespace
+
+grpc::MessageHolder<v1::AppendRequest, v1::AppendResponse>*
+EventStoreService::ArenaMessages::AllocateMessages() {
+  return new ArenaHolder();
+}
 
 grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,

@@ -145,6 +145,8 @@ test('AppendStream: answers in request order, each with its own result or error'
       assert.equal(response.error.code, Status.ABORTED);
       const { name, message } = lib.decodeAny(response.error.details[0]);
       assert.equal(name, 'missionlog.v1.WrongExpectedVersion');
+      assert.equal(message.stream, stream);
+      assert.equal(message.expected.kind, 2 /* NO_STREAM */);
       assert.equal(message.stream_exists, true);
     } else if (i === 20) {
       assert.equal(response.outcome, 'error');
