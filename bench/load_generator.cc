@@ -42,6 +42,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -433,11 +434,14 @@ bool NextField(absl::string_view* rest, uint64_t* number,
 // than the server spent delivering).
 class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
  public:
+  // `start`: when the appends began (NowNanos), set once they do.
   FanoutSubscriber(const std::shared_ptr<grpc::Channel>& channel,
-                   std::atomic<int>* caught_up)
+                   std::atomic<int>* caught_up,
+                   const std::atomic<int64_t>* start)
       : method_("/missionlog.v1.EventStore/Subscribe",
                 grpc::internal::RpcMethod::SERVER_STREAMING, channel),
-        caught_up_(caught_up) {
+        caught_up_(caught_up),
+        start_(start) {
     v1::SubscribeRequest request;
     request.set_from_now(true);
     request.mutable_filter()->set_stream_prefix("loadgen/fanout/");
@@ -472,7 +476,10 @@ class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
         while (NextField(&event, &number, &field)) {
           int64_t sent = 0;
           if (number == 16 && absl::SimpleAtoi(field, &sent)) {
-            latencies_.push_back((now - sent) / 1e6);
+            const double millis = (now - sent) / 1e6;
+            latencies_.push_back(millis);
+            (sent - start_->load() < 1000000000 ? first_second_ : after_)
+                .push_back(millis);
           }
         }
       }
@@ -492,16 +499,23 @@ class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
     mu_.Await(absl::Condition(&done_));
     return latencies_;
   }
+  // Those of events appended in the run's first second, and after it;
+  // after Wait.
+  const std::vector<double>& first_second() const { return first_second_; }
+  const std::vector<double>& after() const { return after_; }
 
  private:
   grpc::internal::RpcMethod method_;
   std::atomic<int>* const caught_up_;
+  const std::atomic<int64_t>* const start_;
   grpc::ClientContext context_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer message_;
-  std::vector<grpc::Slice> slices_;  // message_'s, reused
-  std::string flat_;                 // message_'s bytes in one piece
-  std::vector<double> latencies_;    // touched by one callback at a time
+  std::vector<grpc::Slice> slices_;   // message_'s, reused
+  std::string flat_;                  // message_'s bytes in one piece
+  std::vector<double> latencies_;     // touched by one callback at a time
+  std::vector<double> first_second_;  // and so are these
+  std::vector<double> after_;
   absl::Mutex mu_;
   bool done_ = false;
 };
@@ -512,13 +526,15 @@ void SubscribeFanout(const std::string& server) {
   const int duration = absl::GetFlag(FLAGS_fanout_seconds);
   Samples samples;
   std::atomic<int> caught_up{0};
+  std::atomic<int64_t> start{INT64_MAX};
   // A connection per subscriber, as separate subscribers would have.
   std::vector<std::unique_ptr<FanoutSubscriber>> fanout;
   for (int s = 0; s < subscribers; ++s) {
     grpc::ChannelArguments args;
     args.SetInt("missionlog.loadgen.subscriber", s);  // no shared connection
     fanout.push_back(std::make_unique<FanoutSubscriber>(
-        grpc::CreateCustomChannel(server, Credentials(), args), &caught_up));
+        grpc::CreateCustomChannel(server, Credentials(), args), &caught_up,
+        &start));
   }
   while (caught_up < subscribers) std::this_thread::yield();
   auto stub =
@@ -530,6 +546,7 @@ void SubscribeFanout(const std::string& server) {
   std::atomic<uint64_t> events{0};
   std::atomic<int> outstanding{0};
   auto begin = SteadyClock::now();
+  start = NowNanos();
   for (int tick = 0; tick < duration * 100; ++tick) {
     auto* request =
         new v1::AppendRequest(MakeAppend("loadgen/fanout/1", per_append));
@@ -556,18 +573,27 @@ void SubscribeFanout(const std::string& server) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   for (auto& subscriber : fanout) subscriber->Cancel();
   size_t deliveries = 0;
+  // The first second apart: connections and caches warm up in it.
+  Samples first, after;
   {
     absl::MutexLock lock(&samples.mu);
     for (auto& subscriber : fanout) {
       const std::vector<double>& latencies = subscriber->Wait();
       samples.millis.insert(samples.millis.end(), latencies.begin(),
                             latencies.end());
+      first.millis.insert(first.millis.end(),
+                          subscriber->first_second().begin(),
+                          subscriber->first_second().end());
+      after.millis.insert(after.millis.end(), subscriber->after().begin(),
+                          subscriber->after().end());
     }
     deliveries = samples.millis.size();
   }
   Report("subscribe_fanout", subscribers, events.load(), seconds, &samples,
-         absl::StrCat(" deliveries=", deliveries,
-                      " (latency append to delivery)"));
+         absl::StrFormat(" deliveries=%zu p99_first_second_ms=%.3f "
+                         "p99_after_ms=%.3f (latency append to delivery)",
+                         deliveries, first.Percentile(0.99),
+                         after.Percentile(0.99)));
 }
 
 // One Inquiry query at a time, `calls` times; `call(i, context)` makes
