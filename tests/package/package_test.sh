@@ -30,6 +30,8 @@ dpkg-deb -f "$server_deb" Depends | grep -q 'librocksdb7.8' ||
   fail "Depends lacks librocksdb7.8: $(dpkg-deb -f "$server_deb" Depends)"
 dpkg-deb -f "$server_deb" Depends | grep -q 'libgrpc++1.51' ||
   fail "Depends lacks libgrpc++1.51"
+dpkg-deb -f "$server_deb" Depends | grep -q 'libtcmalloc-minimal4' ||
+  fail "Depends lacks libtcmalloc-minimal4 (missionlogd's allocator)"
 [ "$(dpkg-deb -f "$demo_deb" Architecture)" = all ] || fail "demo not arch all"
 dpkg-deb --ctrl-tarfile "$server_deb" | tar -xO ./conffiles >"$scratch/conffiles"
 grep -qx /etc/missionlog/missionlogd.flags "$scratch/conffiles" ||
