@@ -1,8 +1,10 @@
 // The runtime under the views: incremental state equals rebuilt state byte
 // for byte (and survives a reopen), waiting for an unreached position
-// times out, ignored events advance a projection without a write, a live
+// times out (and so does a wait before the runner has opened its state),
+// ignored events advance a projection without a write, a live
 // projection stays live while it follows appends, state of another layout
 // version is rebuilt at start; and chunks read back as appended.
+#include "absl/synchronization/notification.h"
 #include "tests/projections/projections_fixture.h"
 
 namespace missionlog {
@@ -93,6 +95,58 @@ TEST_F(ProjectionsTest, WaitingForAPositionTheLogHasNotReachedTimesOut) {
   absl::Status status = runner->WaitFor(store_->GetHead().next_position + 1,
                                         absl::Now() + absl::Milliseconds(50));
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+}
+
+// A ProjectionStore whose opening of a projection waits for the test.
+class HeldOpen : public ProjectionStore {
+ public:
+  explicit HeldOpen(ProjectionStore* store) : store_(store) {}
+  absl::Notification release;
+
+  absl::StatusOr<uint64_t> OpenProjection(absl::string_view name) override {
+    release.WaitForNotification();
+    return store_->OpenProjection(name);
+  }
+  absl::Status CommitProjection(absl::string_view name,
+                                const std::vector<ProjectionChange>& changes,
+                                uint64_t position) override {
+    return store_->CommitProjection(name, changes, position);
+  }
+  absl::StatusOr<std::optional<std::string>> GetProjectionValue(
+      absl::string_view name, absl::string_view key) override {
+    return store_->GetProjectionValue(name, key);
+  }
+  absl::Status ScanProjection(
+      absl::string_view name, absl::string_view from, absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      override {
+    return store_->ScanProjection(name, from, prefix, visit);
+  }
+  absl::Status ResetProjection(absl::string_view name) override {
+    return store_->ResetProjection(name);
+  }
+
+ private:
+  ProjectionStore* const store_;
+};
+
+// Until its thread has read the stored position, a runner cannot say what
+// it has applied: the open may start a replay from 0. A wait then waits,
+// even for position 0 (it used to return at once, and the replay the open
+// started then made queries answer UNAVAILABLE).
+TEST_F(ProjectionsTest, AWaitBeforeTheRunnerHasOpenedItsStateWaitsForTheOpen) {
+  projections_.reset();  // one runner per projection on a store
+  Person("truss", "Liz Truss");
+  HeldOpen held(store_.get());
+  auto runner = std::make_unique<ProjectionRunner>(store_.get(), &held,
+                                                   NewSpendingProjection());
+  absl::Status early = runner->WaitFor(0, absl::Now() + absl::Milliseconds(50));
+  EXPECT_EQ(early.code(), absl::StatusCode::kDeadlineExceeded) << early;
+  held.release.Notify();
+  const uint64_t head = store_->GetHead().next_position;
+  absl::Status opened = runner->WaitFor(head, absl::Now() + absl::Seconds(60));
+  EXPECT_TRUE(opened.ok()) << opened;
+  EXPECT_EQ(runner->Status().state, "live");
 }
 
 // Following appends a projection ignores costs it no write per batch: its
