@@ -49,11 +49,21 @@ void EncodedEvents::Put(uint64_t first,
   }
 }
 
-bool SharedMessages::Get(const Key& key, grpc::ByteBuffer* message) const {
+bool SharedMessages::Current(uint64_t erasures) {
+  if (erasures < erasures_) return false;
+  if (erasures > erasures_) {
+    kept_.clear();
+    bytes_ = 0;
+    erasures_ = erasures;
+  }
+  return true;
+}
+
+bool SharedMessages::Get(const Key& key, grpc::ByteBuffer* message) {
   absl::MutexLock lock(&mu_);
+  if (!Current(key.erasures)) return false;
   for (auto it = kept_.rbegin(); it != kept_.rend(); ++it) {
     if (it->from == key.from && it->to == key.to &&
-        it->erasures == key.erasures &&
         it->stream_prefix == key.stream_prefix &&
         it->type_prefix == key.type_prefix) {
       *message = it->message;  // shares the slices
@@ -67,8 +77,8 @@ void SharedMessages::Put(const Key& key, const grpc::ByteBuffer& message) {
   const size_t size = message.Length();
   if (size > max_bytes_) return;
   absl::MutexLock lock(&mu_);
-  kept_.push_back(Kept{key.from, key.to, key.erasures,
-                       std::string(key.stream_prefix),
+  if (!Current(key.erasures)) return;
+  kept_.push_back(Kept{key.from, key.to, std::string(key.stream_prefix),
                        std::string(key.type_prefix), message});
   bytes_ += size;
   while (kept_.size() > kMaxKept || bytes_ > max_bytes_) {

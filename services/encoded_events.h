@@ -77,7 +77,8 @@ class SharedMessages {
 
   // What a message holds: the events of positions [from, to) matching the
   // filter's prefixes, as read when the store had made `erasures` erasures
-  // (a message of an earlier count is never given again).
+  // (a message of an earlier count is never given again: once a later
+  // count is seen, every message kept is let go).
   struct Key {
     uint64_t from = 0;
     uint64_t to = 0;
@@ -88,7 +89,7 @@ class SharedMessages {
 
   // True, and `*message` shares the kept bytes, if a message for `key` is
   // kept.
-  bool Get(const Key& key, grpc::ByteBuffer* message) const;
+  bool Get(const Key& key, grpc::ByteBuffer* message);
   // Keeps `message` (sharing its bytes) for `key`, dropping the oldest
   // beyond the bound.
   void Put(const Key& key, const grpc::ByteBuffer& message);
@@ -97,17 +98,20 @@ class SharedMessages {
   struct Kept {
     uint64_t from;
     uint64_t to;
-    uint64_t erasures;
     std::string stream_prefix;
     std::string type_prefix;
     grpc::ByteBuffer message;
   };
   static constexpr size_t kMaxKept = 8;
 
+  // As EncodedEvents::Current, for the messages kept.
+  bool Current(uint64_t erasures) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const size_t max_bytes_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   std::deque<Kept> kept_ ABSL_GUARDED_BY(mu_);  // newest last
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t erasures_ ABSL_GUARDED_BY(mu_) = 0;  // kept_ was read after these
 };
 
 }  // namespace missionlog
