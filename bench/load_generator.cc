@@ -476,10 +476,8 @@ class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
         while (NextField(&event, &number, &field)) {
           int64_t sent = 0;
           if (number == 16 && absl::SimpleAtoi(field, &sent)) {
-            const double millis = (now - sent) / 1e6;
-            latencies_.push_back(millis);
             (sent - start_->load() < 1000000000 ? first_second_ : after_)
-                .push_back(millis);
+                .push_back((now - sent) / 1e6);
           }
         }
       }
@@ -494,13 +492,12 @@ class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
 
   void Cancel() { context_.TryCancel(); }
   // Waits for the end of the call; then the latencies are final.
-  const std::vector<double>& Wait() {
+  void Wait() {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&done_));
-    return latencies_;
   }
-  // Those of events appended in the run's first second, and after it;
-  // after Wait.
+  // The latencies of events appended in the run's first second, and of
+  // those after it; after Wait.
   const std::vector<double>& first_second() const { return first_second_; }
   const std::vector<double>& after() const { return after_; }
 
@@ -511,10 +508,10 @@ class FanoutSubscriber : public grpc::ClientReadReactor<grpc::ByteBuffer> {
   grpc::ClientContext context_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer message_;
-  std::vector<grpc::Slice> slices_;   // message_'s, reused
-  std::string flat_;                  // message_'s bytes in one piece
-  std::vector<double> latencies_;     // touched by one callback at a time
-  std::vector<double> first_second_;  // and so are these
+  std::vector<grpc::Slice> slices_;  // message_'s, reused
+  std::string flat_;                 // message_'s bytes in one piece
+  // Touched by one callback at a time.
+  std::vector<double> first_second_;
   std::vector<double> after_;
   absl::Mutex mu_;
   bool done_ = false;
@@ -578,15 +575,16 @@ void SubscribeFanout(const std::string& server) {
   {
     absl::MutexLock lock(&samples.mu);
     for (auto& subscriber : fanout) {
-      const std::vector<double>& latencies = subscriber->Wait();
-      samples.millis.insert(samples.millis.end(), latencies.begin(),
-                            latencies.end());
+      subscriber->Wait();
       first.millis.insert(first.millis.end(),
                           subscriber->first_second().begin(),
                           subscriber->first_second().end());
       after.millis.insert(after.millis.end(), subscriber->after().begin(),
                           subscriber->after().end());
     }
+    samples.millis = first.millis;
+    samples.millis.insert(samples.millis.end(), after.millis.begin(),
+                          after.millis.end());
     deliveries = samples.millis.size();
   }
   Report("subscribe_fanout", subscribers, events.load(), seconds, &samples,
