@@ -73,6 +73,25 @@ bool SharedMessages::Get(const Key& key, grpc::ByteBuffer* message) {
   return false;
 }
 
+bool SharedMessages::GetFrom(uint64_t from, absl::string_view stream_prefix,
+                             absl::string_view type_prefix, uint64_t erasures,
+                             grpc::ByteBuffer* message, uint64_t* to) {
+  absl::MutexLock lock(&mu_);
+  if (!Current(erasures)) return false;
+  const Kept* longest = nullptr;
+  for (const Kept& kept : kept_) {
+    if (kept.from == from && kept.stream_prefix == stream_prefix &&
+        kept.type_prefix == type_prefix &&
+        (longest == nullptr || kept.to > longest->to)) {
+      longest = &kept;
+    }
+  }
+  if (longest == nullptr) return false;
+  *message = longest->message;  // shares the slices
+  *to = longest->to;
+  return true;
+}
+
 void SharedMessages::Put(const Key& key, const grpc::ByteBuffer& message) {
   const size_t size = message.Length();
   if (size > max_bytes_) return;

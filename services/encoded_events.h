@@ -90,6 +90,15 @@ class SharedMessages {
   // True, and `*message` shares the kept bytes, if a message for `key` is
   // kept.
   bool Get(const Key& key, grpc::ByteBuffer* message);
+  // True, and `*message` shares the kept bytes and `*to` is its end, if a
+  // message of events from `from` for the filter, read at `erasures`, is
+  // kept (the longest, if several are). A subscriber at `from` sends it
+  // before gathering any event itself: whatever its end, it holds every
+  // match from `from` up to it, and every event before its end was
+  // committed when it was built.
+  bool GetFrom(uint64_t from, absl::string_view stream_prefix,
+               absl::string_view type_prefix, uint64_t erasures,
+               grpc::ByteBuffer* message, uint64_t* to);
   // Keeps `message` (sharing its bytes) for `key`, dropping the oldest
   // beyond the bound.
   void Put(const Key& key, const grpc::ByteBuffer& message);

@@ -73,6 +73,18 @@ void SubscribeReactor::Fetch(bool memory_only) {
     FinishOnce(end_status);
     return;
   }
+  // At the head, every subscriber with this filter woken by a commit would
+  // build the same message: the first does, the others send its bytes
+  // without touching an event (a shared pointer copied per event per
+  // subscriber was most of a fan-out's delivery cost).
+  erasures_ = store_->Erasures();
+  uint64_t to = 0;
+  if (messages_->GetFrom(position_, filter_.stream_prefix(),
+                         filter_.type_prefix(), erasures_, &response_, &to)) {
+    position_ = to;
+    WriteResponse();
+    return;
+  }
   std::vector<SharedEncodedEvent> events;
   bool end_of_log = false;
   if (!CachedEvents(&events, &end_of_log)) {

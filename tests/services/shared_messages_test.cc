@@ -38,6 +38,32 @@ TEST(SharedMessagesTest, GivesTheKeptMessageOnlyForTheSameKey) {
   EXPECT_FALSE(messages.Get({10, 20, "", "missionlog.decision."}, &got));
 }
 
+// A subscriber at a position takes a kept message from that position
+// whatever its end (the longest), before gathering any event itself.
+TEST(SharedMessagesTest, GivesTheLongestMessageFromAPositionForTheFilter) {
+  SharedMessages messages(1 << 20);
+  grpc::ByteBuffer got;
+  uint64_t to = 0;
+  EXPECT_FALSE(messages.GetFrom(10, "dhsc/", "", 0, &got, &to));
+  messages.Put({10, 15, "dhsc/", ""}, ToByteBuffer(std::string("10-15")));
+  messages.Put({10, 20, "dhsc/", ""}, ToByteBuffer(std::string("10-20")));
+  messages.Put({10, 30, "mod/", ""}, ToByteBuffer(std::string("mod 10-30")));
+  messages.Put({15, 40, "dhsc/", ""}, ToByteBuffer(std::string("15-40")));
+  ASSERT_TRUE(messages.GetFrom(10, "dhsc/", "", 0, &got, &to));
+  EXPECT_EQ(Bytes(got), "10-20");
+  EXPECT_EQ(to, 20u);
+  ASSERT_TRUE(messages.GetFrom(15, "dhsc/", "", 0, &got, &to));
+  EXPECT_EQ(Bytes(got), "15-40");
+  EXPECT_EQ(to, 40u);
+  // Another position, filter or count of erasures has none.
+  EXPECT_FALSE(messages.GetFrom(11, "dhsc/", "", 0, &got, &to));
+  EXPECT_FALSE(messages.GetFrom(10, "dhsc/", "missionlog.", 0, &got, &to));
+  EXPECT_FALSE(messages.GetFrom(10, "dhsc", "", 0, &got, &to));
+  EXPECT_FALSE(messages.GetFrom(10, "dhsc/", "", 1, &got, &to));
+  EXPECT_FALSE(messages.GetFrom(10, "dhsc/", "", 0, &got, &to));
+  EXPECT_EQ(to, 40u);  // untouched when nothing is given
+}
+
 TEST(SharedMessagesTest, AMessageReadBeforeAnErasureIsNeverGivenAfterIt) {
   SharedMessages messages(1 << 20);
   messages.Put({0, 3, "dhsc/", "", /*erasures=*/0},
