@@ -75,8 +75,8 @@ void SubscribeReactor::Fetch(bool memory_only) {
   }
   // At the head, every subscriber with this filter woken by a commit would
   // build the same message: the first does, the others send its bytes
-  // without touching an event (a shared pointer copied per event per
-  // subscriber was most of a fan-out's delivery cost).
+  // without touching an event (copying and releasing a shared pointer per
+  // event per subscriber was a quarter of the workers' CPU in a fan-out).
   erasures_ = store_->Erasures();
   uint64_t to = 0;
   if (messages_->GetFrom(position_, filter_.stream_prefix(),
