@@ -552,7 +552,7 @@ void SubscribeFanout(const std::string& server) {
     Samples* append_samples = tick < 100 ? &appends_first : &appends_after;
     auto* request =
         new v1::AppendRequest(MakeAppend("loadgen/fanout/1", per_append));
-    std::string stamp = std::to_string(NowNanos());
+    std::string stamp = std::to_string(sent_ns);
     for (auto& event : *request->mutable_events()) event.set_data(stamp);
     auto* context = new grpc::ClientContext();
     auto* response = new v1::AppendResponse();

@@ -2,14 +2,30 @@
 
 namespace missionlog {
 
-bool EncodedEvents::Current(uint64_t erasures) {
-  if (erasures < erasures_) return false;
-  if (erasures > erasures_) {
-    events_.clear();
-    bytes_ = 0;
-    erasures_ = erasures;
+namespace {
+
+// The rule both caches follow: what they hold was read after `*held`
+// erasures. A read from before that is stale (false); a later count means
+// what they hold may include a payload erased since, so `let_go` empties
+// them and they move on to it.
+template <typename LetGo>
+bool FollowErasures(uint64_t erasures, uint64_t* held, LetGo let_go) {
+  if (erasures < *held) return false;
+  if (erasures > *held) {
+    let_go();
+    *held = erasures;
   }
   return true;
+}
+
+}  // namespace
+
+bool EncodedEvents::Current(uint64_t erasures) {
+  return FollowErasures(erasures, &erasures_, [this] {
+    mu_.AssertHeld();
+    events_.clear();
+    bytes_ = 0;
+  });
 }
 
 void EncodedEvents::Get(uint64_t from, size_t max, uint64_t erasures,
@@ -50,13 +66,11 @@ void EncodedEvents::Put(uint64_t first,
 }
 
 bool SharedMessages::Current(uint64_t erasures) {
-  if (erasures < erasures_) return false;
-  if (erasures > erasures_) {
+  return FollowErasures(erasures, &erasures_, [this] {
+    mu_.AssertHeld();
     kept_.clear();
     bytes_ = 0;
-    erasures_ = erasures;
-  }
-  return true;
+  });
 }
 
 bool SharedMessages::Get(const Key& key, grpc::ByteBuffer* message) {
