@@ -9,7 +9,8 @@
 //              `read_all` workload: transport and client only);
 //   Append     stores nothing: it turns the request's events into one
 //              EventBatch, encoded once, queues it to every subscriber and
-//              answers at once;
+//              answers at once, or with --append_wait_us from a thread of
+//              its own once that long has passed (below);
 //   Subscribe  says caught_up, then sends what Append queued (the
 //              `subscribe_fanout` workload without a store or a disk).
 // The canned events have the size and fields of the load generator's as
@@ -20,11 +21,15 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/workloads.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/store.grpc.pb.h"
@@ -32,6 +37,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to listen on.");
 ABSL_FLAG(int64_t, read_events, 1000000, "Events one Read streams.");
 ABSL_FLAG(int, batch_events, 1000, "Events per Read message.");
+ABSL_FLAG(int, append_wait_us, 0,
+          "Answer each Append from a thread of the server's own, this long "
+          "after the first of its group arrived (0: in gRPC's callback).");
 
 namespace missionlog {
 namespace {
@@ -177,6 +185,58 @@ void Fanout::Send(const grpc::ByteBuffer& message) {
   for (Subscriber* subscriber : subscribers_) subscriber->Queue(message);
 }
 
+// What a durable store's answers cannot avoid, without the store: an append
+// is answered once a sync that began after it arrived has ended, from the
+// thread that saw the sync end. The model is generous: a group is every
+// append that arrives while its wait runs, answered when it ends (a real
+// one cannot include those that arrive once its sync has begun). Its
+// figures bound a durable server with a sync of `wait` from above.
+class GroupAnswers {
+ public:
+  explicit GroupAnswers(absl::Duration wait)
+      : wait_(wait), thread_([this] { Run(); }) {}
+  ~GroupAnswers() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+  void Add(grpc::ServerUnaryReactor* reactor) {
+    absl::MutexLock lock(&mu_);
+    waiting_.push_back(reactor);
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stopping_ || !waiting_.empty();
+        };
+        mu_.Await(absl::Condition(&ready));
+        if (stopping_) return;
+      }
+      absl::SleepFor(wait_);
+      std::vector<grpc::ServerUnaryReactor*> group;
+      {
+        absl::MutexLock lock(&mu_);
+        group.swap(waiting_);
+      }
+      for (grpc::ServerUnaryReactor* reactor : group) {
+        reactor->Finish(grpc::Status::OK);
+      }
+    }
+  }
+
+  const absl::Duration wait_;
+  absl::Mutex mu_;
+  std::vector<grpc::ServerUnaryReactor*> waiting_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
                             v1::EventStore::WithRawCallbackMethod_Subscribe<
                                 v1::EventStore::CallbackService>> {
@@ -221,7 +281,11 @@ class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
     }
     fanout_.Send(Serialize(message));
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
+    if (group_answers_ != nullptr) {
+      group_answers_->Add(reactor);
+    } else {
+      reactor->Finish(grpc::Status::OK);
+    }
     return reactor;
   }
 
@@ -236,6 +300,11 @@ class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
   grpc::ByteBuffer last_;
   std::atomic<uint64_t> next_position_{0};
   Fanout fanout_;
+  std::unique_ptr<GroupAnswers> group_answers_ =
+      absl::GetFlag(FLAGS_append_wait_us) > 0
+          ? std::make_unique<GroupAnswers>(
+                absl::Microseconds(absl::GetFlag(FLAGS_append_wait_us)))
+          : nullptr;
 };
 
 int Main() {
