@@ -25,6 +25,21 @@ absl::string_view View(const rocksdb::Slice& slice) {
   return absl::string_view(slice.data(), slice.size());
 }
 
+bool FiltersByType(const ReadAllRequest& request) {
+  return !request.type_prefix.empty() || !request.any_type_prefixes.empty();
+}
+
+// Whether `request`'s type filters pass an event of `type`.
+bool TypeWanted(const ReadAllRequest& request, absl::string_view type) {
+  return absl::StartsWith(type, request.type_prefix) &&
+         (request.any_type_prefixes.empty() ||
+          std::any_of(request.any_type_prefixes.begin(),
+                      request.any_type_prefixes.end(),
+                      [type](const std::string& prefix) {
+                        return absl::StartsWith(type, prefix);
+                      }));
+}
+
 }  // namespace
 
 absl::StatusOr<ReadAllResult> Reader::ReadAll(
@@ -112,9 +127,23 @@ absl::StatusOr<bool> Reader::ScanRecent(const ReadAllRequest& request,
                                         ReadAllResult* result) const {
   std::vector<SharedRecord> records;
   uint64_t position = request.from_position;
+  const bool by_type = FiltersByType(request);
+  auto wants = [&request](absl::string_view type) {
+    return TypeWanted(request, type);
+  };
   // Filtered reads may skip many events per match; fetch in slices.
   while (position < committed && selection->count < request.limit &&
          selection->bytes < max_read_bytes_) {
+    if (by_type) {
+      // Whole runs of a type the filter refuses, without their records.
+      uint64_t next;
+      if (!recent_->SkipUnwanted(position, committed, wants, &next)) {
+        if (position == request.from_position) return false;
+        break;  // fell out of the ring mid-read: return what we have
+      }
+      position = next;
+      if (position == committed) break;
+    }
     records.clear();
     if (!recent_->Read(position, committed, 1024, &records)) {
       if (position == request.from_position) return false;
@@ -139,22 +168,13 @@ absl::StatusOr<bool> Reader::ScanRecent(const ReadAllRequest& request,
 absl::Status Reader::Select(const ReadAllRequest& request, uint64_t position,
                             absl::string_view record, bool verify,
                             RecordSink sink, Selection* selection) const {
-  if (!request.stream_prefix.empty() || !request.type_prefix.empty() ||
-      !request.any_type_prefixes.empty()) {
+  if (!request.stream_prefix.empty() || FiltersByType(request)) {
     RecordParts parts;
     absl::string_view stream, type;
     RETURN_IF_ERROR(SplitRecordValue(position, record, &parts));
     RETURN_IF_ERROR(PeekStreamAndType(position, parts.header, &stream, &type));
     if (!absl::StartsWith(stream, request.stream_prefix) ||
-        !absl::StartsWith(type, request.type_prefix)) {
-      return absl::OkStatus();
-    }
-    if (!request.any_type_prefixes.empty() &&
-        std::none_of(request.any_type_prefixes.begin(),
-                     request.any_type_prefixes.end(),
-                     [type](const std::string& prefix) {
-                       return absl::StartsWith(type, prefix);
-                     })) {
+        !TypeWanted(request, type)) {
       return absl::OkStatus();
     }
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "eventstore/record.h"
+
 namespace missionlog {
 
 void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
@@ -11,10 +13,24 @@ void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
     // Not contiguous (cannot happen while the writer is healthy): start over
     // from `first` rather than serve a wrong position.
     records_.clear();
+    runs_.clear();
     bytes_ = 0;
     first_position_ = first;
   }
+  uint64_t position = first;
   for (SharedRecord& record : records) {
+    RecordParts parts;
+    absl::string_view stream, type;
+    const bool known =
+        SplitRecordValue(position, record.view(), &parts).ok() &&
+        PeekStreamAndType(position, parts.header, &stream, &type).ok();
+    if (known && !runs_.empty() && runs_.back().known &&
+        runs_.back().type == type) {
+      ++runs_.back().count;
+    } else {
+      runs_.push_back(TypeRun{position, 1, std::string(type), known});
+    }
+    ++position;
     bytes_ += record.size;
     records_.push_back(std::move(record));
   }
@@ -23,6 +39,18 @@ void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
     bytes_ -= records_.front().size;
     records_.pop_front();
     ++first_position_;
+  }
+  DropFront();
+}
+
+void RecentEvents::DropFront() {
+  while (!runs_.empty() &&
+         runs_.front().first + runs_.front().count <= first_position_) {
+    runs_.pop_front();
+  }
+  if (!runs_.empty() && runs_.front().first < first_position_) {
+    runs_.front().count -= first_position_ - runs_.front().first;
+    runs_.front().first = first_position_;
   }
 }
 
@@ -38,6 +66,27 @@ bool RecentEvents::Read(uint64_t from, uint64_t end, size_t max_events,
   return true;
 }
 
+bool RecentEvents::SkipUnwanted(
+    uint64_t from, uint64_t end,
+    absl::FunctionRef<bool(absl::string_view type)> wants,
+    uint64_t* next) const {
+  absl::MutexLock lock(&mu_);
+  const uint64_t ring_end = first_position_ + records_.size();
+  if (from < first_position_ || end > ring_end || from > end) return false;
+  // The run holding `from`: the last that begins at or before it.
+  auto run = std::upper_bound(
+      runs_.begin(), runs_.end(), from,
+      [](uint64_t position, const TypeRun& r) { return position < r.first; });
+  uint64_t position = from;
+  if (run != runs_.begin()) --run;
+  for (; position < end && run != runs_.end(); ++run) {
+    if (!run->known || wants(run->type)) break;
+    position = std::min(end, run->first + run->count);
+  }
+  *next = position;
+  return true;
+}
+
 void RecentEvents::ForgetThrough(uint64_t position) {
   absl::MutexLock lock(&mu_);
   while (!records_.empty() && first_position_ <= position) {
@@ -45,6 +94,7 @@ void RecentEvents::ForgetThrough(uint64_t position) {
     records_.pop_front();
     ++first_position_;
   }
+  DropFront();
 }
 
 }  // namespace missionlog

@@ -3,6 +3,9 @@
 // RocksDB. Bounded in events and bytes; the oldest fall out first. A reader
 // whose position has fallen out reads from storage instead: both return the
 // same bytes for the same position, so switching never skips or repeats.
+// The ring also notes where each run of one event type begins, so that a
+// reader filtering by type (each projection, a filtered subscription) passes
+// a run it does not want with one test instead of one per record.
 #ifndef MISSIONLOG_EVENTSTORE_RECENT_EVENTS_H_
 #define MISSIONLOG_EVENTSTORE_RECENT_EVENTS_H_
 
@@ -13,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
@@ -48,16 +52,39 @@ class RecentEvents {
   bool Read(uint64_t from, uint64_t end, size_t max_events,
             std::vector<SharedRecord>* records) const;
 
+  // Sets `*next` to the first position in [from, end) whose event type
+  // `wants` (which must hold for no type it refuses later), or to `end`, if
+  // the ring holds all of [from, end); false otherwise (read storage).
+  // `wants` runs under the ring's lock: keep it to comparisons.
+  bool SkipUnwanted(uint64_t from, uint64_t end,
+                    absl::FunctionRef<bool(absl::string_view type)> wants,
+                    uint64_t* next) const;
+
   // Drops every record up to and including `position` (its stored form
   // changed: an erasure), so that readers of them read storage.
   void ForgetThrough(uint64_t position);
 
  private:
+  // Consecutive records of one type. `known` is false for a record whose
+  // header would not parse: a reader skips no such run, and its own decode
+  // reports the damage.
+  struct TypeRun {
+    uint64_t first = 0;
+    uint64_t count = 0;
+    std::string type;
+    bool known = true;
+  };
+
+  // Drops the records that fall out of the ring (first_position_ moved).
+  void DropFront() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const size_t max_events_;
   const size_t max_bytes_;
 
   mutable absl::Mutex mu_;
   std::deque<SharedRecord> records_ ABSL_GUARDED_BY(mu_);
+  // Covers records_ exactly, in order.
+  std::deque<TypeRun> runs_ ABSL_GUARDED_BY(mu_);
   uint64_t first_position_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
