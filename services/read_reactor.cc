@@ -8,6 +8,16 @@
 #include "services/wire_encoding.h"
 
 namespace missionlog {
+namespace {
+
+// Batches an unfiltered read of the log keeps fetched or fetching beside
+// the one being sent. Three, not two, keep both workers busy while a
+// message is sent (fetch times vary with the page cache): 1.02-1.08M
+// events/s against 0.93-1.03M with two (alternating servers, six reads
+// each), at most four 2 MiB messages held per read.
+constexpr int kAheadBatches = 3;
+
+}  // namespace
 
 ReadReactor::ReadReactor(EventLog* store, WorkerPool* workers,
                          const ServiceOptions& options,
@@ -66,7 +76,7 @@ void ReadReactor::Start() {
   Next next;
   {
     absl::MutexLock lock(&mu_);
-    depth_ = predictable ? 2 : 1;
+    depth_ = predictable ? kAheadBatches : 1;
     limit_ = request.limit() == 0 ? UINT64_MAX : request.limit();
     issue_from_ = from;
     issue_remaining_ = limit_;

@@ -96,7 +96,7 @@ class ReadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   absl::Mutex mu_;
   // An unfiltered read of the whole log knows where each batch starts
   // before the one ahead of it is read (it is `limit` further on, unless
-  // that one stops short): two batches are fetched at once, on two
+  // that one stops short): several batches are fetched ahead, on the
   // workers. Any other read learns where to go on only from the batch
   // before, and fetches one at a time (while the previous one is written).
   int depth_ ABSL_GUARDED_BY(mu_) = 1;

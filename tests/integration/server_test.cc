@@ -694,7 +694,7 @@ TEST_F(ServerTest, StalledSubscriberDoesNotGrowServerMemoryWithTheBacklog) {
   reader->Finish().ok();
 }
 
-// An unfiltered read of the log fetches two batches ahead, each from where
+// An unfiltered read of the log fetches batches ahead, each from where
 // the one before will stop if it is full (read_reactor.cc). A batch that
 // stops short (its bytes reach the 2 MiB message bound: 100 events of
 // 32 KiB do), the end of the log and the request's limit each leave the
