@@ -70,7 +70,7 @@ void AppendStreamReactor::OnReadDone(bool ok) {
   // Unlocked (a validation error completes inline, which locks), and with
   // reading_ still set so that no new StartRead overwrites request_ yet.
   if (parsed) {
-    Submit(sequence, request_);
+    Submit(sequence, &request_);
   } else if (ok) {
     CountAnswer(absl::InvalidArgumentError(
         absl::StrCat("request ", sequence,
@@ -88,27 +88,27 @@ void AppendStreamReactor::OnReadDone(bool ok) {
 }
 
 void AppendStreamReactor::Submit(uint64_t sequence,
-                                 const v1::AppendStreamRequest& request) {
+                                 v1::AppendStreamRequest* request) {
   absl::Status allowed = AccessControl::Check(caller_, Permission::kAppend,
-                                              request.append().stream());
+                                              request->append().stream());
   if (allowed.ok()) {
-    allowed = access_->ChargeAppend(caller_, request.append().events_size());
+    allowed = access_->ChargeAppend(caller_, request->append().events_size());
   }
   if (!allowed.ok()) {
-    Complete(sequence, allowed, request.append());
+    Complete(sequence, allowed, request->append());
     return;
   }
   absl::StatusOr<AppendRequest> append =
-      FromProto(request.append(), caller_.principal);
+      TakeFromProto(request->mutable_append(), caller_.principal);
   if (!append.ok()) {
-    Complete(sequence, append.status(), request.append());
+    Complete(sequence, append.status(), request->append());
     return;
   }
   // What an error's details name (WrongExpectedVersion: the stream and the
   // version expected) is kept until the answer, not the events.
   auto wire = std::make_shared<v1::AppendRequest>();
-  wire->set_stream(request.append().stream());
-  *wire->mutable_expected_version() = request.append().expected_version();
+  wire->set_stream(request->append().stream());
+  *wire->mutable_expected_version() = request->append().expected_version();
   appends_->Append(std::move(append).value(),
                    [this, sequence, wire](absl::StatusOr<AppendResult> r) {
                      Complete(sequence, std::move(r), *wire);

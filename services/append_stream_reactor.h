@@ -59,7 +59,8 @@ class AppendStreamReactor
     grpc::Status status;
   };
 
-  void Submit(uint64_t sequence, const v1::AppendStreamRequest& request);
+  // Moves the request's events into the engine's append.
+  void Submit(uint64_t sequence, v1::AppendStreamRequest* request);
   void Complete(uint64_t sequence, absl::StatusOr<AppendResult> result,
                 const v1::AppendRequest& append);
   // Decides the next write, read or finish. REQUIRES: mu_ held.

@@ -53,8 +53,13 @@ absl::StatusOr<ExpectedVersion> FromProto(const v1::ExpectedVersion& version) {
 
 }  // namespace
 
-absl::StatusOr<AppendRequest> FromProto(const v1::AppendRequest& request,
-                                        const std::string& recorded_by) {
+namespace {
+
+// Converts `request`; with `take` (a mutable request), each event's strings
+// are moved out rather than copied.
+absl::StatusOr<AppendRequest> ConvertAppend(const v1::AppendRequest& request,
+                                            v1::AppendRequest* take,
+                                            const std::string& recorded_by) {
   AppendRequest append;
   append.stream = request.stream();
   absl::StatusOr<ExpectedVersion> expected =
@@ -66,22 +71,45 @@ absl::StatusOr<AppendRequest> FromProto(const v1::AppendRequest& request,
   for (int i = 0; i < request.events_size(); ++i) {
     const v1::EventData& in = request.events(i);
     EventData event;
-    event.id = in.id();
-    event.type = in.type();
-    event.source = in.source();
     if (in.has_time()) {
       absl::StatusOr<int64_t> micros =
           MicrosFromTimestamp(in.time(), absl::StrCat("events[", i, "].time"));
       if (!micros.ok()) return micros.status();
       event.occurred_at_us = *micros;
     }
-    event.correlation_id = in.correlation_id();
-    event.causation_id = in.causation_id();
-    event.content_type = in.datacontenttype();
-    event.payload = in.data();
+    if (take != nullptr) {
+      v1::EventData* out = take->mutable_events(i);
+      event.id = std::move(*out->mutable_id());
+      event.type = std::move(*out->mutable_type());
+      event.source = std::move(*out->mutable_source());
+      event.correlation_id = std::move(*out->mutable_correlation_id());
+      event.causation_id = std::move(*out->mutable_causation_id());
+      event.content_type = std::move(*out->mutable_datacontenttype());
+      event.payload = std::move(*out->mutable_data());
+    } else {
+      event.id = in.id();
+      event.type = in.type();
+      event.source = in.source();
+      event.correlation_id = in.correlation_id();
+      event.causation_id = in.causation_id();
+      event.content_type = in.datacontenttype();
+      event.payload = in.data();
+    }
     append.events.push_back(std::move(event));
   }
   return append;
+}
+
+}  // namespace
+
+absl::StatusOr<AppendRequest> FromProto(const v1::AppendRequest& request,
+                                        const std::string& recorded_by) {
+  return ConvertAppend(request, nullptr, recorded_by);
+}
+
+absl::StatusOr<AppendRequest> TakeFromProto(v1::AppendRequest* request,
+                                            const std::string& recorded_by) {
+  return ConvertAppend(*request, request, recorded_by);
 }
 
 void ToProto(const AppendResult& result, v1::AppendResponse* response) {

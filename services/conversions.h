@@ -20,6 +20,12 @@ namespace missionlog {
 // server's notion of the caller, never taken from the request.
 absl::StatusOr<AppendRequest> FromProto(const v1::AppendRequest& request,
                                         const std::string& recorded_by);
+// The same, moving each event's strings out of `request` instead of copying
+// them (a parsed request's payloads, on an arena or not, are heap strings):
+// afterwards `request` still names its stream and expected version (what
+// an error's details need), but its events are emptied.
+absl::StatusOr<AppendRequest> TakeFromProto(v1::AppendRequest* request,
+                                            const std::string& recorded_by);
 
 void ToProto(const AppendResult& result, v1::AppendResponse* response);
 void ToProto(const RecordedEvent& event, v1::RecordedEvent* out);

@@ -75,7 +75,10 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
     reactor->Finish(ToGrpcStatus(charged));
     return reactor;
   }
-  absl::StatusOr<AppendRequest> append = FromProto(*request, caller->principal);
+  // The request is this service's own (ArenaHolder made it, not const):
+  // its payloads move into the append rather than being copied.
+  absl::StatusOr<AppendRequest> append =
+      TakeFromProto(const_cast<v1::AppendRequest*>(request), caller->principal);
   if (!append.ok()) {
     reactor->Finish(ToGrpcStatus(append.status()));
     return reactor;
