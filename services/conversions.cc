@@ -55,6 +55,26 @@ absl::StatusOr<ExpectedVersion> FromProto(const v1::ExpectedVersion& version) {
 
 namespace {
 
+// An event's string fields, wire and engine side.
+struct StringField {
+  const std::string& (v1::EventData::*get)() const;
+  std::string* (v1::EventData::*take)();
+  std::string EventData::*to;
+};
+constexpr StringField kStringFields[] = {
+    {&v1::EventData::id, &v1::EventData::mutable_id, &EventData::id},
+    {&v1::EventData::type, &v1::EventData::mutable_type, &EventData::type},
+    {&v1::EventData::source, &v1::EventData::mutable_source,
+     &EventData::source},
+    {&v1::EventData::correlation_id, &v1::EventData::mutable_correlation_id,
+     &EventData::correlation_id},
+    {&v1::EventData::causation_id, &v1::EventData::mutable_causation_id,
+     &EventData::causation_id},
+    {&v1::EventData::datacontenttype, &v1::EventData::mutable_datacontenttype,
+     &EventData::content_type},
+    {&v1::EventData::data, &v1::EventData::mutable_data, &EventData::payload},
+};
+
 // Converts `request`; with `take` (a mutable request), each event's strings
 // are moved out rather than copied.
 absl::StatusOr<AppendRequest> ConvertAppend(const v1::AppendRequest& request,
@@ -77,23 +97,10 @@ absl::StatusOr<AppendRequest> ConvertAppend(const v1::AppendRequest& request,
       if (!micros.ok()) return micros.status();
       event.occurred_at_us = *micros;
     }
-    if (take != nullptr) {
-      v1::EventData* out = take->mutable_events(i);
-      event.id = std::move(*out->mutable_id());
-      event.type = std::move(*out->mutable_type());
-      event.source = std::move(*out->mutable_source());
-      event.correlation_id = std::move(*out->mutable_correlation_id());
-      event.causation_id = std::move(*out->mutable_causation_id());
-      event.content_type = std::move(*out->mutable_datacontenttype());
-      event.payload = std::move(*out->mutable_data());
-    } else {
-      event.id = in.id();
-      event.type = in.type();
-      event.source = in.source();
-      event.correlation_id = in.correlation_id();
-      event.causation_id = in.causation_id();
-      event.content_type = in.datacontenttype();
-      event.payload = in.data();
+    for (const StringField& field : kStringFields) {
+      event.*field.to =
+          take != nullptr ? std::move(*(take->mutable_events(i)->*field.take)())
+                          : (in.*field.get)();
     }
     append.events.push_back(std::move(event));
   }
