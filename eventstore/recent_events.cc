@@ -8,6 +8,24 @@
 namespace missionlog {
 
 void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
+  // The group's runs of one type, found before taking the lock.
+  std::vector<TypeRun> runs;
+  uint64_t position = first;
+  for (const SharedRecord& record : records) {
+    RecordParts parts;
+    absl::string_view stream, type;
+    const bool known =
+        SplitRecordValue(position, record.view(), &parts).ok() &&
+        PeekStreamAndType(position, parts.header, &stream, &type).ok();
+    if (known && !runs.empty() && runs.back().known &&
+        runs.back().type == type) {
+      ++runs.back().count;
+    } else {
+      runs.push_back(TypeRun{position, 1, std::string(type), known});
+    }
+    ++position;
+  }
+
   absl::MutexLock lock(&mu_);
   if (first != first_position_ + records_.size()) {
     // Not contiguous (cannot happen while the writer is healthy): start over
@@ -17,22 +35,18 @@ void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
     bytes_ = 0;
     first_position_ = first;
   }
-  uint64_t position = first;
   for (SharedRecord& record : records) {
-    RecordParts parts;
-    absl::string_view stream, type;
-    const bool known =
-        SplitRecordValue(position, record.view(), &parts).ok() &&
-        PeekStreamAndType(position, parts.header, &stream, &type).ok();
-    if (known && !runs_.empty() && runs_.back().known &&
-        runs_.back().type == type) {
-      ++runs_.back().count;
-    } else {
-      runs_.push_back(TypeRun{position, 1, std::string(type), known});
-    }
-    ++position;
     bytes_ += record.size;
     records_.push_back(std::move(record));
+  }
+  for (TypeRun& run : runs) {
+    // A run that goes on from the last group's joins it.
+    if (!runs_.empty() && run.known && runs_.back().known &&
+        runs_.back().type == run.type) {
+      runs_.back().count += run.count;
+    } else {
+      runs_.push_back(std::move(run));
+    }
   }
   while (!records_.empty() &&
          (records_.size() > max_events_ || bytes_ > max_bytes_)) {

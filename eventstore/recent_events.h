@@ -53,9 +53,9 @@ class RecentEvents {
             std::vector<SharedRecord>* records) const;
 
   // Sets `*next` to the first position in [from, end) whose event type
-  // `wants` (which must hold for no type it refuses later), or to `end`, if
-  // the ring holds all of [from, end); false otherwise (read storage).
-  // `wants` runs under the ring's lock: keep it to comparisons.
+  // `wants`, or to `end`, if the ring holds all of [from, end); false
+  // otherwise (read storage). `wants` must answer the same for the same
+  // type, and runs under the ring's lock: keep it to comparisons.
   bool SkipUnwanted(uint64_t from, uint64_t end,
                     absl::FunctionRef<bool(absl::string_view type)> wants,
                     uint64_t* next) const;
