@@ -16,6 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+: >"$scratch/log"  # exists before the server's shell opens it
 "$build/services/missionlogd" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 \
   --data_dir="$scratch/store" >"$scratch/log" 2>&1 &
 pid=$!

@@ -87,6 +87,9 @@ sed -e "s|/var/lib/missionlog/store|$scratch/store|" \
   -e 's|^--listen=.*|--listen=127.0.0.1:0|' \
   -e 's|^--http_listen=.*|--http_listen=127.0.0.1:0|' \
   "$root/etc/missionlog/missionlogd.flags" >"$scratch/missionlogd.flags"
+# The log exists before the server's shell opens it: reading it first
+# must not fail (set -e, pipefail).
+: >"$scratch/server.log"
 "$root/usr/bin/missionlogd" --flagfile="$scratch/missionlogd.flags" \
   >"$scratch/server.log" 2>&1 &
 pid=$!
