@@ -9,12 +9,15 @@
 //              `read_all` workload: transport and client only);
 //   Append     stores nothing: it turns the request's events into one
 //              EventBatch, encoded once, queues it to every subscriber and
-//              answers at once, or with --append_wait_us from a thread of
-//              its own once that long has passed (below);
+//              answers at once, or with --append_sync_file only once an
+//              fdatasync begun after it arrived has ended (below);
 //   Subscribe  says caught_up, then sends what Append queued (the
 //              `subscribe_fanout` workload without a store or a disk).
 // The canned events have the size and fields of the load generator's as
 // missionlogd returns them (300-byte data, header, hashes, timestamps).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -28,8 +31,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "bench/workloads.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/store.grpc.pb.h"
@@ -37,9 +38,11 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to listen on.");
 ABSL_FLAG(int64_t, read_events, 1000000, "Events one Read streams.");
 ABSL_FLAG(int, batch_events, 1000, "Events per Read message.");
-ABSL_FLAG(int, append_wait_us, 0,
-          "Answer each Append from a thread of the server's own, this long "
-          "after the first of its group arrived (0: in gRPC's callback).");
+ABSL_FLAG(std::string, append_sync_file, "",
+          "Answer each Append only once an fdatasync of this file, begun "
+          "after the append arrived, has ended (a thread of the server's "
+          "own appends 512 bytes and syncs per group). Empty: answer in "
+          "gRPC's callback.");
 
 namespace missionlog {
 namespace {
@@ -185,22 +188,21 @@ void Fanout::Send(const grpc::ByteBuffer& message) {
   for (Subscriber* subscriber : subscribers_) subscriber->Queue(message);
 }
 
-// What a durable store's answers cannot avoid, without the store: an append
-// is answered once a sync that began after it arrived has ended, from the
-// thread that saw the sync end. The model is generous: a group is every
-// append that arrives while its wait runs, answered when it ends (a real
-// one cannot include those that arrive once its sync has begun). Its
-// figures bound a durable server with a sync of `wait` from above.
-class GroupAnswers {
+// What a durable store's answers cannot avoid, without the store: group
+// commit at its leanest. A thread of its own takes every append waiting,
+// appends 512 bytes to a file and fdatasyncs it, then answers them; those
+// that arrive meanwhile wait for the next sync. A durable server on the
+// same disk and gRPC can do no better.
+class GroupCommit {
  public:
-  explicit GroupAnswers(absl::Duration wait)
-      : wait_(wait), thread_([this] { Run(); }) {}
-  ~GroupAnswers() {
+  explicit GroupCommit(int fd) : fd_(fd), thread_([this] { Run(); }) {}
+  ~GroupCommit() {
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
     thread_.join();
+    close(fd_);
   }
   void Add(grpc::ServerUnaryReactor* reactor) {
     absl::MutexLock lock(&mu_);
@@ -209,7 +211,10 @@ class GroupAnswers {
 
  private:
   void Run() {
+    const std::string record(512, 'r');
+    off_t end = 0;
     while (true) {
+      std::vector<grpc::ServerUnaryReactor*> group;
       {
         absl::MutexLock lock(&mu_);
         auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -217,20 +222,21 @@ class GroupAnswers {
         };
         mu_.Await(absl::Condition(&ready));
         if (stopping_) return;
-      }
-      absl::SleepFor(wait_);
-      std::vector<grpc::ServerUnaryReactor*> group;
-      {
-        absl::MutexLock lock(&mu_);
         group.swap(waiting_);
       }
-      for (grpc::ServerUnaryReactor* reactor : group) {
-        reactor->Finish(grpc::Status::OK);
-      }
+      const bool durable = pwrite(fd_, record.data(), record.size(), end) ==
+                               static_cast<ssize_t>(record.size()) &&
+                           fdatasync(fd_) == 0;
+      end += static_cast<off_t>(record.size());
+      const grpc::Status status =
+          durable ? grpc::Status::OK
+                  : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "empty_server: the sync file's write failed");
+      for (grpc::ServerUnaryReactor* reactor : group) reactor->Finish(status);
     }
   }
 
-  const absl::Duration wait_;
+  const int fd_;
   absl::Mutex mu_;
   std::vector<grpc::ServerUnaryReactor*> waiting_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -281,8 +287,8 @@ class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
     }
     fanout_.Send(Serialize(message));
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (group_answers_ != nullptr) {
-      group_answers_->Add(reactor);
+    if (group_commit_ != nullptr) {
+      group_commit_->Add(reactor);
     } else {
       reactor->Finish(grpc::Status::OK);
     }
@@ -295,21 +301,32 @@ class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
     return new Subscriber(&fanout_);
   }
 
+  // Appends are answered by a GroupCommit on `fd` (which it owns) from now.
+  void CommitAppendsTo(int fd) {
+    group_commit_ = std::make_unique<GroupCommit>(fd);
+  }
+
  private:
   grpc::ByteBuffer batch_;
   grpc::ByteBuffer last_;
   std::atomic<uint64_t> next_position_{0};
   Fanout fanout_;
-  std::unique_ptr<GroupAnswers> group_answers_ =
-      absl::GetFlag(FLAGS_append_wait_us) > 0
-          ? std::make_unique<GroupAnswers>(
-                absl::Microseconds(absl::GetFlag(FLAGS_append_wait_us)))
-          : nullptr;
+  std::unique_ptr<GroupCommit> group_commit_;
 };
 
 int Main() {
   const std::string listen = absl::GetFlag(FLAGS_listen);
   EmptyEventStore service;
+  const std::string sync_file = absl::GetFlag(FLAGS_append_sync_file);
+  if (!sync_file.empty()) {
+    const int fd =
+        open(sync_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      std::fprintf(stderr, "empty_server: cannot open %s\n", sync_file.c_str());
+      return 1;
+    }
+    service.CommitAppendsTo(fd);
+  }
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
