@@ -20,6 +20,11 @@ bool FollowErasures(uint64_t erasures, uint64_t* held, LetGo let_go) {
 
 }  // namespace
 
+bool SharedMessages::Kept::Starts(uint64_t at, absl::string_view stream,
+                                  absl::string_view type) const {
+  return from == at && stream_prefix == stream && type_prefix == type;
+}
+
 bool EncodedEvents::Current(uint64_t erasures) {
   return FollowErasures(erasures, &erasures_, [this] {
     mu_.AssertHeld();
@@ -77,9 +82,8 @@ bool SharedMessages::Get(const Key& key, grpc::ByteBuffer* message) {
   absl::MutexLock lock(&mu_);
   if (!Current(key.erasures)) return false;
   for (auto it = kept_.rbegin(); it != kept_.rend(); ++it) {
-    if (it->from == key.from && it->to == key.to &&
-        it->stream_prefix == key.stream_prefix &&
-        it->type_prefix == key.type_prefix) {
+    if (it->Starts(key.from, key.stream_prefix, key.type_prefix) &&
+        it->to == key.to) {
       *message = it->message;  // shares the slices
       return true;
     }
@@ -94,8 +98,7 @@ bool SharedMessages::GetFrom(uint64_t from, absl::string_view stream_prefix,
   if (!Current(erasures)) return false;
   const Kept* longest = nullptr;
   for (const Kept& kept : kept_) {
-    if (kept.from == from && kept.stream_prefix == stream_prefix &&
-        kept.type_prefix == type_prefix &&
+    if (kept.Starts(from, stream_prefix, type_prefix) &&
         (longest == nullptr || kept.to > longest->to)) {
       longest = &kept;
     }

@@ -110,6 +110,10 @@ class SharedMessages {
     std::string stream_prefix;
     std::string type_prefix;
     grpc::ByteBuffer message;
+
+    // Whether it holds the events from `at` for that filter.
+    bool Starts(uint64_t at, absl::string_view stream,
+                absl::string_view type) const;
   };
   static constexpr size_t kMaxKept = 8;
 

@@ -194,7 +194,7 @@ void SubscribeReactor::Fetch(bool memory_only) {
 
 bool SubscribeReactor::CachedEvents(std::vector<SharedEncodedEvent>* events,
                                     bool* end_of_log) {
-  erasures_ = store_->Erasures();
+  // At the erasure count Fetch has just read.
   const uint64_t head = store_->GetHead().next_position;
   if (position_ >= head) {
     *end_of_log = true;
