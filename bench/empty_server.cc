@@ -10,7 +10,10 @@
 //   Append     stores nothing: it turns the request's events into one
 //              EventBatch, encoded once, queues it to every subscriber and
 //              answers at once, or with --append_sync_file only once an
-//              fdatasync begun after it arrived has ended (below);
+//              fdatasync begun after it arrived has ended (below), or
+//              with --append_store stores them through the engine itself
+//              (missionlogd's store without its services: no access
+//              control, quotas, domain checks, bus or projections);
 //   Subscribe  says caught_up, then sends what Append queued (the
 //              `subscribe_fanout` workload without a store or a disk).
 // The canned events have the size and fields of the load generator's as
@@ -32,8 +35,10 @@
 #include "absl/flags/flag.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/workloads.h"
+#include "eventstore/event_store.h"
 #include "grpcpp/grpcpp.h"
 #include "missionlog/v1/store.grpc.pb.h"
+#include "services/conversions.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to listen on.");
 ABSL_FLAG(int64_t, read_events, 1000000, "Events one Read streams.");
@@ -43,6 +48,10 @@ ABSL_FLAG(std::string, append_sync_file, "",
           "after the append arrived, has ended (a thread of the server's "
           "own appends 512 bytes and syncs per group). Empty: answer in "
           "gRPC's callback.");
+ABSL_FLAG(std::string, append_store, "",
+          "Store each Append through the engine in this directory (created "
+          "if missing; the engine's defaults, sync on) and answer once it "
+          "is durable, as missionlogd does but without its services.");
 
 namespace missionlog {
 namespace {
@@ -279,7 +288,8 @@ class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
-                                   v1::AppendResponse* /*response*/) override {
+                                   v1::AppendResponse* response) override {
+    if (store_ != nullptr) return Store(context, request, response);
     v1::SubscribeResponse message;
     for (const v1::EventData& event : request->events()) {
       FillEvent(next_position_++, event.data(),
@@ -306,12 +316,46 @@ class EmptyEventStore : public v1::EventStore::WithRawCallbackMethod_Read<
     group_commit_ = std::make_unique<GroupCommit>(fd);
   }
 
+  // Appends are stored through `store` from now (and nothing is sent to
+  // subscribers).
+  void StoreAppendsIn(std::unique_ptr<EventStore> store) {
+    store_ = std::move(store);
+  }
+
  private:
+  // What missionlogd's Append does once the caller is authorized and
+  // charged: the request's strings moved into the engine's append (gRPC's
+  // default allocator made the request, which is not const), answered on
+  // the engine's completion thread once durable.
+  grpc::ServerUnaryReactor* Store(grpc::CallbackServerContext* context,
+                                  const v1::AppendRequest* request,
+                                  v1::AppendResponse* response) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    absl::StatusOr<AppendRequest> append =
+        TakeFromProto(const_cast<v1::AppendRequest*>(request), "anonymous");
+    if (!append.ok()) {
+      reactor->Finish(ToGrpcStatus(append.status()));
+      return reactor;
+    }
+    store_->AppendAsync(
+        std::move(append).value(),
+        [reactor, request, response](absl::StatusOr<AppendResult> result) {
+          if (result.ok()) {
+            ToProto(*result, response);
+            reactor->Finish(grpc::Status::OK);
+          } else {
+            reactor->Finish(ToGrpcStatus(result.status(), request));
+          }
+        });
+    return reactor;
+  }
+
   grpc::ByteBuffer batch_;
   grpc::ByteBuffer last_;
   std::atomic<uint64_t> next_position_{0};
   Fanout fanout_;
   std::unique_ptr<GroupCommit> group_commit_;
+  std::unique_ptr<EventStore> store_;
 };
 
 int Main() {
@@ -326,6 +370,17 @@ int Main() {
       return 1;
     }
     service.CommitAppendsTo(fd);
+  }
+  const std::string store_dir = absl::GetFlag(FLAGS_append_store);
+  if (!store_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<EventStore>> store =
+        EventStore::Open(Options(), store_dir);
+    if (!store.ok()) {
+      std::fprintf(stderr, "empty_server: cannot open the store in %s: %s\n",
+                   store_dir.c_str(), store.status().ToString().c_str());
+      return 1;
+    }
+    service.StoreAppendsIn(std::move(store).value());
   }
   grpc::ServerBuilder builder;
   int port = 0;
