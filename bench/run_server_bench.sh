@@ -323,18 +323,33 @@ if [ "$verdict" != met ]; then
   explain "an empty server answering after a sync" \
     "$(ratio "$(field waiting_append_single events_per_s)" "$(field noop events_per_s)")" 0.60
   ceiling noop append_single 0.60 engine_append_async cpu_us_per_event waiting_append_single
-  explain "an empty server storing through the engine" \
-    "$(ratio "$(field storing_append_single events_per_s)" "$(field noop events_per_s)")" 0.60
-  printf '%-46s %8s\n' "  (missionlogd over that server)" \
-    "$(ratio "$(field append_single events_per_s)" "$(field storing_append_single events_per_s)")"
+  # A ceiling only if missionlogd, which does more, did not beat it by more
+  # than this VM's noise in the same run.
+  over=$(ratio "$(field append_single events_per_s)" "$(field storing_append_single events_per_s)")
+  if holds "$over" le 1.1; then
+    explain "an empty server storing through the engine" \
+      "$(ratio "$(field storing_append_single events_per_s)" "$(field noop events_per_s)")" 0.60
+  else
+    printf '%-46s %8s %8s  %s\n' "  an empty server storing through the engine" \
+      "$(ratio "$(field storing_append_single events_per_s)" "$(field noop events_per_s)")" "" \
+      "slower than missionlogd: not a ceiling in this run"
+  fi
+  printf '%-46s %8s\n' "  (missionlogd over that server)" "$over"
 fi
 target "append_single p99 / noop p99 (16 clients)" "$(field append_single_16 p99_ms)" "$(field noop_16 p99_ms)" le 2 \
   "$(field nosync_append_single_16 p99_ms)" "$(field noop_16 p99_ms)"
 if [ "$verdict" != met ]; then
   explain "an empty server answering after a sync" \
     "$(ratio "$(field waiting_append_single_16 p99_ms)" "$(field noop_16 p99_ms)")" le 2
-  explain "an empty server storing through the engine" \
-    "$(ratio "$(field storing_append_single_16 p99_ms)" "$(field noop_16 p99_ms)")" le 2
+  # A floor only if missionlogd's p99 was not well below it in this run.
+  if holds "$(ratio "$(field append_single_16 p99_ms)" "$(field storing_append_single_16 p99_ms)")" ge 0.9; then
+    explain "an empty server storing through the engine" \
+      "$(ratio "$(field storing_append_single_16 p99_ms)" "$(field noop_16 p99_ms)")" le 2
+  else
+    printf '%-46s %8s %8s  %s\n' "  an empty server storing through the engine" \
+      "$(ratio "$(field storing_append_single_16 p99_ms)" "$(field noop_16 p99_ms)")" "" \
+      "above missionlogd's: not a floor in this run"
+  fi
 fi
 target "append_stream / noop_stream (events/s)" "$(field append_stream events_per_s)" "$(field noop_stream events_per_s)" ge 0.75 \
   "$(field nosync_append_stream events_per_s)" "$(field noop_stream events_per_s)"
