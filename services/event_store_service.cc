@@ -1,8 +1,12 @@
 #include "services/event_store_service.h"
 
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "google/protobuf/arena.h"
 #include "services/append_stream_reactor.h"
 #include "services/conversions.h"
 #include "services/read_reactor.h"
@@ -22,80 +26,118 @@ EventStoreService::EventStoreService(EventLog* store,
       handler_(handler),
       encoded_(options.encoded_events, options.encoded_event_bytes),
       messages_(options.shared_message_bytes),
-      subscriptions_(access->quotas()) {
-  SetMessageAllocatorFor_Append(&arena_messages_);
-}
+      subscriptions_(access->quotas()) {}
 
 namespace {
 
-// Holds one call's messages; gRPC releases it after the call's OnDone.
-class ArenaHolder final
-    : public grpc::MessageHolder<v1::AppendRequest, v1::AppendResponse> {
- public:
-  ArenaHolder() : arena_(Options()) {
-    set_request(
-        google::protobuf::Arena::CreateMessage<v1::AppendRequest>(&arena_));
-    set_response(
-        google::protobuf::Arena::CreateMessage<v1::AppendResponse>(&arena_));
-  }
-  void Release() override { delete this; }
-  // Only called by a handler that asks for it; Append does not.
-  void FreeRequest() override {}
+constexpr char kAppendMethod[] = "/missionlog.v1.EventStore/Append";
 
- private:
-  static google::protobuf::ArenaOptions Options() {
-    google::protobuf::ArenaOptions options;
-    // A one-event request fits the first block; a batch of 100 takes a
-    // few of the largest.
-    options.start_block_size = 2048;
-    options.max_block_size = 64 << 10;
-    return options;
-  }
-
-  google::protobuf::Arena arena_;
-};
+google::protobuf::ArenaOptions AppendArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  // A one-event request fits the first block; a batch of 100 takes a few
+  // of the largest.
+  options.start_block_size = 2048;
+  options.max_block_size = 64 << 10;
+  return options;
+}
 
 }  // namespace
 
-grpc::MessageHolder<v1::AppendRequest, v1::AppendResponse>*
-EventStoreService::ArenaMessages::AllocateMessages() {
-  return new ArenaHolder();
-}
+// One unary Append's request and response on a protobuf arena of its own:
+// the parse of a request's events (a string or more per field) takes a few
+// arena blocks instead of a heap allocation per string, freed at once when
+// the call is answered.
+struct EventStoreService::AppendCall {
+  AppendCall(grpc::CallbackServerContext* context, grpc::ByteBuffer* response)
+      : context(context),
+        reactor(context->DefaultReactor()),
+        response_buffer(response) {}
+
+  grpc::CallbackServerContext* const context;
+  grpc::ServerUnaryReactor* const reactor;
+  grpc::ByteBuffer* const response_buffer;  // the answer, serialized
+  const int64_t started_ns = absl::GetCurrentTimeNanos();
+  // The caller's principal once authenticated (for the refusal log).
+  std::string principal;
+  bool authenticated = false;
+  // Declared before the messages it holds.
+  google::protobuf::Arena arena{AppendArenaOptions()};
+  v1::AppendRequest* const request =
+      google::protobuf::Arena::CreateMessage<v1::AppendRequest>(&arena);
+  v1::AppendResponse* const response =
+      google::protobuf::Arena::CreateMessage<v1::AppendResponse>(&arena);
+};
 
 grpc::ServerUnaryReactor* EventStoreService::Append(
-    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
-    v1::AppendResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller =
-      access_->Authorize(*context, Permission::kAppend, request->stream());
-  absl::Status charged =
-      caller.ok() ? access_->ChargeAppend(*caller, request->events_size())
-                  : caller.status();
-  if (!charged.ok()) {
-    reactor->Finish(ToGrpcStatus(charged));
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* raw_response) {
+  auto call = std::make_unique<AppendCall>(context, raw_response);
+  grpc::ServerUnaryReactor* reactor = call->reactor;
+  if (!ParseByteBuffer(*raw, call->request)) {
+    FinishAppend(std::move(call),
+                 UnparsableRequest("missionlog.v1.AppendRequest"));
     return reactor;
   }
-  // The request is this service's own (ArenaHolder made it, not const):
-  // its payloads move into the append rather than being copied.
+  absl::StatusOr<Caller> caller = access_->Authorize(
+      *context, Permission::kAppend, call->request->stream());
+  absl::Status charged =
+      caller.ok() ? access_->ChargeAppend(*caller, call->request->events_size())
+                  : caller.status();
+  if (caller.ok()) {
+    call->principal = caller->principal;
+    call->authenticated = true;
+  }
+  if (!charged.ok()) {
+    FinishAppend(std::move(call), ToGrpcStatus(charged));
+    return reactor;
+  }
+  // The call owns the request: its payloads move into the append rather
+  // than being copied.
   absl::StatusOr<AppendRequest> append =
-      TakeFromProto(const_cast<v1::AppendRequest*>(request), caller->principal);
+      TakeFromProto(call->request, caller->principal);
   if (!append.ok()) {
-    reactor->Finish(ToGrpcStatus(append.status()));
+    FinishAppend(std::move(call), ToGrpcStatus(append.status()));
     return reactor;
   }
   // Completes on the engine's completion thread once durable: no thread
   // waits for the disk. Domain events are validated on a worker first.
-  handler_->Append(
-      std::move(append).value(),
-      [reactor, request, response](absl::StatusOr<AppendResult> result) {
-        if (result.ok()) {
-          ToProto(*result, response);
-          reactor->Finish(grpc::Status::OK);
-        } else {
-          reactor->Finish(ToGrpcStatus(result.status(), request));
-        }
-      });
+  // (std::function must be copyable: the call is released into it and
+  // taken back once.)
+  AppendCall* pending = call.release();
+  handler_->Append(std::move(append).value(),
+                   [this, pending](absl::StatusOr<AppendResult> result) {
+                     std::unique_ptr<AppendCall> call(pending);
+                     if (!result.ok()) {
+                       const grpc::Status status =
+                           ToGrpcStatus(result.status(), call->request);
+                       FinishAppend(std::move(call), status);
+                       return;
+                     }
+                     ToProto(*result, call->response);
+                     bool own = false;
+                     grpc::SerializationTraits<v1::AppendResponse>::Serialize(
+                         *call->response, call->response_buffer, &own)
+                         .IgnoreError();  // a message we built serializes
+                     FinishAppend(std::move(call), grpc::Status::OK);
+                   });
   return reactor;
+}
+
+void EventStoreService::FinishAppend(std::unique_ptr<AppendCall> call,
+                                     const grpc::Status& status) {
+  if (call_metrics_ != nullptr) {
+    call_metrics_->Record(
+        kAppendMethod, status.error_code(),
+        (absl::GetCurrentTimeNanos() - call->started_ns) / 1000);
+    if (IsRefusal(status.error_code()) && call_metrics_->on_refused) {
+      call_metrics_->on_refused(
+          kAppendMethod, status, call->context,
+          call->authenticated ? &call->principal : nullptr);
+    }
+  }
+  grpc::ServerUnaryReactor* reactor = call->reactor;
+  call.reset();  // the request and response are done with
+  reactor->Finish(status);
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
