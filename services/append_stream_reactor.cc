@@ -208,12 +208,7 @@ void AppendStreamReactor::Run(const Actions& actions) {
 
 void AppendStreamReactor::FinishCall(const grpc::Status& status) {
   if (metrics_ != nullptr) {
-    metrics_->Record(kMethod, status.error_code(),
-                     (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
-    if (IsRefusal(status.error_code()) && metrics_->on_refused &&
-        context_ != nullptr) {
-      metrics_->on_refused(kMethod, status, context_, nullptr);
-    }
+    metrics_->Ended(kMethod, status, started_ns_, context_, nullptr);
   }
   Finish(status);
 }
@@ -221,15 +216,11 @@ void AppendStreamReactor::FinishCall(const grpc::Status& status) {
 void AppendStreamReactor::CountAnswer(const absl::Status& status) {
   if (metrics_ == nullptr) return;
   metrics_->RecordStreamRequest(static_cast<int>(status.code()));
-  if (IsRefusal(static_cast<int>(status.code())) && metrics_->on_refused &&
-      context_ != nullptr) {
-    // The call authenticated once; its principal is known here.
-    metrics_->on_refused(
-        kMethod,
-        grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                     std::string(status.message())),
-        context_, &caller_.principal);
-  }
+  // The call authenticated once; its principal is known here.
+  metrics_->Refused(kMethod,
+                    grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                                 std::string(status.message())),
+                    context_, &caller_.principal);
 }
 
 }  // namespace missionlog

@@ -65,11 +65,8 @@ class Interceptor final : public grpc::experimental::Interceptor {
           methods->ModifySendStatus(status);
         }
       }
-      metrics_->Record(method_, status.error_code(),
-                       (absl::GetCurrentTimeNanos() - started_ns_) / 1000);
-      if (IsRefusal(status.error_code()) && metrics_->on_refused) {
-        metrics_->on_refused(method_, status, info_->server_context(), nullptr);
-      }
+      metrics_->Ended(method_, status, started_ns_, info_->server_context(),
+                      nullptr);
     }
     methods->Proceed();
   }
@@ -123,6 +120,22 @@ void CallMetrics::Record(const std::string& method, int code, int64_t micros) {
   counts->by_code[static_cast<size_t>(std::clamp(code, 0, 16))].fetch_add(
       1, std::memory_order_relaxed);
   counts->latency.ObserveMicros(micros);
+}
+
+void CallMetrics::Ended(const std::string& method, const grpc::Status& status,
+                        int64_t started_ns, grpc::ServerContextBase* context,
+                        const std::string* principal) {
+  Record(method, status.error_code(),
+         (absl::GetCurrentTimeNanos() - started_ns) / 1000);
+  Refused(method, status, context, principal);
+}
+
+void CallMetrics::Refused(const std::string& method, const grpc::Status& status,
+                          grpc::ServerContextBase* context,
+                          const std::string* principal) {
+  if (IsRefusal(status.error_code()) && on_refused && context != nullptr) {
+    on_refused(method, status, context, principal);
+  }
 }
 
 bool IsRefusal(int code) {

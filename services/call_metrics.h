@@ -1,6 +1,7 @@
 // gRPC calls as Prometheus counts them (README "Metrics"): calls handled
 // by method and status code, and their handling time by method, gathered
-// by a server interceptor on every service.
+// by a server interceptor on every service but the two append methods,
+// which count themselves (Ended).
 //
 // Thread safety: safe for concurrent use.
 #ifndef MISSIONLOG_SERVICES_CALL_METRICS_H_
@@ -33,6 +34,17 @@ class CallMetrics {
   // Counts one call of `method` ("/missionlog.v1.EventStore/Append") that
   // ended with `code` after `micros`.
   void Record(const std::string& method, int code, int64_t micros);
+
+  // A call of `method` that began at `started_ns` (absl's clock) ends with
+  // `status`: Record, then Refused.
+  void Ended(const std::string& method, const grpc::Status& status,
+             int64_t started_ns, grpc::ServerContextBase* context,
+             const std::string* principal);
+
+  // Tells on_refused of `status` if it is a refusal (and on_refused and
+  // `context` are set).
+  void Refused(const std::string& method, const grpc::Status& status,
+               grpc::ServerContextBase* context, const std::string* principal);
 
   // Counts one request of an AppendStream call answered with `code` (each
   // is answered on its own, in the stream; Record counts the call).

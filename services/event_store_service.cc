@@ -126,14 +126,8 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
 void EventStoreService::FinishAppend(std::unique_ptr<AppendCall> call,
                                      const grpc::Status& status) {
   if (call_metrics_ != nullptr) {
-    call_metrics_->Record(
-        kAppendMethod, status.error_code(),
-        (absl::GetCurrentTimeNanos() - call->started_ns) / 1000);
-    if (IsRefusal(status.error_code()) && call_metrics_->on_refused) {
-      call_metrics_->on_refused(
-          kAppendMethod, status, call->context,
-          call->authenticated ? &call->principal : nullptr);
-    }
+    call_metrics_->Ended(kAppendMethod, status, call->started_ns, call->context,
+                         call->authenticated ? &call->principal : nullptr);
   }
   grpc::ServerUnaryReactor* reactor = call->reactor;
   call.reset();  // the request and response are done with
