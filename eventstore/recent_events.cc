@@ -6,7 +6,6 @@
 #include "eventstore/record.h"
 
 namespace missionlog {
-
 void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
   // The group's runs of one type, found before taking the lock.
   std::vector<TypeRun> runs;
@@ -17,8 +16,7 @@ void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
     const bool known =
         SplitRecordValue(position, record.view(), &parts).ok() &&
         PeekStreamAndType(position, parts.header, &stream, &type).ok();
-    if (known && !runs.empty() && runs.back().known &&
-        runs.back().type == type) {
+    if (!runs.empty() && runs.back().GoesOnWith(known, type)) {
       ++runs.back().count;
     } else {
       runs.push_back(TypeRun{position, 1, std::string(type), known});
@@ -41,8 +39,7 @@ void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
   }
   for (TypeRun& run : runs) {
     // A run that goes on from the last group's joins it.
-    if (!runs_.empty() && run.known && runs_.back().known &&
-        runs_.back().type == run.type) {
+    if (!runs_.empty() && runs_.back().GoesOnWith(run.known, run.type)) {
       runs_.back().count += run.count;
     } else {
       runs_.push_back(std::move(run));

@@ -73,6 +73,12 @@ class RecentEvents {
     uint64_t count = 0;
     std::string type;
     bool known = true;
+
+    // Whether a record of `type` (`known`: its header parsed) after this
+    // run belongs to it; a record of unknown type belongs to none.
+    bool GoesOnWith(bool next_known, absl::string_view next_type) const {
+      return known && next_known && type == next_type;
+    }
   };
 
   // Drops the records that fall out of the ring (first_position_ moved).
