@@ -18,7 +18,7 @@
 //   query decisions-over-open-concerns SUBJECT
 //   query who-was-told PERSON [--before=DATE]
 //   query mission-washing MISSION
-//   query timeline SUBJECT [--limit=N]
+//   query timeline SUBJECT [--limit=N] [--page-token=T]
 //   every query: [--as-of=POSITION] [--min-position=POSITION]
 #include <unistd.h>
 
@@ -495,6 +495,7 @@ int Timeline(Client* client, const Args& args, bool json) {
   }
   request.set_limit(static_cast<uint32_t>(limit));
   if (!Options(args, request.mutable_options())) return 2;
+  request.mutable_options()->set_page_token(args.Get("page-token", ""));
   absl::StatusOr<v1::TimelineResponse> response = client->Timeline(request);
   if (!response.ok()) return CallError("timeline", response.status());
   if (json) return PrintJson(*response);
@@ -506,6 +507,10 @@ int Timeline(Client* client, const Args& args, bool json) {
   }
   std::printf("(%d events) ", response->entries_size());
   PrintInfo(response->info(), request.options());
+  if (!response->info().next_page_token().empty()) {
+    std::printf("(more: the same command with --page-token=%s)\n",
+                response->info().next_page_token().c_str());
+  }
   return 0;
 }
 

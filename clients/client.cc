@@ -324,6 +324,36 @@ absl::StatusOr<v1::GetHeadResponse> Client::GetHead() {
       });
 }
 
+namespace {
+
+// The whole answer of an Inquiry query: unless the caller pages it
+// (page_size or page_token set), every page's rows after the first's.
+template <typename Response, typename Request, typename Row, typename Fetch>
+absl::StatusOr<Response> AllPages(
+    Request request,
+    google::protobuf::RepeatedPtrField<Row>* (Response::*rows)(),
+    const Fetch& fetch) {
+  absl::StatusOr<Response> answer = fetch(request);
+  if (!answer.ok() || request.options().page_size() != 0 ||
+      !request.options().page_token().empty()) {
+    return answer;
+  }
+  while (!answer->info().next_page_token().empty()) {
+    request.mutable_options()->set_page_token(answer->info().next_page_token());
+    absl::StatusOr<Response> page = fetch(request);
+    if (!page.ok()) return page.status();
+    for (Row& row : *((*page).*rows)()) {
+      ((*answer).*rows)()->Add(std::move(row));
+    }
+    answer->mutable_info()->set_next_page_token(page->info().next_page_token());
+  }
+  return answer;
+}
+
+}  // namespace
+
+// One call (DecisionLocus's totals come whole; a Timeline's limit bounds
+// its answer).
 #define MISSIONLOG_INQUIRY_CALL(Rpc, Request, Response)                  \
   absl::StatusOr<v1::Response> Client::Rpc(const v1::Request& request) { \
     return Unary<v1::Response>(                                          \
@@ -331,23 +361,42 @@ absl::StatusOr<v1::GetHeadResponse> Client::GetHead() {
           return inquiry_->Rpc(context, request, response);              \
         });                                                              \
   }
-MISSIONLOG_INQUIRY_CALL(WhoOwned, WhoOwnedRequest, WhoOwnedResponse)
-MISSIONLOG_INQUIRY_CALL(OwnershipHistory, OwnershipHistoryRequest,
-                        OwnershipHistoryResponse)
-MISSIONLOG_INQUIRY_CALL(GovernmentOn, GovernmentOnRequest, GovernmentOnResponse)
-MISSIONLOG_INQUIRY_CALL(PostHolders, PostHoldersRequest, PostHoldersResponse)
-MISSIONLOG_INQUIRY_CALL(Spending, SpendingRequest, SpendingResponse)
-MISSIONLOG_INQUIRY_CALL(Decisions, DecisionsRequest, DecisionsResponse)
+// Every page, its `rows` merged.
+#define MISSIONLOG_PAGED_INQUIRY_CALL(Rpc, Request, Response, rows)       \
+  absl::StatusOr<v1::Response> Client::Rpc(const v1::Request& request) {  \
+    return AllPages(                                                      \
+        request, &v1::Response::mutable_##rows,                           \
+        [this](const v1::Request& page) {                                 \
+          return Unary<v1::Response>(                                     \
+              [&](grpc::ClientContext* context, v1::Response* response) { \
+                return inquiry_->Rpc(context, page, response);            \
+              });                                                         \
+        });                                                               \
+  }
+MISSIONLOG_PAGED_INQUIRY_CALL(WhoOwned, WhoOwnedRequest, WhoOwnedResponse,
+                              owners)
+MISSIONLOG_PAGED_INQUIRY_CALL(OwnershipHistory, OwnershipHistoryRequest,
+                              OwnershipHistoryResponse, intervals)
+MISSIONLOG_PAGED_INQUIRY_CALL(GovernmentOn, GovernmentOnRequest,
+                              GovernmentOnResponse, posts)
+MISSIONLOG_PAGED_INQUIRY_CALL(PostHolders, PostHoldersRequest,
+                              PostHoldersResponse, holdings)
+MISSIONLOG_PAGED_INQUIRY_CALL(Spending, SpendingRequest, SpendingResponse, rows)
+MISSIONLOG_PAGED_INQUIRY_CALL(Decisions, DecisionsRequest, DecisionsResponse,
+                              decisions)
 MISSIONLOG_INQUIRY_CALL(DecisionLocus, DecisionLocusRequest,
                         DecisionLocusResponse)
-MISSIONLOG_INQUIRY_CALL(Concerns, ConcernsRequest, ConcernsResponse)
-MISSIONLOG_INQUIRY_CALL(DecisionsOverOpenConcerns,
-                        DecisionsOverOpenConcernsRequest,
-                        DecisionsOverOpenConcernsResponse)
-MISSIONLOG_INQUIRY_CALL(WhoWasTold, WhoWasToldRequest, WhoWasToldResponse)
-MISSIONLOG_INQUIRY_CALL(MissionWashing, MissionWashingRequest,
-                        MissionWashingResponse)
+MISSIONLOG_PAGED_INQUIRY_CALL(Concerns, ConcernsRequest, ConcernsResponse,
+                              concerns)
+MISSIONLOG_PAGED_INQUIRY_CALL(DecisionsOverOpenConcerns,
+                              DecisionsOverOpenConcernsRequest,
+                              DecisionsOverOpenConcernsResponse, decisions)
+MISSIONLOG_PAGED_INQUIRY_CALL(WhoWasTold, WhoWasToldRequest, WhoWasToldResponse,
+                              told)
+MISSIONLOG_PAGED_INQUIRY_CALL(MissionWashing, MissionWashingRequest,
+                              MissionWashingResponse, unbacked)
 MISSIONLOG_INQUIRY_CALL(Timeline, TimelineRequest, TimelineResponse)
+#undef MISSIONLOG_PAGED_INQUIRY_CALL
 #undef MISSIONLOG_INQUIRY_CALL
 
 absl::StatusOr<v1::ProjectionStatusResponse> Client::ProjectionStatus() {

@@ -122,7 +122,10 @@ class Client {
   absl::StatusOr<v1::CommandResult> Command(
       const std::string& rpc, const google::protobuf::Message& request);
 
-  // The Inquiry and Projections services (inquiry.proto).
+  // The Inquiry and Projections services (inquiry.proto). A query whose
+  // options set neither page_size nor page_token returns its whole answer:
+  // every page, fetched in turn, its rows in one response (Timeline: one
+  // page of `limit` entries; DecisionLocus: totals, never paged).
   absl::StatusOr<v1::WhoOwnedResponse> WhoOwned(
       const v1::WhoOwnedRequest& request);
   absl::StatusOr<v1::OwnershipHistoryResponse> OwnershipHistory(

@@ -128,7 +128,7 @@ const char kUsage[] =
     "  query decisions-over-open-concerns SUBJECT\n"
     "  query who-was-told PERSON [--before=DATE]\n"
     "  query mission-washing MISSION\n"
-    "  query timeline SUBJECT [--limit=N]\n"
+    "  query timeline SUBJECT [--limit=N] [--page-token=T]\n"
     "    (every query: [--as-of=POSITION] [--min-position=POSITION])\n"
     "  projections status | projections rebuild NAME [--no-wait]\n";
 

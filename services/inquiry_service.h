@@ -8,6 +8,7 @@
 #ifndef MISSIONLOG_SERVICES_INQUIRY_SERVICE_H_
 #define MISSIONLOG_SERVICES_INQUIRY_SERVICE_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -82,12 +83,28 @@ class InquiryService final : public v1::Inquiry::CallbackService {
                                      v1::TimelineResponse* response) override;
 
  private:
-  // Validates nothing itself: `check` runs first (on the worker too), then
-  // the wait for `names`, then `run(as_of, info)`.
+  // One page of an answer (inquiry.proto, "Paging").
+  struct Page {
+    uint64_t as_of = 0;   // the views' as_of: the record as it stood then
+    uint64_t offset = 0;  // the answer's rows before this page
+    uint32_t rows = 0;    // rows at most (0: as many as fit)
+    std::string query;    // what the request asks, bar the paging options
+  };
+
+  // Checks `request`'s paging options and `check`s the rest (on the worker
+  // too), waits for `names`, then calls `run(page, info)`.
   grpc::ServerUnaryReactor* Query(
-      grpc::CallbackServerContext* context, const v1::QueryOptions& options,
+      grpc::CallbackServerContext* context,
+      const google::protobuf::Message& request, const v1::QueryOptions& options,
       std::vector<std::string> names, std::function<absl::Status()> check,
-      std::function<absl::Status(uint64_t as_of, v1::AnswerInfo* info)> run);
+      std::function<absl::Status(const Page& page, v1::AnswerInfo* info)> run);
+  // Keeps `page`'s rows of `rows` (the whole answer's, or at least every
+  // row up to the page's end and one more) and, unless it ends them, sets
+  // `info`'s next_page_token.
+  template <typename Row>
+  static void TakePage(const Page& page,
+                       google::protobuf::RepeatedPtrField<Row>* rows,
+                       v1::AnswerInfo* info);
 
   EventLog* const log_;
   ProjectionStore* const views_;

@@ -80,7 +80,7 @@
   }
 
   // POST /api/v1/<Service>/<Method>: the request and answer as JSON.
-  async function api(call, body) {
+  async function post(call, body) {
     const headers = { 'Content-Type': 'application/json' };
     const token = sessionStorage.getItem('missionlog-token');
     if (token) headers.Authorization = 'Bearer ' + token;
@@ -90,6 +90,24 @@
     const json = await response.json();
     if (!response.ok) throw new ApiError(json.code, json.message, response.status);
     return json;
+  }
+
+  // A call's answer; for an Inquiry query, every page of it (inquiry.proto,
+  // "Paging": a long answer comes in pages of at most 3 MiB), each page's
+  // rows after the first's.
+  async function api(call, body) {
+    const answer = await post(call, body);
+    let token = answer.info && answer.info.next_page_token;
+    while (token) {
+      const options = Object.assign({}, (body && body.options) || {}, { page_token: token });
+      const page = await post(call, Object.assign({}, body, { options }));
+      for (const [key, value] of Object.entries(page)) {
+        if (Array.isArray(value)) answer[key] = (answer[key] || []).concat(value);
+      }
+      token = page.info && page.info.next_page_token;
+    }
+    if (answer.info) delete answer.info.next_page_token;
+    return answer;
   }
 
   // Every query's options: the as-of position when one is chosen.

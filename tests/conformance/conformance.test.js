@@ -488,6 +488,25 @@ test('commands and an inquiry: a subject\'s timeline, read-your-write with min_p
   assert.deepEqual(before.entries.map((e) => e.position), [registered.position]);
   const bad = await rejected(lib.unary(inquiry, 'Timeline', { subject: '' }));
   assert.equal(bad.code, Status.INVALID_ARGUMENT);
+  // Paging: one entry a page, next_page_token until the last; a token goes
+  // only with the query it came from.
+  const pages = [];
+  let token = '';
+  do {
+    const page = await lib.unary(inquiry, 'Timeline', {
+      subject: stream, options: { page_size: 1, page_token: token },
+    });
+    pages.push(page.entries.map((e) => e.position));
+    token = page.info.next_page_token;
+  } while (token && pages.length < 5);
+  assert.deepEqual(pages, [[registered.position], [renamed.position]]);
+  const first = await lib.unary(inquiry, 'Timeline', { subject: stream, options: { page_size: 1 } });
+  assert.ok(first.info.next_page_token);
+  const elsewhere = await rejected(lib.unary(inquiry, 'Timeline', {
+    subject: `${stream}-other`, options: { page_token: first.info.next_page_token },
+  }));
+  assert.equal(elsewhere.code, Status.INVALID_ARGUMENT);
+  assert.match(elsewhere.details, /page_token/);
 });
 
 test('health: the standard health service, for the server and per service name', async () => {

@@ -293,6 +293,30 @@ TEST_F(CliTest, QueriesAnswerWithTheirPositions) {
   CliRun pm = Cli("query government-on 2022-10-24 --rank=PM --json");
   EXPECT_TRUE(absl::StrContains(pm.output, "\"person_name\":\"Liz Truss\""))
       << pm.output;
+  // A timeline one entry a page: the next page by the token it prints.
+  CliRun post =
+      Cli("query government-on 2023-01-01 --post='Chancellor of the Exchequer' "
+          "--json");
+  const size_t named = post.output.find("\"post\":\"");
+  ASSERT_NE(named, std::string::npos) << post.output;
+  const std::string post_stream = post.output.substr(
+      named + 8, post.output.find('"', named + 8) - named - 8);
+  CliRun page = Cli("query timeline " + post_stream + " --limit=1");
+  EXPECT_TRUE(absl::StrContains(page.output, "(1 events)")) << page.output;
+  const std::string more = "(more: the same command with --page-token=";
+  const size_t token_at = page.output.find(more);
+  ASSERT_NE(token_at, std::string::npos) << page.output;
+  const std::string token = page.output.substr(
+      token_at + more.size(),
+      page.output.find(')', token_at + more.size()) - token_at - more.size());
+  CliRun next =
+      Cli("query timeline " + post_stream + " --limit=1 --page-token=" + token);
+  EXPECT_EQ(next.exit_code, 0) << next.output;
+  EXPECT_TRUE(absl::StrContains(next.output, "(1 events)")) << next.output;
+  // Another entry than the first page's (its line follows the heading).
+  EXPECT_NE(next.output.substr(next.output.find('\n') + 1, 9),
+            page.output.substr(page.output.find('\n') + 1, 9))
+      << page.output << next.output;
   CliRun spending = Cli("query spending");
   EXPECT_EQ(spending.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(spending.output, "INVALID_ARGUMENT"))

@@ -7,13 +7,17 @@
 #include "services/inquiry_service.h"
 
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "base/worker_pool.h"
 #include "domain/event_types.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "missionlog/v1/domain/accountability.pb.h"
+#include "missionlog/v1/domain/decisions.pb.h"
 #include "missionlog/v1/inquiry.grpc.pb.h"
 #include "projections/projection_set.h"
 #include "services/access_control.h"
@@ -83,6 +87,56 @@ class InquiryServiceTest : public testing::StoreTest {
     return appended.ok() ? appended->first_position : 0;
   }
 
+  // Records `count` decisions serving dhsc/mission/nhs, each on its own
+  // stream ("dhsc/decision/<tag>-<i>"), `title` ending each one's title.
+  void RecordDecisions(int count, const std::string& tag,
+                       const std::string& title = "") {
+    for (int i = 0; i < count; ++i) {
+      v1::DecisionRecorded recorded;
+      recorded.set_title(absl::StrCat("Decision ", tag, "-", i, title));
+      recorded.set_decision("Open seven days");
+      recorded.set_level(v1::DECISION_LEVEL_DEPARTMENT);
+      recorded.add_decided_by()->mutable_organisation()->set_stream(
+          "dhsc/organisation/dhsc");
+      recorded.add_missions()->set_stream("dhsc/mission/nhs");
+      *recorded.mutable_decided_on() = Day(2025, 1, 1 + i % 28);
+      EventData event;
+      event.type =
+          std::string(domain::TypeName(domain::EventType::kDecisionRecorded));
+      event.payload = recorded.SerializeAsString();
+      ASSERT_TRUE(Append(absl::StrCat("dhsc/decision/", tag, "-", i),
+                         ExpectedVersion::NoStream(), {event})
+                      .ok());
+    }
+  }
+
+  grpc::Status Decisions(const v1::DecisionsRequest& request,
+                         v1::DecisionsResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    return stub_->Decisions(&context, request, response);
+  }
+
+  // Every page of `request`'s answer, following next_page_token: the
+  // decisions' streams in order, and the pages' sizes.
+  std::vector<std::string> AllPages(v1::DecisionsRequest request,
+                                    std::vector<int>* sizes) {
+    std::vector<std::string> streams;
+    do {
+      v1::DecisionsResponse response;
+      grpc::Status status = Decisions(request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      sizes->push_back(response.decisions_size());
+      for (const v1::DecisionRow& row : response.decisions()) {
+        streams.push_back(row.decision());
+      }
+      request.mutable_options()->set_page_token(
+          response.info().next_page_token());
+    } while (!request.options().page_token().empty());
+    return streams;
+  }
+
   grpc::Status WhoOwned(const v1::WhoOwnedRequest& request,
                         v1::WhoOwnedResponse* response,
                         absl::Duration deadline = absl::Seconds(10)) {
@@ -150,6 +204,136 @@ TEST_F(InquiryServiceTest, AnUnreachableMinPositionIsDeadlineExceeded) {
   grpc::Status status =
       WhoOwned(request, &response, /*deadline=*/absl::Milliseconds(300));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(InquiryServiceTest, PagesCoverTheAnswerOnceAsItStoodForTheFirst) {
+  RecordDecisions(25, "a");
+  v1::DecisionsRequest request;
+  request.set_mission("dhsc/mission/nhs");
+  v1::DecisionsResponse whole;
+  ASSERT_TRUE(Decisions(request, &whole).ok());
+  ASSERT_EQ(whole.decisions_size(), 25);
+  EXPECT_EQ(whole.info().next_page_token(), "");
+
+  request.mutable_options()->set_page_size(10);
+  v1::DecisionsResponse first;
+  ASSERT_TRUE(Decisions(request, &first).ok());
+  ASSERT_EQ(first.decisions_size(), 10);
+  ASSERT_NE(first.info().next_page_token(), "");
+  // Recorded after the first page: not in the later ones.
+  RecordDecisions(5, "b");
+  request.mutable_options()->set_page_token(first.info().next_page_token());
+  std::vector<int> sizes;
+  std::vector<std::string> streams;
+  for (const v1::DecisionRow& row : first.decisions()) {
+    streams.push_back(row.decision());
+  }
+  for (const std::string& stream : AllPages(request, &sizes)) {
+    streams.push_back(stream);
+  }
+  EXPECT_EQ(sizes, (std::vector<int>{10, 5}));
+  std::vector<std::string> expected;
+  for (const v1::DecisionRow& row : whole.decisions()) {
+    expected.push_back(row.decision());
+  }
+  EXPECT_EQ(streams, expected);
+  // A new query sees them.
+  request.mutable_options()->clear_page_token();
+  sizes.clear();
+  EXPECT_EQ(AllPages(request, &sizes).size(), 30u);
+  EXPECT_EQ(sizes, (std::vector<int>{10, 10, 10}));
+}
+
+TEST_F(InquiryServiceTest, ABigAnswerComesInPagesAClientCanReceive) {
+  // 45 decisions of 100 KiB each: 4.6 MB, over gRPC's default receive
+  // limit (which this test's client keeps) in one message.
+  RecordDecisions(45, "big", std::string(100 << 10, 'x'));
+  v1::DecisionsRequest request;
+  request.set_mission("dhsc/mission/nhs");
+  std::vector<int> sizes;
+  std::vector<std::string> streams = AllPages(request, &sizes);
+  EXPECT_EQ(streams.size(), 45u);
+  EXPECT_EQ(std::set<std::string>(streams.begin(), streams.end()).size(), 45u);
+  // Each page under 3 MiB of rows: 30 rows of just over 100 KiB at most.
+  ASSERT_EQ(sizes.size(), 2u);
+  EXPECT_LE(sizes[0], 30);
+  EXPECT_GE(sizes[0], 25);
+}
+
+TEST_F(InquiryServiceTest, PagingOptionsAreChecked) {
+  RecordDecisions(3, "c");
+  v1::DecisionsRequest request;
+  request.set_mission("dhsc/mission/nhs");
+  request.mutable_options()->set_page_size(1);
+  v1::DecisionsResponse first;
+  ASSERT_TRUE(Decisions(request, &first).ok());
+  const std::string token = first.info().next_page_token();
+  ASSERT_NE(token, "");
+  v1::DecisionsResponse response;
+
+  v1::DecisionsRequest other = request;
+  other.set_forum("Cabinet");
+  other.mutable_options()->set_page_token(token);
+  grpc::Status status = Decisions(other, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "options.page_token: from another query (send the request of the "
+            "page it came with; only page_size and min_position may change)");
+
+  // Not base64; and "99999.0.abc", past the log's head.
+  for (const std::string& bad :
+       {std::string("not a token"), std::string("OTk5OTkuMC5hYmM")}) {
+    request.mutable_options()->set_page_token(bad);
+    status = Decisions(request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_EQ(status.error_message(),
+              "options.page_token: not one this server gave (pass "
+              "AnswerInfo.next_page_token as it came)")
+        << bad;
+  }
+
+  // Altered: its query no longer matches.
+  request.mutable_options()->set_page_token(token + "x");
+  EXPECT_EQ(Decisions(request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  request.mutable_options()->set_page_token(token);
+  request.mutable_options()->set_page_size(10001);
+  status = Decisions(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "options.page_size: at most 10000");
+  // The page size may change between pages.
+  request.mutable_options()->set_page_size(5);
+  ASSERT_TRUE(Decisions(request, &response).ok());
+  EXPECT_EQ(response.decisions_size(), 2);
+  EXPECT_EQ(response.info().next_page_token(), "");
+}
+
+TEST_F(InquiryServiceTest, ATimelineGoesOnPastItsLimit) {
+  // Each names the mission: 25 entries on its timeline.
+  RecordDecisions(25, "t");
+  v1::TimelineRequest request;
+  request.set_subject("dhsc/mission/nhs");
+  request.set_limit(10);
+  std::vector<uint64_t> positions;
+  std::vector<int> sizes;
+  do {
+    grpc::ClientContext context;
+    v1::TimelineResponse response;
+    grpc::Status status = stub_->Timeline(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    sizes.push_back(response.entries_size());
+    for (const v1::TimelineEntry& entry : response.entries()) {
+      positions.push_back(entry.position());
+    }
+    request.mutable_options()->set_page_token(
+        response.info().next_page_token());
+  } while (!request.options().page_token().empty());
+  EXPECT_EQ(sizes, (std::vector<int>{10, 10, 5}));
+  ASSERT_EQ(positions.size(), 25u);
+  for (size_t i = 1; i < positions.size(); ++i) {
+    EXPECT_LT(positions[i - 1], positions[i]);
+  }
 }
 
 }  // namespace
