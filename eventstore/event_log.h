@@ -248,6 +248,9 @@ class EventLog {
   virtual absl::StatusOr<ReadAllResult> ScanAll(
       const ReadAllRequest& request,
       const std::function<absl::Status(const RecordedEvent&)>& visit) = 0;
+  // A stream with no events reads as empty and at its end; a name no
+  // append could use (empty, over 256 bytes, control characters, invalid
+  // UTF-8) is INVALID_ARGUMENT "stream: <the rule>", for both.
   virtual absl::StatusOr<ReadStreamResult> ReadStream(
       const ReadStreamRequest& request) = 0;
   virtual absl::StatusOr<StreamInfo> GetStreamInfo(

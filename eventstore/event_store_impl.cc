@@ -178,11 +178,15 @@ absl::StatusOr<ReadAllResult> EventStoreImpl::ScanAll(
 
 absl::StatusOr<ReadStreamResult> EventStoreImpl::ReadStream(
     const ReadStreamRequest& request) {
+  // A name no append could have used is the caller's mistake, not an
+  // empty stream.
+  RETURN_IF_ERROR(CheckStreamName(request.stream));
   return WithStorage([&] { return reader_.ReadStream(request); });
 }
 
 absl::StatusOr<StreamInfo> EventStoreImpl::GetStreamInfo(
     absl::string_view stream) {
+  RETURN_IF_ERROR(CheckStreamName(stream));
   return WithStorage([&] { return reader_.GetStreamInfo(stream); });
 }
 

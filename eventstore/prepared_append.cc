@@ -65,6 +65,14 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status CheckStreamName(absl::string_view stream) {
+  return CheckText("stream", stream, true, kMaxStreamBytes);
+}
+
+namespace {
+
 absl::Status CheckEvent(const Options& options, size_t index,
                         const EventData& event) {
   std::string prefix = absl::StrCat("events[", index, "].");
@@ -104,8 +112,7 @@ size_t EventBytes(const EventData& event) {
 absl::StatusOr<PreparedAppend> PrepareAppend(const Options& options,
                                              Clock* clock,
                                              AppendRequest request) {
-  absl::Status status =
-      CheckText("stream", request.stream, true, kMaxStreamBytes);
+  absl::Status status = CheckStreamName(request.stream);
   if (!status.ok()) return status;
   status =
       CheckText("recorded_by", request.recorded_by, false, kMaxShortFieldBytes);

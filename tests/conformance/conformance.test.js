@@ -223,7 +223,7 @@ test('reads: a stream forward and backward with continuation, the log filtered',
   assert.deepEqual(found, [0, 1, 2].map((i) => `${prefix}${i}`));
 });
 
-test('reads: a stream that does not exist is empty and at its end', async () => {
+test('reads: a stream that does not exist is empty and at its end; a bad name is INVALID_ARGUMENT', async () => {
   const stream = `conf/none/${uuid()}`;
   for (const backward of [false, true]) {
     const page = await readAll({ stream: { stream, backward } });
@@ -233,6 +233,15 @@ test('reads: a stream that does not exist is empty and at its end', async () => 
   }
   const info = await lib.unary(store, 'GetStreamInfo', { stream });
   assert.equal(info.exists, false);
+  // A name no append could use is a mistake, not an empty stream.
+  for (const bad of ['', 'a\u0001b', 'x'.repeat(257)]) {
+    const refused = await rejected(lib.unary(store, 'GetStreamInfo', { stream: bad }));
+    assert.equal(refused.code, Status.INVALID_ARGUMENT);
+    assert.match(refused.details, /^stream: /);
+    const read = await lib.collect(store, 'Read', { stream: { stream: bad } });
+    assert.equal(read.error && read.error.code, Status.INVALID_ARGUMENT);
+    assert.equal(read.messages.length, 0);
+  }
 });
 
 test('reads and proofs: a position past the head is OUT_OF_RANGE', async () => {

@@ -71,6 +71,30 @@ TEST_F(ValidationTest, StreamName) {
   EXPECT_TRUE(store_->Append(std::move(unicode)).ok());
 }
 
+TEST_F(ValidationTest, ReadsRefuseANameNoAppendCouldUse) {
+  // Read of a stream, and its info, by the same rule as an append's
+  // stream: a name no append could have used is not an empty stream.
+  for (const std::string& bad :
+       {std::string(), std::string(257, 's'), std::string("a\nb"),
+        std::string("\xc3\x28")}) {
+    ReadStreamRequest read;
+    read.stream = bad;
+    absl::StatusOr<ReadStreamResult> result = store_->ReadStream(read);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(result.status().message(), "stream: "))
+        << result.status();
+    absl::StatusOr<StreamInfo> info = store_->GetStreamInfo(bad);
+    EXPECT_EQ(info.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(info.status().message(), result.status().message());
+  }
+  ReadStreamRequest longest;
+  longest.stream = std::string(256, 's');
+  absl::StatusOr<ReadStreamResult> result = store_->ReadStream(longest);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->events.empty());
+  EXPECT_TRUE(result->end_of_stream);
+}
+
 TEST_F(ValidationTest, EventType) {
   ExpectRefused("events[1].type",
                 [](AppendRequest* r) { r->events[1].type = ""; });
