@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/worker_pool.h"
+#include "clients/client.h"
 #include "domain/event_types.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -55,9 +56,9 @@ class InquiryServiceTest : public testing::StoreTest {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
+    address_ = "127.0.0.1:" + std::to_string(port);
     stub_ = v1::Inquiry::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                            grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
@@ -150,6 +151,7 @@ class InquiryServiceTest : public testing::StoreTest {
   std::unique_ptr<ProjectionSet> projections_;
   std::unique_ptr<InquiryService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::string address_;
   std::unique_ptr<v1::Inquiry::Stub> stub_;
 };
 
@@ -258,6 +260,30 @@ TEST_F(InquiryServiceTest, ABigAnswerComesInPagesAClientCanReceive) {
   ASSERT_EQ(sizes.size(), 2u);
   EXPECT_LE(sizes[0], 30);
   EXPECT_GE(sizes[0], 25);
+}
+
+TEST_F(InquiryServiceTest, TheClientGathersEveryPage) {
+  RecordDecisions(45, "big", std::string(100 << 10, 'x'));
+  // Without paging options: the whole answer, in order, in one response.
+  std::unique_ptr<Client> client = Client::Connect(address_);
+  v1::DecisionsRequest request;
+  request.set_mission("dhsc/mission/nhs");
+  absl::StatusOr<v1::DecisionsResponse> whole = client->Decisions(request);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->info().next_page_token(), "");
+  std::vector<int> sizes;
+  std::vector<std::string> streams = AllPages(request, &sizes);
+  ASSERT_EQ(sizes.size(), 2u);
+  ASSERT_EQ(whole->decisions_size(), 45);
+  for (int i = 0; i < 45; ++i) {
+    EXPECT_EQ(whole->decisions(i).decision(), streams[i]);
+  }
+  // With them: the one page asked for.
+  request.mutable_options()->set_page_size(10);
+  absl::StatusOr<v1::DecisionsResponse> page = client->Decisions(request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->decisions_size(), 10);
+  EXPECT_NE(page->info().next_page_token(), "");
 }
 
 TEST_F(InquiryServiceTest, PagingOptionsAreChecked) {
