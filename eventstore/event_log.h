@@ -152,6 +152,11 @@ struct ReadStreamResult {
   bool end_of_stream = false;
 };
 
+// OK if `stream` is a name an append may use (1-256 bytes of UTF-8, no
+// control characters); else INVALID_ARGUMENT "<field>: <the rule>".
+absl::Status CheckStreamName(absl::string_view stream,
+                             absl::string_view field = "stream");
+
 struct StreamInfo {
   bool exists = false;
   uint64_t last_version = 0;   // meaningful only if exists

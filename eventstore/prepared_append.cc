@@ -67,8 +67,9 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
 
 }  // namespace
 
-absl::Status CheckStreamName(absl::string_view stream) {
-  return CheckText("stream", stream, true, kMaxStreamBytes);
+absl::Status CheckStreamName(absl::string_view stream,
+                             absl::string_view field) {
+  return CheckText(field, stream, true, kMaxStreamBytes);
 }
 
 namespace {

@@ -53,10 +53,6 @@ struct PreparedAppend {
   bool replicated() const { return replica.revision > 0; }
 };
 
-// OK if `stream` is a name an append may use (1-256 bytes of UTF-8, no
-// control characters); else INVALID_ARGUMENT "stream: <the rule>".
-absl::Status CheckStreamName(absl::string_view stream);
-
 // Validates `request` and moves its contents into a PreparedAppend.
 // INVALID_ARGUMENT naming the field and the rule on any violation.
 absl::StatusOr<PreparedAppend> PrepareAppend(const Options& options,

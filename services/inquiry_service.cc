@@ -106,9 +106,12 @@ absl::Status CheckDate(bool present, const v1::Date& date,
   return absl::OkStatus();
 }
 
-absl::Status Required(const std::string& value, const std::string& field) {
-  return value.empty() ? absl::InvalidArgumentError(field + ": required")
-                       : absl::OkStatus();
+// A required field naming a stream: given, and a name an append could use
+// (a longer one or one with control characters could name nothing).
+absl::Status RequiredStream(const std::string& value,
+                            const std::string& field) {
+  if (value.empty()) return absl::InvalidArgumentError(field + ": required");
+  return CheckStreamName(value, field);
 }
 
 void ToProto(const RunnerStatus& status, v1::ProjectionStatus* out) {
@@ -237,7 +240,7 @@ grpc::ServerUnaryReactor* InquiryService::WhoOwned(
       context, *request, request->options(),
       {kOwnershipProjection, kAppointmentsProjection},
       [request] {
-        absl::Status s = Required(request->subject(), "subject");
+        absl::Status s = RequiredStream(request->subject(), "subject");
         return s.ok() ? CheckDate(request->has_on(), request->on(), "on", true)
                       : s;
       },
@@ -254,7 +257,7 @@ grpc::ServerUnaryReactor* InquiryService::OwnershipHistory(
     v1::OwnershipHistoryResponse* response) {
   return Query(
       context, *request, request->options(), {kOwnershipProjection},
-      [request] { return Required(request->subject(), "subject"); },
+      [request] { return RequiredStream(request->subject(), "subject"); },
       [this, request, response](const Page& page, v1::AnswerInfo* info) {
         AppointmentsView appointments(views_, page.as_of);
         OwnershipView view(views_, &appointments, page.as_of);
@@ -283,7 +286,7 @@ grpc::ServerUnaryReactor* InquiryService::PostHolders(
   return Query(
       context, *request, request->options(), {kAppointmentsProjection},
       [request] {
-        absl::Status s = Required(request->post(), "post");
+        absl::Status s = RequiredStream(request->post(), "post");
         if (s.ok())
           s = CheckDate(request->has_from(), request->from(), "from", false);
         if (s.ok())
@@ -332,7 +335,7 @@ grpc::ServerUnaryReactor* InquiryService::DecisionLocus(
   return Query(
       context, *request, request->options(), {kDecisionsProjection},
       [request] {
-        absl::Status s = Required(request->mission(), "mission");
+        absl::Status s = RequiredStream(request->mission(), "mission");
         if (s.ok()) {
           s = CheckDate(request->has_from(), request->from(), "from", false);
         }
@@ -377,7 +380,7 @@ grpc::ServerUnaryReactor* InquiryService::DecisionsOverOpenConcerns(
   return Query(
       context, *request, request->options(),
       {kConcernsProjection, kDecisionsProjection},
-      [request] { return Required(request->subject(), "subject"); },
+      [request] { return RequiredStream(request->subject(), "subject"); },
       [this, request, response](const Page& page, v1::AnswerInfo* info) {
         DecisionsView decisions(views_, page.as_of);
         ConcernsView view(views_, page.as_of);
@@ -393,7 +396,7 @@ grpc::ServerUnaryReactor* InquiryService::WhoWasTold(
       context, *request, request->options(),
       {kConcernsProjection, kAppointmentsProjection},
       [request] {
-        absl::Status s = Required(request->person(), "person");
+        absl::Status s = RequiredStream(request->person(), "person");
         return s.ok() ? CheckDate(request->has_before(), request->before(),
                                   "before", false)
                       : s;
@@ -411,7 +414,7 @@ grpc::ServerUnaryReactor* InquiryService::MissionWashing(
     v1::MissionWashingResponse* response) {
   return Query(
       context, *request, request->options(), {kContributionsProjection},
-      [request] { return Required(request->mission(), "mission"); },
+      [request] { return RequiredStream(request->mission(), "mission"); },
       [this, request, response](const Page& page, v1::AnswerInfo* info) {
         ContributionsView view(views_, page.as_of);
         MISSIONLOG_ANSWER(view.MissionWashing(*request), unbacked);
@@ -424,7 +427,7 @@ grpc::ServerUnaryReactor* InquiryService::Timeline(
   return Query(
       context, *request, request->options(), {kTimelineProjection},
       [request] {
-        absl::Status s = Required(request->subject(), "subject");
+        absl::Status s = RequiredStream(request->subject(), "subject");
         if (s.ok() && request->limit() > 100000) {
           s = absl::InvalidArgumentError("limit: at most 100000");
         }

@@ -497,6 +497,9 @@ test('commands and an inquiry: a subject\'s timeline, read-your-write with min_p
   assert.deepEqual(before.entries.map((e) => e.position), [registered.position]);
   const bad = await rejected(lib.unary(inquiry, 'Timeline', { subject: '' }));
   assert.equal(bad.code, Status.INVALID_ARGUMENT);
+  const unnamable = await rejected(lib.unary(inquiry, 'Timeline', { subject: 'x'.repeat(300) }));
+  assert.equal(unnamable.code, Status.INVALID_ARGUMENT);
+  assert.equal(unnamable.details, 'subject: is 300 bytes; the limit is 256');
   // Paging: one entry a page, next_page_token until the last; a token goes
   // only with the query it came from.
   const pages = [];

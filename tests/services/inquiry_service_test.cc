@@ -168,6 +168,16 @@ TEST_F(InquiryServiceTest, ABadRequestNamesTheField) {
   status = WhoOwned(request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "subject: required");
+  // A subject no stream could be named: refused, not answered as unknown.
+  request.set_subject(std::string(257, 's'));
+  status = WhoOwned(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "subject: is 257 bytes; the limit is 256");
+  request.set_subject("dhsc/mission/\n");
+  status = WhoOwned(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "subject: must be valid UTF-8 without control characters");
 }
 
 TEST_F(InquiryServiceTest, AnAnswerNamesItsEventsAndHonoursAsOf) {
