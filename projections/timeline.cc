@@ -293,7 +293,8 @@ std::unique_ptr<Projection> NewTimelineProjection() {
 
 absl::StatusOr<v1::TimelineResponse> TimelineView::Timeline(
     const v1::TimelineRequest& request) {
-  const uint32_t limit = request.limit() == 0 ? 1000 : request.limit();
+  const uint32_t limit =
+      request.limit() == 0 ? kTimelineDefaultLimit : request.limit();
   const std::string prefix = absl::StrCat(kTimeline, request.subject(), kSep);
   v1::TimelineResponse response;
   absl::Status parse;

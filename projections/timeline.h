@@ -8,6 +8,7 @@
 #ifndef MISSIONLOG_PROJECTIONS_TIMELINE_H_
 #define MISSIONLOG_PROJECTIONS_TIMELINE_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -18,6 +19,8 @@
 namespace missionlog {
 
 inline constexpr char kTimelineProjection[] = "timeline";
+// Entries a TimelineRequest without a limit returns (a page of them).
+inline constexpr uint32_t kTimelineDefaultLimit = 1000;
 
 std::unique_ptr<Projection> NewTimelineProjection();
 

@@ -32,7 +32,6 @@ constexpr uint32_t kMaxPageRows = 10000;
 // A page stops before its rows pass this: under gRPC's default 4 MiB
 // receive limit with room for the rest of the response.
 constexpr size_t kMaxPageBytes = 3 << 20;
-constexpr uint32_t kTimelineDefaultLimit = 1000;
 
 // What `request` asks, bar what a later page may change: SHA-256 (its first
 // 8 bytes, in hex) of its deterministic serialization with options holding
@@ -166,24 +165,26 @@ grpc::ServerUnaryReactor* InquiryService::Query(
   auto task = [this, reactor, &request, options, names = std::move(names),
                check = std::move(check), run = std::move(run), deadline] {
     absl::Status status = check();
+    // Every event committed before the query began.
+    const uint64_t head = log_->GetHead().next_position;
     Page page;
     page.rows = options.page_size();
     if (status.ok() && options.page_size() > kMaxPageRows) {
       status = absl::InvalidArgumentError(
           absl::StrCat("options.page_size: at most ", kMaxPageRows));
     }
-    if (status.ok() && !options.page_token().empty()) {
+    if (status.ok()) {
       page.query = QueryFingerprint(request);
-      status =
-          ReadPageToken(options.page_token(), log_->GetHead().next_position,
-                        &page.as_of, &page.offset, page.query);
+      if (!options.page_token().empty()) {
+        status = ReadPageToken(options.page_token(), head, &page.as_of,
+                               &page.offset, page.query);
+      }
     }
-    // An answer as of a position needs the events before it applied.
+    // An answer as of a position needs the events before it applied;
+    // otherwise it covers `head` (live runners fold the bus's commits a
+    // few milliseconds late).
     const uint64_t wait_for = std::max(
         {options.min_position(), options.as_of_position(), page.as_of});
-    // Otherwise it covers every event committed before the query began
-    // (live runners fold the bus's commits a few milliseconds late).
-    const uint64_t head = log_->GetHead().next_position;
     uint64_t position = UINT64_MAX;
     for (const std::string& name : names) {
       if (!status.ok()) break;
@@ -208,7 +209,6 @@ grpc::ServerUnaryReactor* InquiryService::Query(
       if (options.page_token().empty()) {
         page.as_of =
             options.as_of_position() == 0 ? position : options.as_of_position();
-        page.query = QueryFingerprint(request);
       }
       status = run(page, &info);
     }
