@@ -6,6 +6,7 @@
 #include "eventstore/record.h"
 
 namespace missionlog {
+
 void RecentEvents::Append(uint64_t first, std::vector<SharedRecord> records) {
   // The group's runs of one type, found before taking the lock.
   std::vector<TypeRun> runs;

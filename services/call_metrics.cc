@@ -21,10 +21,6 @@ std::string StatusCodeName(int code) {
 
 namespace {
 
-// Counted by its handler, not by the interceptor.
-constexpr absl::string_view kUncountedUnaryMethod =
-    "/missionlog.v1.EventStore/Append";
-
 // "missionlog.v1.AppendRequest" for "/missionlog.v1.EventStore/Append";
 // "" for a method no service here declares.
 std::string InputTypeOf(absl::string_view method) {
@@ -91,7 +87,7 @@ class Factory final
     // threads per call. Both count themselves (EventStoreService).
     if (info->type() ==
             grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING ||
-        absl::string_view(info->method()) == kUncountedUnaryMethod) {
+        absl::string_view(info->method()) == kSelfCountedUnaryMethod) {
       return nullptr;
     }
     return new Interceptor(metrics_, info);

@@ -21,6 +21,11 @@
 
 namespace missionlog {
 
+// The unary method that counts itself (EventStoreService::Append, with
+// CallMetrics::Ended): the interceptor skips it.
+inline constexpr char kSelfCountedUnaryMethod[] =
+    "/missionlog.v1.EventStore/Append";
+
 // "PERMISSION_DENIED" for 7.
 std::string StatusCodeName(int code);
 

@@ -30,8 +30,6 @@ EventStoreService::EventStoreService(EventLog* store,
 
 namespace {
 
-constexpr char kAppendMethod[] = "/missionlog.v1.EventStore/Append";
-
 google::protobuf::ArenaOptions AppendArenaOptions() {
   google::protobuf::ArenaOptions options;
   // A one-event request fits the first block; a batch of 100 takes a few
@@ -126,7 +124,8 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
 void EventStoreService::FinishAppend(std::unique_ptr<AppendCall> call,
                                      const grpc::Status& status) {
   if (call_metrics_ != nullptr) {
-    call_metrics_->Ended(kAppendMethod, status, call->started_ns, call->context,
+    call_metrics_->Ended(kSelfCountedUnaryMethod, status, call->started_ns,
+                         call->context,
                          call->authenticated ? &call->principal : nullptr);
   }
   grpc::ServerUnaryReactor* reactor = call->reactor;
